@@ -1,0 +1,1 @@
+"""The authoring SDK: artifacts, tasks, workflows, launch plans and triggers."""

@@ -1,0 +1,224 @@
+"""Artifacts: named, partitioned, versioned data. Defining one makes no AWS call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Mapping
+
+from chalicelib.errors import DefinitionError, PartitionMismatchError, TimePartitionError
+from chalicelib.sdk.naming import check_name, check_value
+from chalicelib.sdk.timeparts import Granularity, iso, normalize
+
+TIME_PARTITION = "time_partition"
+
+
+@dataclass(frozen=True)
+class InputRef:
+    """`Inputs.x`: the value of the task's (or workflow's) input named x."""
+
+    name: str
+
+
+class _Inputs:
+    def __getattr__(self, name: str) -> InputRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return InputRef(name)
+
+
+Inputs = _Inputs()
+
+
+@dataclass(frozen=True)
+class TriggerTimeRef:
+    """`A.time_partition` (optionally shifted): the triggering version's time partition."""
+
+    artifact: str
+    offset: timedelta = timedelta(0)
+
+    def __add__(self, other: timedelta) -> TriggerTimeRef:
+        if not isinstance(other, timedelta):
+            return NotImplemented
+        return TriggerTimeRef(self.artifact, self.offset + other)
+
+    def __sub__(self, other: timedelta) -> TriggerTimeRef:
+        if not isinstance(other, timedelta):
+            return NotImplemented
+        return TriggerTimeRef(self.artifact, self.offset - other)
+
+
+@dataclass(frozen=True)
+class TriggerPartitionRef:
+    """`A.partitions.key`: the triggering version's value for one partition key."""
+
+    artifact: str
+    key: str
+
+
+class _PartitionRefs:
+    def __init__(self, artifact: Artifact) -> None:
+        self._artifact = artifact
+
+    def __getattr__(self, key: str) -> TriggerPartitionRef:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        if key not in self._artifact.partition_keys:
+            raise DefinitionError(
+                f"artifact {self._artifact.name!r} has no partition {key!r}; "
+                f"its partition keys are {list(self._artifact.partition_keys)}"
+            )
+        return TriggerPartitionRef(self._artifact.name, key)
+
+
+@dataclass(frozen=True)
+class ArtifactQuery:
+    """A lookup of the latest version matching partitions (and time partition), or of one version."""
+
+    artifact: Artifact
+    partitions: Mapping[str, Any] = field(default_factory=dict)
+    time_partition: Any = None
+    version: str | None = None
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in sorted(self.partitions.items())]
+        if self.time_partition is not None:
+            tp = self.time_partition
+            parts.append(f"time_partition={iso(tp) if isinstance(tp, datetime) else tp}")
+        if self.version:
+            parts.append(f"version={self.version}")
+        return f"{self.artifact.name}[{', '.join(parts)}]"
+
+
+@dataclass(frozen=True)
+class ArtifactSpec:
+    """`A(key=Inputs.x, time_partition=...)` in a return annotation: how a task output becomes a version."""
+
+    artifact: Artifact
+    partitions: Mapping[str, Any] = field(default_factory=dict)
+    time_partition: Any = None
+
+
+@dataclass
+class ArtifactValue:
+    """What `A.create_from(value, ...)` returns: the value plus the partitions it belongs to."""
+
+    artifact: Artifact
+    value: Any
+    partitions: dict[str, str]
+    time_partition: datetime | None
+    card: Any = None
+
+
+class Artifact:
+    """A named, optionally partitioned and time-partitioned artifact.
+
+    `Artifact("sales", partition_keys=["region"], time_partitioned=True)`
+    """
+
+    def __init__(
+        self,
+        name: str,
+        partition_keys: list[str] | tuple[str, ...] | None = None,
+        time_partitioned: bool = False,
+        time_partition_granularity: Granularity | str | None = None,
+        description: str | None = None,
+        accepts_uploads: bool = False,
+    ) -> None:
+        self.name = check_name("artifact", name)
+        keys = list(partition_keys or [])
+        for key in keys:
+            check_name(f"artifact {name!r} partition key", key)
+            if key == TIME_PARTITION:
+                raise DefinitionError(
+                    f"artifact {name!r}: 'time_partition' is reserved; use time_partitioned=True instead"
+                )
+        if len(set(keys)) != len(keys):
+            raise DefinitionError(f"artifact {name!r} lists a partition key twice: {keys}")
+        self.partition_keys: tuple[str, ...] = tuple(keys)
+        self.time_partitioned = bool(time_partitioned or time_partition_granularity)
+        try:
+            self.granularity = Granularity(time_partition_granularity or Granularity.DAY)
+        except ValueError as exc:
+            raise DefinitionError(
+                f"artifact {name!r}: unknown granularity {time_partition_granularity!r}; "
+                f"use one of {[g.value for g in Granularity]}"
+            ) from exc
+        self.description = description
+        self.accepts_uploads = accepts_uploads
+
+    def __repr__(self) -> str:
+        return f"Artifact({self.name!r}, partition_keys={list(self.partition_keys)}, time_partitioned={self.time_partitioned})"
+
+    # -- binding in annotations -------------------------------------------------------------------
+    def __call__(self, **bindings: Any) -> ArtifactSpec:
+        time_partition = bindings.pop(TIME_PARTITION, None)
+        unknown = sorted(set(bindings) - set(self.partition_keys))
+        if unknown:
+            raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(bindings))
+        if time_partition is not None and not self.time_partitioned:
+            raise TimePartitionError(
+                f"artifact {self.name!r} is not time partitioned; drop time_partition= "
+                f"or declare Artifact({self.name!r}, time_partitioned=True)"
+            )
+        return ArtifactSpec(self, dict(bindings), time_partition)
+
+    # -- producing versions -----------------------------------------------------------------------
+    def create_from(
+        self, value: Any, *cards: Any, time_partition: datetime | date | str | None = None, **partitions: Any
+    ) -> ArtifactValue:
+        unknown = set(partitions) - set(self.partition_keys)
+        if unknown:
+            raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(partitions))
+        for key, val in partitions.items():
+            check_value(self.name, key, val)
+        tp = None
+        if time_partition is not None:
+            if not self.time_partitioned:
+                raise TimePartitionError(
+                    f"artifact {self.name!r} is not time partitioned; drop time_partition= "
+                    f"or declare Artifact({self.name!r}, time_partitioned=True)"
+                )
+            tp = normalize(time_partition, self.granularity)
+        return ArtifactValue(self, value, dict(partitions), tp, cards[0] if cards else None)
+
+    def finalize(self, partitions: Mapping[str, Any], time_partition: Any) -> tuple[dict[str, str], datetime | None]:
+        """Check a complete partition set for a new version; returns it with the time partition normalized."""
+        if set(partitions) != set(self.partition_keys):
+            raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(partitions))
+        clean = {k: check_value(self.name, k, v) for k, v in partitions.items()}
+        if self.time_partitioned and time_partition is None:
+            raise TimePartitionError(
+                f"artifact {self.name!r} is time partitioned; pass time_partition= to create_from "
+                f"or bind it in the annotation, e.g. {self.name}(time_partition=Inputs.date)"
+            )
+        if not self.time_partitioned and time_partition is not None:
+            raise TimePartitionError(f"artifact {self.name!r} is not time partitioned; drop time_partition=")
+        tp = normalize(time_partition, self.granularity) if time_partition is not None else None
+        return clean, tp
+
+    # -- querying and trigger references ----------------------------------------------------------
+    def query(
+        self,
+        time_partition: Any = None,
+        partitions: Mapping[str, Any] | None = None,
+        version: str | None = None,
+        **more: Any,
+    ) -> ArtifactQuery:
+        merged = {**(partitions or {}), **more}
+        unknown = set(merged) - set(self.partition_keys)
+        if unknown:
+            raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(merged))
+        if time_partition is not None and not self.time_partitioned:
+            raise TimePartitionError(f"artifact {self.name!r} is not time partitioned; drop time_partition=")
+        return ArtifactQuery(self, merged, time_partition, version)
+
+    @property
+    def partitions(self) -> _PartitionRefs:
+        return _PartitionRefs(self)
+
+    @property
+    def time_partition(self) -> TriggerTimeRef:
+        if not self.time_partitioned:
+            raise DefinitionError(f"artifact {self.name!r} is not time partitioned; it has no time_partition")
+        return TriggerTimeRef(self.name)

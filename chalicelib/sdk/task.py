@@ -1,0 +1,121 @@
+"""`@task`: a Python function that runs in the task-runner Lambda. Decorating records; it does not act."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from chalicelib.errors import DefinitionError
+from chalicelib.sdk.artifact import Artifact, ArtifactSpec, InputRef
+from chalicelib.sdk import tracing
+
+
+@dataclass(frozen=True)
+class OutputDef:
+    name: str
+    type: Any
+    artifact: ArtifactSpec | None
+
+
+@dataclass(frozen=True)
+class InputDef:
+    name: str
+    type: Any
+    has_default: bool
+    default: Any = None
+
+
+def _split_annotation(annotation: Any) -> tuple[Any, ArtifactSpec | None]:
+    """`Annotated[T, A(...)]` or `Annotated[T, A]` → (T, spec); anything else → (annotation, None)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        base, *extras = typing.get_args(annotation)
+        for extra in extras:
+            if isinstance(extra, ArtifactSpec):
+                return base, extra
+            if isinstance(extra, Artifact):
+                return base, extra()
+        return base, None
+    return annotation, None
+
+
+def signature_of(fn: Callable[..., Any], kind: str) -> tuple[list[InputDef], list[OutputDef]]:
+    try:
+        hints = typing.get_type_hints(fn, include_extras=True)
+    except Exception as exc:  # unresolvable forward references and the like
+        raise DefinitionError(f"{kind} {fn.__qualname__!r}: cannot read its type hints: {exc}") from exc
+    inputs = []
+    for param in inspect.signature(fn).parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise DefinitionError(f"{kind} {fn.__qualname__!r}: *args and **kwargs are not supported")
+        has_default = param.default is not inspect.Parameter.empty
+        inputs.append(InputDef(param.name, hints.get(param.name, Any), has_default,
+                               param.default if has_default else None))
+    outputs = []
+    ret = hints.get("return", None)
+    if ret is not None and ret is not type(None):
+        base, spec = _split_annotation(ret)
+        outputs.append(OutputDef("o0", base, spec))
+        if spec is not None:
+            names = {i.name for i in inputs}
+            refs = [*spec.partitions.values(), spec.time_partition]
+            for ref in refs:
+                if isinstance(ref, InputRef) and ref.name not in names:
+                    raise DefinitionError(
+                        f"{kind} {fn.__qualname__!r}: output artifact {spec.artifact.name!r} binds "
+                        f"Inputs.{ref.name}, but the {kind} has no input {ref.name!r}; inputs are {sorted(names)}"
+                    )
+    return inputs, outputs
+
+
+class TaskDef:
+    """A registered task. Called inside a `@workflow` body it adds a node; called elsewhere it just runs."""
+
+    def __init__(self, fn: Callable[..., Any], container_image: Any = None, **options: Any) -> None:
+        self.fn = fn
+        self.module = fn.__module__
+        self.short_name = fn.__qualname__
+        self.name = f"{self.module}.{self.short_name}"
+        self.container_image = container_image
+        self.options = options
+        self.inputs, self.outputs = signature_of(fn, "task")
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    def __repr__(self) -> str:
+        return f"TaskDef({self.name})"
+
+    def bind_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        if len(args) > len(self.inputs):
+            raise DefinitionError(f"task {self.short_name!r} takes {len(self.inputs)} inputs; got {len(args)} positional")
+        bound = {self.inputs[i].name: arg for i, arg in enumerate(args)}
+        for key, value in kwargs.items():
+            if key in bound:
+                raise DefinitionError(f"task {self.short_name!r}: input {key!r} given twice")
+            bound[key] = value
+        names = [i.name for i in self.inputs]
+        unknown = sorted(set(bound) - set(names))
+        if unknown:
+            raise DefinitionError(f"task {self.short_name!r} has no input {unknown[0]!r}; its inputs are {names}")
+        missing = [i.name for i in self.inputs if i.name not in bound and not i.has_default]
+        if missing:
+            raise DefinitionError(f"task {self.short_name!r} is missing input {missing[0]!r}; pass {missing[0]}=...")
+        return bound
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        builder = tracing.current()
+        if builder is None:
+            return self.fn(*args, **kwargs)
+        return builder.add_node(self, self.bind_call(args, kwargs))
+
+
+def task(_fn: Callable[..., Any] | None = None, *, container_image: Any = None, **options: Any) -> Any:
+    """Declare a task: `@task` or `@task(container_image=ImageSpec(...), retries=2, ...)`."""
+    if _fn is not None:
+        return TaskDef(_fn)
+
+    def wrap(fn: Callable[..., Any]) -> TaskDef:
+        return TaskDef(fn, container_image=container_image, **options)
+
+    return wrap
