@@ -9,10 +9,10 @@ from chalicelib.errors import InvalidNameError
 # Names (artifacts, partition keys, workflows, launch plans): identifiers with dots and dashes.
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,127}$")
 # Partition values: no '/', '=', '#', '|', control characters, nor '..' (S3 key and DynamoDB key syntax).
-_VALUE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9 _.:@+~,-]{0,255}$")
+_VALUE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9 _.:@+~-]{0,255}$")
 
 NAME_RULE = "1-128 characters: letters, digits, '_', '.', '-', starting with a letter or '_'"
-VALUE_RULE = "1-256 characters: letters, digits, space and _ . : @ + ~ , -, starting with a letter, digit or '_', no '..'"
+VALUE_RULE = "1-256 characters: letters, digits, space and _ . : @ + ~ -, starting with a letter, digit or '_', no '..'"
 
 
 def check_name(kind: str, name: object) -> str:

@@ -1,0 +1,132 @@
+"""Compile a traced workflow into a Step Functions state machine definition.
+
+Shape of the state (the JSON each state receives):
+
+    {"meta": {...run metadata...}, "inputs": {name: literal}, "results": {node_id: task result}}
+
+Nodes are grouped into levels by dependency depth. A level of one node is a Task state; a level of several
+is a Parallel state, whose branch results are merged back into `$.results` by a Pass state with
+`States.JsonMerge`, so independent tasks run at the same time. Every Task invokes the task-runner Lambda.
+
+Retry policy: Lambda service faults and throttling (never the task's own errors) are retried
+3 times with exponential backoff from 1 s. A task's own error fails the execution with the task's
+error type and message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from chalicelib.sdk.tracing import Node
+from chalicelib.sdk.workflow import WorkflowDef
+
+LAMBDA_TRANSIENT_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+RETRY = [{"ErrorEquals": LAMBDA_TRANSIENT_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0}]
+
+
+def state_machine_name(workflow_name: str, prefix: str = "") -> str:
+    """A valid, stable state machine name (≤ 80 chars of [A-Za-z0-9_-]) for a workflow."""
+    clean = re.sub(r"[^A-Za-z0-9_-]", "-", f"{prefix}{workflow_name}")
+    if len(clean) > 80 or clean != f"{prefix}{workflow_name}".replace(".", "-"):
+        digest = hashlib.sha256(workflow_name.encode()).hexdigest()[:8]
+        clean = f"{clean[:71]}-{digest}"
+    return clean
+
+
+def levels(nodes: list[Node]) -> list[list[Node]]:
+    """Group nodes by dependency depth; nodes in one level are independent of each other."""
+    depth: dict[str, int] = {}
+    for node in nodes:  # tracing order is already topological
+        depth[node.id] = 1 + max((depth[u] for u in node.upstream), default=-1)
+    grouped: dict[int, list[Node]] = {}
+    for node in nodes:
+        grouped.setdefault(depth[node.id], []).append(node)
+    return [grouped[d] for d in sorted(grouped)]
+
+
+def _task_state(node: Node, wf: WorkflowDef, runner_arn: str, result_path: str, next_state: str | None) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": runner_arn,
+        "Parameters": {
+            "workflow": wf.name,
+            "node": node.id,
+            "task": {"module": node.task.module, "name": node.task.short_name},
+            "bindings": node.bindings,
+            "meta.$": "$.meta",
+            "inputs.$": "$.inputs",
+            "results.$": "$.results",
+            "execution_id.$": "$$.Execution.Id",
+            "execution_start.$": "$$.Execution.StartTime",
+        },
+        "ResultPath": result_path,
+        "Retry": RETRY,
+    }
+    if next_state:
+        state["Next"] = next_state
+    else:
+        state["End"] = True
+    return state
+
+
+def _state_name(node: Node) -> str:
+    return f"{node.id}-{node.task.short_name}"[:80]
+
+
+def compile_workflow(wf: WorkflowDef, runner_arn: str) -> dict[str, Any]:
+    """The ASL definition of `wf`, whose tasks run in the Lambda function `runner_arn`."""
+    states: dict[str, Any] = {}
+    groups = levels(wf.nodes)
+    names = []
+    for i, group in enumerate(groups):
+        names.append(_state_name(group[0]) if len(group) == 1 else f"level{i}")
+    order = ["Init", *names, "Outputs"]
+    states["Init"] = {"Type": "Pass", "Result": {}, "ResultPath": "$.results", "Next": order[1]}
+    for i, group in enumerate(groups):
+        name, nxt = order[i + 1], order[i + 2]
+        if len(group) == 1:
+            node = group[0]
+            states[name] = _task_state(node, wf, runner_arn, f"$.results.{node.id}", nxt)
+            continue
+        merge = f"{name}-merge"
+        states[name] = {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": _state_name(node),
+                 "States": {_state_name(node): _task_state(node, wf, runner_arn, "$", None)}}
+                for node in group
+            ],
+            "ResultSelector": {f"{node.id}.$": f"$[{j}]" for j, node in enumerate(group)},
+            "ResultPath": "$.level",
+            "Next": merge,
+        }
+        states[merge] = {
+            "Type": "Pass",
+            "Parameters": {
+                "meta.$": "$.meta",
+                "inputs.$": "$.inputs",
+                "results.$": "States.JsonMerge($.results, $.level, false)",
+            },
+            "Next": nxt,
+        }
+    outputs = {}
+    for out, binding in wf.output_bindings.items():
+        if "node" in binding:
+            outputs[f"{out}.$"] = f"$.results.{binding['node']}.outputs.{binding['output']}"
+        elif "input" in binding:
+            outputs[f"{out}.$"] = f"$.inputs.{binding['input']}"
+        else:
+            outputs[out] = binding["const"]
+    states["Outputs"] = {"Type": "Pass", "Parameters": {"outputs": outputs, "meta.$": "$.meta"}, "End": True}
+    return {
+        "Comment": f"workflow {wf.name}",
+        "StartAt": "Init",
+        "States": states,
+    }

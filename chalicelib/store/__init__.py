@@ -1,0 +1,1 @@
+"""Storage: artifact data in S3 with metadata in DynamoDB, and the launch-plan registry."""

@@ -1,0 +1,48 @@
+"""How values are written to S3. pandas is imported only when a DataFrame is actually read or written.
+
+Formats:
+  parquet  pandas DataFrames (fastparquet engine), readable in place by Athena, duckdb or Spark
+  json     every other value, as a JSON literal (see chalicelib.sdk.literals)
+  csv      uploads only: read into a DataFrame
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from chalicelib.errors import ArtifactError
+from chalicelib.sdk import literals
+
+EXTENSIONS = {"parquet": "parquet", "json": "json", "csv": "csv"}
+
+
+def is_dataframe(value: Any) -> bool:
+    return type(value).__name__ == "DataFrame" and type(value).__module__.startswith("pandas")
+
+
+def format_for(value: Any) -> str:
+    return "parquet" if is_dataframe(value) else "json"
+
+
+def dumps(value: Any, fmt: str) -> bytes:
+    if fmt == "parquet":
+        buf = io.BytesIO()
+        value.to_parquet(buf, engine="fastparquet", index=None)
+        return buf.getvalue()
+    if fmt == "json":
+        return json.dumps(literals.encode(value, "artifact value")).encode()
+    raise ArtifactError(f"cannot write format {fmt!r}; known formats are parquet and json")
+
+
+def loads(data: bytes, fmt: str) -> Any:
+    if fmt in ("parquet", "csv"):
+        import pandas as pd
+
+        if fmt == "csv":
+            return pd.read_csv(io.BytesIO(data))
+        return pd.read_parquet(io.BytesIO(data), engine="fastparquet")
+    if fmt == "json":
+        return literals.decode(json.loads(data))
+    raise ArtifactError(f"cannot read format {fmt!r}; known formats are parquet, csv and json")

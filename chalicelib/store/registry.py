@@ -1,0 +1,73 @@
+"""The registry table: launch plans, their trigger subscriptions, and task logs per execution."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from chalicelib.config import Settings
+from chalicelib.store.dynamo import from_dynamo, to_dynamo
+from chalicelib.store.models import Subscription
+
+
+class Registry:
+    def __init__(self, settings: Settings, dynamodb: Any) -> None:
+        self.table = settings.registry_table
+        self.dynamodb = dynamodb
+
+    def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            resp = self.dynamodb.query(TableName=self.table, **kwargs)
+            items.extend(from_dynamo(i) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return items
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    # -- subscriptions ----------------------------------------------------------------------------
+    def put_subscription(self, sub: Subscription) -> None:
+        self.dynamodb.put_item(TableName=self.table, Item=to_dynamo(sub.to_item()))
+
+    def subscriptions_for(self, artifact: str) -> list[Subscription]:
+        """Every launch plan listening to `artifact`, active or not: one Query."""
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"SUB#{artifact}"}},
+            ConsistentRead=True,
+        )
+        return [Subscription.from_item(i) for i in items]
+
+    # -- launch plans -----------------------------------------------------------------------------
+    def put_launch_plan(self, name: str, version: str, definition: dict[str, Any], state_machine_arn: str,
+                        active: bool) -> None:
+        self.dynamodb.put_item(TableName=self.table, Item=to_dynamo({
+            "pk": f"LP#{name}", "sk": "CURRENT", "name": name, "version": version, "active": active,
+            "state_machine_arn": state_machine_arn, "doc": json.dumps(definition, sort_keys=True),
+        }))
+
+    def launch_plans(self) -> list[dict[str, Any]]:
+        resp_items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.table, "FilterExpression": "begins_with(pk, :p)",
+                                  "ExpressionAttributeValues": {":p": {"S": "LP#"}}}
+        while True:  # listing for humans; the trigger path never scans
+            resp = self.dynamodb.scan(**kwargs)
+            resp_items.extend(from_dynamo(i) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return resp_items
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    # -- task logs --------------------------------------------------------------------------------
+    def put_logs(self, execution: str, node: str, lines: list[str]) -> None:
+        if not lines:
+            return
+        text = "\n".join(lines)[-350_000:]  # DynamoDB items stop at 400 KB; keep the tail
+        self.dynamodb.put_item(TableName=self.table, Item=to_dynamo({
+            "pk": f"EXEC#{execution}", "sk": f"LOG#{time.time_ns():020d}#{node}", "node": node, "text": text,
+        }))
+
+    def logs(self, execution: str) -> list[str]:
+        items = self._query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
+            ExpressionAttributeValues={":pk": {"S": f"EXEC#{execution}"}, ":s": {"S": "LOG#"}},
+        )
+        return [line for item in items for line in item["text"].split("\n")]
