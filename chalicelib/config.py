@@ -12,6 +12,8 @@ ENV_PREFIX = "CASCADE_"
 class Settings(BaseModel):
     """Stage settings. In Lambda they come from `.chalice/config.json` environment variables."""
 
+    app_name: str = "cascade"
+    stage: str = "dev"
     bucket: str
     artifacts_table: str
     registry_table: str
@@ -29,6 +31,11 @@ class Settings(BaseModel):
         }
         values.setdefault("region", os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
         return cls(**values)
+
+    @property
+    def prefix(self) -> str:
+        """Prefix of every resource name of this stage, as chalice names functions: `<app>-<stage>-`."""
+        return f"{self.app_name}-{self.stage}-"
 
     def to_env(self) -> dict[str, str]:
         return {ENV_PREFIX + k.upper(): str(v) for k, v in self.model_dump().items()}

@@ -3,6 +3,7 @@
     {"$datetime": "2026-11-25T00:00:00Z"}   {"$date": "2026-11-25"}   {"$timedelta": 3600.0}
     {"$ref": {"uri": "s3://...", "format": "parquet"}}          data too big or not JSON (DataFrames)
     {"$artifact": {"name": ..., "version": ..., "uri": ..., "format": ...}}   an artifact version
+    {"$query": {"artifact": ..., "partitions": {...}, "time_partition": ..., "version": ...}}   resolved at run time
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.timeparts import iso, to_utc
 
-TAGS = ("$datetime", "$date", "$timedelta", "$ref", "$artifact")
+TAGS = ("$datetime", "$date", "$timedelta", "$ref", "$artifact", "$query")
 
 
 def encode(value: Any, where: str = "value") -> Any:
@@ -53,7 +54,7 @@ def decode(literal: Any) -> Any:
                 return date.fromisoformat(body)
             if tag == "$timedelta":
                 return timedelta(seconds=body)
-            if tag in ("$ref", "$artifact"):
+            if tag in ("$ref", "$artifact", "$query"):
                 return literal
         return {k: decode(v) for k, v in literal.items()}
     return literal

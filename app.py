@@ -1,0 +1,22 @@
+"""Lambda entry points. Each handler parses, calls one function, returns; the code lives in chalicelib/."""
+
+import os
+
+from chalice import Chalice
+
+app = Chalice(app_name="cascade")
+
+
+@app.lambda_function(name="task_runner")
+def task_runner(event, context):
+    from chalicelib.runtime.runner import default_runner
+
+    return default_runner().run(event)
+
+
+@app.on_dynamodb_record(stream_arn=os.environ.get("CASCADE_ARTIFACTS_STREAM_ARN", ""), name="on_artifact_event",
+                        batch_size=100, starting_position="TRIM_HORIZON")
+def on_artifact_event(event):
+    from chalicelib.trigger.handler import default_trigger
+
+    return default_trigger().handle(event.to_dict(), event.context)

@@ -1,0 +1,1 @@
+"""Raw Lambda events → typed models, at the edge."""

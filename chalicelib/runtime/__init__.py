@@ -1,0 +1,1 @@
+"""Running things: the task runner (inside Lambda) and the local cloud on moto."""

@@ -1,0 +1,58 @@
+"""Capture what a task prints, per thread, while still writing it through (Lambda sends stdout to CloudWatch).
+
+Several local executions run in threads of one process, so `contextlib.redirect_stdout` (process-wide)
+would mix their output; this tee keeps one buffer per thread.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+_local = threading.local()
+_install_lock = threading.Lock()
+
+
+class _ThreadTee(io.TextIOBase):
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        frames = getattr(_local, "frames", None) or []
+        for buf, _ in frames:
+            buf.write(text)
+        if all(passthrough for _, passthrough in frames):
+            self.inner.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _install() -> None:
+    with _install_lock:
+        if not isinstance(sys.stdout, _ThreadTee):
+            sys.stdout = _ThreadTee(sys.stdout)
+
+
+@contextmanager
+def captured(passthrough: bool = True) -> Iterator[io.StringIO]:
+    """Collect this thread's stdout in the yielded buffer; nesting is allowed. With passthrough=False the
+    text reaches only the buffers (the local cloud keeps Lambda output off the terminal, as Lambda does)."""
+    _install()
+    buf = io.StringIO()
+    frames = getattr(_local, "frames", None)
+    if frames is None:
+        frames = _local.frames = []
+    frame = (buf, passthrough)
+    frames.append(frame)
+    try:
+        yield buf
+    finally:
+        frames.remove(frame)

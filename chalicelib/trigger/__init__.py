@@ -1,0 +1,1 @@
+"""Artifact events → run requests (decide, pure) → StartExecution (start)."""

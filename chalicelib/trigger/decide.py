@@ -1,0 +1,74 @@
+"""Decide which runs a new artifact version starts. Pure: no I/O, no clock, no randomness."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.sdk.timeparts import iso
+from chalicelib.store.models import ArtifactVersion, Subscription
+
+
+class RunRequest(BaseModel):
+    launch_plan: str
+    state_machine_arn: str
+    name: str
+    input: dict[str, Any]
+
+
+def execution_name(artifact: str, version: str, launch_plan: str, lp_version: str, salt: str = "") -> str:
+    """Deterministic, ≤ 80 chars of [A-Za-z0-9_-]: a redelivered event maps to the same name."""
+    digest = hashlib.sha256("\x1f".join([artifact, version, launch_plan, lp_version, salt]).encode()).hexdigest()[:16]
+    head = re.sub(r"[^A-Za-z0-9_-]", "-", launch_plan)[:40]
+    return f"{head}-{digest}"
+
+
+def _bind(binding: dict[str, Any], version: ArtifactVersion) -> Any:
+    if "const" in binding:
+        return binding["const"]
+    if "trigger_artifact" in binding:
+        return version.reference()
+    if "trigger_partition" in binding:
+        return version.partitions[binding["trigger_partition"]]
+    if "trigger_time" in binding:
+        assert version.time_partition is not None  # validated when the launch plan was defined
+        return {"$datetime": iso(version.time_partition + timedelta(seconds=binding["trigger_time"]))}
+    if "query" in binding:
+        spec = binding["query"]
+        partitions = {k: _bind(v, version) for k, v in spec["partitions"].items()}
+        time = _bind(spec["time_partition"], version) if spec.get("time_partition") else None
+        return {"$query": {"artifact": spec["artifact"], "partitions": partitions,
+                           "time_partition": time, "version": spec.get("version")}}
+    raise ValueError(f"unknown binding {binding!r}")
+
+
+def matches(sub: Subscription, version: ArtifactVersion) -> bool:
+    return sub.active and sub.artifact == version.name and all(
+        version.partitions.get(k) == v for k, v in sub.filter.items()
+    )
+
+
+def decide(version: ArtifactVersion, subscriptions: list[Subscription], salt: str = "") -> list[RunRequest]:
+    """One run request per active subscription whose filter the version passes."""
+    requests = []
+    for sub in subscriptions:
+        if not matches(sub, version):
+            continue
+        inputs = {**sub.default_inputs, **{k: _bind(b, version) for k, b in sub.bindings.items()}, **sub.fixed_inputs}
+        meta = {
+            "workflow": sub.workflow,
+            "launch_plan": sub.launch_plan,
+            "launch_plan_version": sub.lp_version,
+            "triggered_by": {"artifact": version.name, "version": version.version},
+        }
+        requests.append(RunRequest(
+            launch_plan=sub.launch_plan,
+            state_machine_arn=sub.state_machine_arn,
+            name=execution_name(version.name, version.version, sub.launch_plan, sub.lp_version, salt),
+            input={"meta": meta, "inputs": inputs},
+        ))
+    return requests
