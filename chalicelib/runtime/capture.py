@@ -35,7 +35,8 @@ class _ThreadTee(io.TextIOBase):
         return getattr(self.inner, name)
 
 
-def _install() -> None:
+def install() -> None:
+    """Route sys.stdout through the per-thread tee (idempotent)."""
     with _install_lock:
         if not isinstance(sys.stdout, _ThreadTee):
             sys.stdout = _ThreadTee(sys.stdout)
@@ -45,7 +46,7 @@ def _install() -> None:
 def captured(passthrough: bool = True) -> Iterator[io.StringIO]:
     """Collect this thread's stdout in the yielded buffer; nesting is allowed. With passthrough=False the
     text reaches only the buffers (the local cloud keeps Lambda output off the terminal, as Lambda does)."""
-    _install()
+    install()
     buf = io.StringIO()
     frames = getattr(_local, "frames", None)
     if frames is None:

@@ -1,0 +1,277 @@
+"""The local cloud: moto's S3, DynamoDB (with streams), IAM, CloudFormation, Lambda and Step Functions,
+executing the real state machine definitions.
+
+One substitution: moto runs Lambda code in Docker; here a Lambda invocation runs our handler in-process
+(`app.<function>`, as Lambda resolves its handler string). Events still travel the AWS way: stream
+event-source mappings, S3 notifications and Step Functions Task states all invoke through moto's Lambda.
+
+Two moto behaviours are corrected, both in delivery only:
+  * a DynamoDB stream shard re-sends every record accumulated since the last successful delivery when a
+    handler writes to the table; here each write delivers its own record once;
+  * handler errors in stream and S3 deliveries are swallowed by moto; here they are collected in `errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+import warnings
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Callable
+from unittest import mock
+
+from chalicelib import aws
+from chalicelib.config import Settings
+from chalicelib.runtime import capture
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = PROJECT_ROOT / "infra" / "template.yaml"
+REGION = "us-east-1"
+# Lambda function name (without the stage prefix) → handler string, as chalice deploys them.
+FUNCTIONS = {
+    "task_runner": "app.task_runner",
+    "on_artifact_event": "app.on_artifact_event",
+}
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+@dataclass
+class HandlerError:
+    function: str
+    error_type: str
+    message: str
+    event: Any
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers read."""
+
+    def __init__(self, function_name: str, timeout: int) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{function_name}"
+        self.memory_limit_in_mb = 1024
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = self.aws_request_id
+        self._deadline = time.monotonic() + timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _resolve_handler(handler: str) -> Callable[..., Any]:
+    module_name, _, attr = handler.rpartition(".")
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    module = __import__(module_name)
+    return getattr(module, attr)
+
+
+class LocalCloud:
+    """Use as a context manager: `with LocalCloud() as cloud: ...`."""
+
+    def __init__(self, stage: str = "local") -> None:
+        self.stage = stage
+        self.errors: list[HandlerError] = []
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        self._patches: list[Any] = []
+        self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
+        self.settings: Settings | None = None
+        self.outputs: dict[str, str] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def __enter__(self) -> LocalCloud:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def start(self) -> None:
+        from moto import mock_aws
+
+        self._set_env(DUMMY_CREDENTIALS)
+        capture.install()  # before handlers create loggers bound to sys.stdout
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        self._patch_moto()
+        self._clear_caches()
+        self._deploy()
+
+    def stop(self) -> None:
+        self.wait_quiet(timeout=30, raise_on_timeout=False)
+        for p in reversed(self._patches):
+            p.stop()
+        self._patches.clear()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        self._clear_caches()
+
+    @staticmethod
+    def _clear_caches() -> None:
+        from chalicelib.runtime.runner import default_runner
+        from chalicelib.trigger.handler import default_trigger
+
+        aws.client.cache_clear()
+        default_runner.cache_clear()
+        default_trigger.cache_clear()
+
+    # -- moto patches -----------------------------------------------------------------------------
+    def _patch_moto(self) -> None:
+        from moto.awslambda.models import LambdaFunction
+        from moto.dynamodb.models.table import StreamRecord, StreamShard
+
+        cloud = self
+
+        def invoke_in_process(fn: Any, event: Any = None) -> tuple[str, bool, str]:
+            return cloud._invoke(fn.function_name, fn.handler, int(fn.timeout or 60), event)
+
+        def add_one(shard: Any, old: Any, new: Any) -> None:
+            kind = "INSERT" if old is None else ("REMOVE" if new is None else "MODIFY")
+            seq = len(shard.items) + shard.starting_sequence_number
+            record = StreamRecord(shard.table, shard.table.stream_specification["StreamViewType"], kind, old, new, seq)
+            shard.items.append(record)  # kept for GetRecords
+            from moto.awslambda.utils import get_backend
+
+            for arn, esm in shard.table.lambda_event_source_mappings.items():
+                get_backend(shard.account_id, arn.split(":")[3]).send_dynamodb_items(arn, [record], esm.event_source_arn)
+
+        self._patches = [
+            mock.patch.object(LambdaFunction, "_invoke_lambda", invoke_in_process),
+            mock.patch.object(StreamShard, "add", add_one),
+        ]
+        for p in self._patches:
+            p.start()
+
+    def _invoke(self, function_name: str, handler: str, timeout: int, event: Any) -> tuple[str, bool, str]:
+        with self._lock:
+            self._in_flight += 1
+        try:
+            with capture.captured(passthrough=False) as out:
+                try:
+                    result = _resolve_handler(handler)(event, LambdaContext(function_name, timeout))
+                    payload, errored = json.dumps(result), False
+                except Exception as exc:
+                    payload = json.dumps({
+                        "errorMessage": str(exc),
+                        "errorType": type(exc).__name__,
+                        "stackTrace": traceback.format_exception(exc)[-5:],
+                    })
+                    errored = True
+                    self.errors.append(HandlerError(function_name, type(exc).__name__, str(exc), event))
+            return payload, errored, out.getvalue()
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    # -- resources --------------------------------------------------------------------------------
+    def _deploy(self) -> None:
+        cfn = aws.client("cloudformation", REGION)
+        stack = f"cascade-{self.stage}"
+        with warnings.catch_warnings():
+            # moto cannot apply AWS::S3::BucketPolicy; the template's policy is checked on the template itself
+            warnings.filterwarnings("ignore", message=".*AWS::S3::BucketPolicy.*")
+            cfn.create_stack(
+                StackName=stack,
+                TemplateBody=TEMPLATE.read_text(),
+                Parameters=[{"ParameterKey": "Stage", "ParameterValue": self.stage}],
+                Capabilities=["CAPABILITY_NAMED_IAM"],
+            )
+        desc = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+        if desc["StackStatus"] != "CREATE_COMPLETE":
+            raise RuntimeError(f"local infra stack ended in {desc['StackStatus']}: {desc.get('StackStatusReason')}")
+        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
+        iam = aws.client("iam", REGION)
+        role_arn = iam.create_role(
+            RoleName=f"cascade-{self.stage}-lambda",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+        )["Role"]["Arn"]
+        lam = aws.client("lambda", REGION)
+        zipped = BytesIO()
+        with zipfile.ZipFile(zipped, "w") as zf:
+            zf.writestr("app.py", "# runs in-process in the local cloud\n")
+        settings = Settings(
+            stage=self.stage,
+            bucket=self.outputs["BucketName"],
+            artifacts_table=self.outputs["ArtifactsTable"],
+            registry_table=self.outputs["RegistryTable"],
+            region=REGION,
+        )
+        arns = {}
+        for short, handler in FUNCTIONS.items():
+            arns[short] = lam.create_function(
+                FunctionName=f"{settings.prefix}{short}",
+                Runtime="python3.11",
+                Role=role_arn,
+                Handler=handler,
+                Code={"ZipFile": zipped.getvalue()},
+                Timeout=900 if short == "task_runner" else 60,
+                Environment={"Variables": settings.to_env()},
+            )["FunctionArn"]
+        settings.task_runner_arn = arns["task_runner"]
+        lam.create_event_source_mapping(
+            EventSourceArn=self.outputs["ArtifactsStreamArn"],
+            FunctionName=arns["on_artifact_event"],
+            StartingPosition="TRIM_HORIZON",
+            BatchSize=100,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+        )
+        self.settings = settings
+        self._set_env(settings.to_env())
+
+    @property
+    def states_role_arn(self) -> str:
+        return self.outputs["StatesRoleArn"]
+
+    # -- waiting ----------------------------------------------------------------------------------
+    def busy(self) -> bool:
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        alive = [t for t in list(TMP_THREADS) if t.is_alive()]
+        TMP_THREADS[:] = alive  # moto never prunes finished threads
+        return self._in_flight > 0 or bool(alive)
+
+    def wait_quiet(self, timeout: float = 300, raise_on_timeout: bool = True, on_tick: Callable[[], None] | None = None) -> bool:
+        """Wait until no handler runs and no execution thread is alive (checked three times in a row)."""
+        deadline = time.monotonic() + timeout
+        calm = 0
+        while time.monotonic() < deadline:
+            calm = 0 if self.busy() else calm + 1
+            if calm >= 3:
+                return True
+            if on_tick:
+                on_tick()
+            time.sleep(0.01)
+        if raise_on_timeout:
+            raise TimeoutError(f"the local cloud was still busy after {timeout:.0f} s")
+        return False
