@@ -14,6 +14,7 @@ Two moto behaviours are corrected, both in delivery only:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -200,6 +201,7 @@ class LocalCloud:
         with warnings.catch_warnings():
             # moto cannot apply AWS::S3::BucketPolicy; the template's policy is checked on the template itself
             warnings.filterwarnings("ignore", message=".*AWS::S3::BucketPolicy.*")
+            logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
             cfn.create_stack(
                 StackName=stack,
                 TemplateBody=TEMPLATE.read_text(),
@@ -260,6 +262,11 @@ class LocalCloud:
         alive = [t for t in list(TMP_THREADS) if t.is_alive()]
         TMP_THREADS[:] = alive  # moto never prunes finished threads
         return self._in_flight > 0 or bool(alive)
+
+    def running_executions(self) -> int:
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        return sum(1 for t in list(TMP_THREADS) if t.is_alive())
 
     def wait_quiet(self, timeout: float = 300, raise_on_timeout: bool = True, on_tick: Callable[[], None] | None = None) -> bool:
         """Wait until no handler runs and no execution thread is alive (checked three times in a row)."""

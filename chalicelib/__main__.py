@@ -1,0 +1,3 @@
+from chalicelib.cli import main
+
+main()

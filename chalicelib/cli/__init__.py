@@ -1,0 +1,29 @@
+"""`python -m chalicelib ...`: one module per command group, all registered on `main`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from chalicelib.errors import CascadeError
+
+
+class Group(click.Group):
+    """Turns our own errors into a one-line message and exit status 1, instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CascadeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Artifact-triggered workflows on AWS serverless."""
+
+
+from chalicelib.cli import run as _run  # noqa: E402,F401  (registers commands)

@@ -1,0 +1,104 @@
+"""`run FILE WORKFLOW [--NAME VALUE ...]`: the whole cascade on the local cloud, then a report."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from rich.table import Table
+
+from chalicelib import aws
+from chalicelib.cli import main
+from chalicelib.cli.output import STATUS_STYLE, err, out, print_json
+
+
+def run_local(file: str, workflow: str, raw_inputs: dict[str, Any], from_text: bool = True,
+              timeout: float = 600, progress: bool = False) -> dict[str, Any]:
+    """Start the local cloud, register FILE, start WORKFLOW, wait for the cascade to settle, report."""
+    from chalicelib.register import Registrar
+    from chalicelib.runtime import loader, report
+    from chalicelib.runtime.launch import check_inputs, start_workflow
+    from chalicelib.runtime.local import LocalCloud
+    from chalicelib.store.registry import Registry
+
+    defs = loader.load_paths([file])
+    wf = defs.workflow(workflow)
+    inputs = check_inputs(wf, raw_inputs, from_text=from_text)
+    with LocalCloud() as cloud:
+        settings = cloud.settings
+        assert settings is not None
+        ddb = aws.client("dynamodb", settings.region)
+        sfn = aws.client("stepfunctions", settings.region)
+        registry = Registry(settings, ddb)
+        Registrar(settings, sfn, registry, cloud.states_role_arn).register(defs)
+        start_workflow(sfn, settings, wf, inputs)
+        if progress:
+            with err.status("running: waiting for every execution and event to finish") as status:
+                def tick() -> None:
+                    status.update(f"running: {cloud.running_executions()} execution(s) in flight")
+                cloud.wait_quiet(timeout, on_tick=tick)
+        else:
+            cloud.wait_quiet(timeout)
+        return {
+            "executions": report.executions(sfn, settings, registry),
+            "artifacts": report.artifacts(ddb, settings),
+            "errors": [{"function": e.function, "type": e.error_type, "message": e.message} for e in cloud.errors],
+        }
+
+
+def print_report(rep: dict[str, Any]) -> None:
+    table = Table(title="Executions", title_justify="left")
+    for col in ("workflow", "launch plan", "status", "triggered by", "seconds"):
+        table.add_column(col, overflow="fold")
+    for ex in rep["executions"]:
+        trig = ex["triggered_by"]
+        style = STATUS_STYLE.get(ex["status"], "")
+        table.add_row(
+            ex["workflow"] or "?", ex["launch_plan"] or "-", f"[{style}]{ex['status']}[/]",
+            f"{trig['artifact']}:{trig['version']}" if trig else "-",
+            f"{ex['duration_s']:.2f}" if ex["duration_s"] is not None else "-",
+        )
+    out.print(table)
+    arts = Table(title="Artifact versions", title_justify="left")
+    for col in ("artifact", "version", "partitions", "time partition", "uri"):
+        arts.add_column(col, overflow="fold")
+    for a in rep["artifacts"]:
+        arts.add_row(a["name"], a["version"], ", ".join(f"{k}={v}" for k, v in a["partitions"].items()) or "-",
+                     a["time_partition"] or "-", a["uri"])
+    out.print(arts)
+    for ex in rep["executions"]:
+        if ex["logs"]:
+            out.print(f"[bold]logs of {ex['workflow']} ({ex['name']})[/]")
+            for line in ex["logs"]:
+                out.print(f"  {line}", markup=False)
+        if ex["status"] == "FAILED":
+            out.print(f"[red]{ex['workflow']} failed: {ex.get('error')}: {ex.get('cause')}[/]")
+    for e in rep["errors"]:
+        out.print(f"[red]handler {e['function']} failed: {e['type']}: {e['message']}[/]")
+
+
+def failed(rep: dict[str, Any]) -> bool:
+    return bool(rep["errors"]) or any(ex["status"] != "SUCCEEDED" for ex in rep["executions"])
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("workflow")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout, and nothing else.")
+@click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait for the cascade to settle.")
+@click.pass_context
+def run(ctx: click.Context, file: str, workflow: str, as_json: bool, timeout: float) -> None:
+    """Run WORKFLOW from FILE on the local cloud, with every trigger it sets off.
+
+    Workflow inputs follow as --NAME VALUE, e.g. `run wf.py my_wf --region emea`.
+    Exits 1 if any execution failed.
+    """
+    from chalicelib.runtime.launch import parse_cli_inputs
+
+    rep = run_local(file, workflow, parse_cli_inputs(ctx.args), timeout=timeout, progress=not as_json)
+    if as_json:
+        print_json(rep)
+    else:
+        print_report(rep)
+    sys.exit(1 if failed(rep) else 0)
