@@ -13,38 +13,47 @@ from chalicelib.cli import main
 from chalicelib.cli.output import STATUS_STYLE, err, out, print_json
 
 
-def run_local(file: str, workflow: str, raw_inputs: dict[str, Any], from_text: bool = True,
-              timeout: float = 600, progress: bool = False) -> dict[str, Any]:
-    """Start the local cloud, register FILE, start WORKFLOW, wait for the cascade to settle, report."""
+def run_in_cloud(cloud: Any, defs: Any, workflow: str, raw_inputs: dict[str, Any], from_text: bool = True,
+                 timeout: float = 600, progress: bool = False) -> dict[str, Any]:
+    """Register `defs` in a started local cloud, start WORKFLOW, wait for the cascade to settle, report."""
     from chalicelib.register import Registrar
-    from chalicelib.runtime import loader, report
+    from chalicelib.runtime import report
     from chalicelib.runtime.launch import check_inputs, start_workflow
-    from chalicelib.runtime.local import LocalCloud
     from chalicelib.store.registry import Registry
 
-    defs = loader.load_paths([file])
     wf = defs.workflow(workflow)
     inputs = check_inputs(wf, raw_inputs, from_text=from_text)
+    settings = cloud.settings
+    ddb = aws.client("dynamodb", settings.region)
+    sfn = aws.client("stepfunctions", settings.region)
+    registry = Registry(settings, ddb)
+    Registrar(settings, sfn, registry, cloud.states_role_arn).register(defs)
+    start_workflow(sfn, settings, wf, inputs)
+    if progress:
+        with err.status("running: waiting for every execution and event to finish") as status:
+            def tick() -> None:
+                status.update(f"running: {cloud.running_executions()} execution(s) in flight")
+            cloud.wait_quiet(timeout, on_tick=tick)
+    else:
+        cloud.wait_quiet(timeout)
+    return {
+        "executions": report.executions(sfn, settings, registry),
+        "artifacts": report.artifacts(ddb, settings),
+        "errors": [{"function": e.function, "type": e.error_type, "message": e.message} for e in cloud.errors],
+    }
+
+
+def run_local(file: str, workflow: str, raw_inputs: dict[str, Any], timeout: float = 600,
+              progress: bool = False) -> dict[str, Any]:
+    """Load FILE (failing fast on bad definitions or inputs), then run it on a fresh local cloud."""
+    from chalicelib.runtime import loader
+    from chalicelib.runtime.launch import check_inputs
+    from chalicelib.runtime.local import LocalCloud
+
+    defs = loader.load_paths([file])
+    check_inputs(defs.workflow(workflow), raw_inputs, from_text=True)  # before paying for the cloud
     with LocalCloud() as cloud:
-        settings = cloud.settings
-        assert settings is not None
-        ddb = aws.client("dynamodb", settings.region)
-        sfn = aws.client("stepfunctions", settings.region)
-        registry = Registry(settings, ddb)
-        Registrar(settings, sfn, registry, cloud.states_role_arn).register(defs)
-        start_workflow(sfn, settings, wf, inputs)
-        if progress:
-            with err.status("running: waiting for every execution and event to finish") as status:
-                def tick() -> None:
-                    status.update(f"running: {cloud.running_executions()} execution(s) in flight")
-                cloud.wait_quiet(timeout, on_tick=tick)
-        else:
-            cloud.wait_quiet(timeout)
-        return {
-            "executions": report.executions(sfn, settings, registry),
-            "artifacts": report.artifacts(ddb, settings),
-            "errors": [{"function": e.function, "type": e.error_type, "message": e.message} for e in cloud.errors],
-        }
+        return run_in_cloud(cloud, defs, workflow, raw_inputs, timeout=timeout, progress=progress)
 
 
 def print_report(rep: dict[str, Any]) -> None:

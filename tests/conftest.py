@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = Path(__file__).resolve().parent / "events"
+EXAMPLES = ROOT / "examples"
+SEED = ROOT / "chalicelib" / "workflows" / "trigger_on_artifact.py"
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A real-shaped Lambda event from tests/events/."""
+    return json.loads((EVENTS / name).read_text())
+
+
+@pytest.fixture
+def cloud() -> Iterator[Any]:
+    from chalicelib.runtime.local import LocalCloud
+
+    with LocalCloud() as c:
+        yield c
+
+
+@pytest.fixture
+def clients(cloud: Any) -> dict[str, Any]:
+    from chalicelib import aws
+
+    region = cloud.settings.region
+    return {name: aws.client(name, region) for name in ("s3", "dynamodb", "stepfunctions", "lambda")}
