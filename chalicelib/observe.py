@@ -63,7 +63,8 @@ class VersionDetail(BaseModel):
 class GraphNode(BaseModel):
     id: str
     kind: Literal["version", "execution"]
-    depth: int  # < 0 upstream of the root, > 0 downstream
+    depth: int  # hops from the root: < 0 upstream, > 0 downstream
+    layer: int = 0  # column for drawing: every edge goes from a lower layer to a higher one
     label: str
     artifact: str | None = None
     version: str | None = None
@@ -379,7 +380,11 @@ class LineageWalker:
         # Keep every edge seen whose both ends made it into the graph (a DAG: e.g. a run that read a
         # version both through its trigger chain and through a query).
         edges = [e for e in self.edges.values() if e.source in self.nodes and e.target in self.nodes]
-        return LineageGraph(root=rid, nodes=list(self.nodes.values()), edges=edges, truncated=self.truncated)
+        nodes = list(self.nodes.values())
+        columns = layers(nodes, edges)
+        for node in nodes:
+            node.layer = columns[node.id]
+        return LineageGraph(root=rid, nodes=nodes, edges=edges, truncated=self.truncated)
 
     def _walk_up(self, rid: str, depth: int) -> None:
         frontier = [rid]
@@ -469,6 +474,29 @@ class LineageWalker:
             return self.obs._describe(node.execution or "")
         except UnknownExecutionError:
             return None  # Step Functions forgets executions after 90 days; the edges remain
+
+
+def layers(nodes: list[GraphNode], edges: list[GraphEdge]) -> dict[str, int]:
+    """Longest-path layering: a node's layer is one more than its highest predecessor's, so every edge
+    points right. (Hop distance does not: a version two hops up can feed a run one hop up.) The graph is
+    acyclic, since a version exists before anything reads it; should it not be, nodes left on a cycle
+    keep their hop distance."""
+    preds: dict[str, list[str]] = {n.id: [] for n in nodes}
+    succs: dict[str, list[str]] = {n.id: [] for n in nodes}
+    for e in edges:
+        preds[e.target].append(e.source)
+        succs[e.source].append(e.target)
+    waiting = {nid: len(p) for nid, p in preds.items()}
+    order = [nid for nid, count in waiting.items() if count == 0]
+    layer = {nid: 0 for nid in order}
+    for nid in order:  # Kahn's algorithm; `order` grows while it is walked
+        for nxt in succs[nid]:
+            layer[nxt] = max(layer.get(nxt, 0), layer[nid] + 1)
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                order.append(nxt)
+    low = min((n.depth for n in nodes), default=0)
+    return {n.id: layer.get(n.id, n.depth - low) for n in nodes}
 
 
 def _names_workflow(machine: str, workflow: str) -> bool:
