@@ -1,6 +1,6 @@
 // The lineage page. Data comes from the JSON API next to it (api/<view>); everything the API returns is
 // untrusted text (artifact names, partition values, inputs, log lines) and reaches the page only through
-// textContent and setAttribute: no innerHTML, no HTML strings.
+// textContent and setAttribute: nothing the API returns ever goes through the HTML parser.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
