@@ -22,7 +22,7 @@ from chalicelib.errors import CascadeError, UnknownArtifactError
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.dynamo import from_dynamo, to_dynamo
 from chalicelib.store.lineage import Edge, LineageStore
-from chalicelib.store.models import ArtifactVersion, iso_ms
+from chalicelib.store.models import ArtifactVersion, iso_ms, partition_key
 from chalicelib.store.registry import Registry
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
@@ -186,15 +186,31 @@ class Observer:
     def versions(self, name: str, partitions: dict[str, str] | None = None, limit: int | None = None) -> list[ArtifactVersion]:
         """Versions of one artifact, newest first, keeping those whose partitions include `partitions`."""
         wanted = partitions or {}
-        if not wanted:
-            found = self.store.versions(name, limit=limit)
-        else:
-            found = [v for v in self.store.versions(name) if all(v.partitions.get(k) == x for k, x in wanted.items())]
-            found = found[:limit] if limit else found
-        if not found and not self.store.versions(name, limit=1):
+        newest = self.store.versions(name, limit=1)
+        if not newest:
             known = ", ".join(a.name for a in self.artifacts()) or "none yet"
             raise UnknownArtifactError(f"no artifact named {name!r} in stage {self.settings.stage!r}; artifacts: {known}")
-        return found
+        if not wanted:
+            return self.store.versions(name, limit=limit)
+        if set(wanted) == set(newest[0].partitions):  # every key given: the partition index has them in order
+            return self._with_partitions(name, wanted, limit)
+        found = [v for v in self.store.versions(name) if all(v.partitions.get(k) == x for k, x in wanted.items())]
+        return found[:limit] if limit else found
+
+    def _with_partitions(self, name: str, partitions: dict[str, str], limit: int | None) -> list[ArtifactVersion]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.settings.artifacts_table, "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :k",
+            "ExpressionAttributeValues": {":k": {"S": f"{name}|{partition_key(partitions)}"}},
+            "ScanIndexForward": False,
+        }
+        found: list[ArtifactVersion] = []
+        while True:
+            resp = self.dynamodb.query(**kwargs)
+            found.extend(ArtifactVersion.from_item(from_dynamo(i)) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp or (limit and len(found) >= limit):
+                return found[:limit] if limit else found
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def version(self, name: str, version: str | None = None) -> ArtifactVersion:
         if version:

@@ -70,17 +70,33 @@ def _int(params: Mapping[str, str], name: str, default: int, high: int) -> int:
     return max(1, min(value, high))
 
 
+def _versions(o: Observer, p: Mapping[str, str]) -> Any:
+    found = o.versions(_param(p, "artifact"), _partitions(p.get("partitions")), limit=_int(p, "limit", 50, 500))
+    return [v.report() for v in found]
+
+
+def _executions(o: Observer, p: Mapping[str, str]) -> Any:
+    rows = o.executions(workflow=p.get("workflow") or None, status=p.get("status") or None,
+                        limit=_int(p, "limit", 50, 200))
+    return [r.model_dump() for r in rows]
+
+
+def _logs(o: Observer, p: Mapping[str, str]) -> Any:
+    return {"execution": _param(p, "execution"), "lines": o.logs(_param(p, "execution"))}
+
+
+def _lineage(o: Observer, p: Mapping[str, str]) -> Any:
+    return o.lineage(_param(p, "artifact"), p.get("version") or None, depth=_int(p, "depth", 6, 20)).model_dump()
+
+
 VIEWS: dict[str, Callable[[Observer, Mapping[str, str]], Any]] = {
     "artifacts": lambda o, p: [a.model_dump() for a in o.artifacts()],
-    "versions": lambda o, p: [v.report() for v in o.versions(_param(p, "artifact"), _partitions(p.get("partitions")),
-                                                             limit=_int(p, "limit", 50, 500))],
+    "versions": _versions,
     "version": lambda o, p: o.version_detail(_param(p, "artifact"), p.get("version") or None).model_dump(),
-    "executions": lambda o, p: [r.model_dump() for r in o.executions(
-        workflow=p.get("workflow") or None, status=p.get("status") or None, limit=_int(p, "limit", 50, 200))],
+    "executions": _executions,
     "execution": lambda o, p: o.execution(_param(p, "execution")).model_dump(),
-    "logs": lambda o, p: {"execution": _param(p, "execution"), "lines": o.logs(_param(p, "execution"))},
-    "lineage": lambda o, p: o.lineage(_param(p, "artifact"), p.get("version") or None,
-                                      depth=_int(p, "depth", 6, 20)).model_dump(),
+    "logs": _logs,
+    "lineage": _lineage,
 }
 
 

@@ -183,3 +183,37 @@ def test_run_progress_counts_executions_and_versions(cascade: Any) -> None:
                                settings, clock=clock)
     assert progress.text() == "running 2.5 s · 6 execution(s) (6 succeeded) · 6 artifact version(s)"
     assert progress.text().startswith("running 2.6 s")  # within `every`: counts reused, not re-read
+
+
+def test_logs_from_cloudwatch_for_the_execution_window(cli: Any, cascade: Any) -> None:
+    """Deployed, Lambda sends task stdout to the task runner's log group; `--cloudwatch` reads the lines
+    logged while the execution ran, without Lambda's own START/END/REPORT lines."""
+    from datetime import datetime
+
+    from chalicelib import aws
+    from chalicelib.config import Settings
+
+    settings = Settings.from_env()
+    run = run_of(cascade, "clean", "apac")
+    missing = cli("logs", run["name"], "--cloudwatch", ok=False)
+    assert missing.exit_code == 1 and f"log group '/aws/lambda/{settings.prefix}task_runner' does not exist" in missing.output
+
+    def ms(text: str) -> int:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+    start = ms(run["started_at"])
+    stop = start + int(run["duration_s"] * 1000)
+    logs = aws.client("logs", settings.region)
+    group = f"/aws/lambda/{settings.prefix}task_runner"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+        {"timestamp": start - 5000, "message": "an earlier run\n"},
+        {"timestamp": start + 1, "message": "START RequestId: 1 Version: $LATEST\n"},
+        {"timestamp": start + 2, "message": "kept 3 of 4 orders\n"},
+        {"timestamp": stop, "message": "END RequestId: 1\n"},
+        {"timestamp": stop, "message": "REPORT RequestId: 1 Duration: 5 ms\n"},
+        {"timestamp": stop + 5000, "message": "a later run\n"},
+    ])
+    data = json.loads(cli("logs", run["name"], "--cloudwatch", "--json").output)
+    assert data["lines"] == ["kept 3 of 4 orders"]
