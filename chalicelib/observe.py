@@ -12,7 +12,7 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -541,9 +541,3 @@ def _cause(cause: str | None) -> str | None:
         return cause
     return parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause
 
-
-def edges_by_kind(edges: Iterable[Edge]) -> dict[str, list[Edge]]:
-    out: dict[str, list[Edge]] = {}
-    for edge in edges:
-        out.setdefault(edge.kind, []).append(edge)
-    return out

@@ -6,7 +6,7 @@
 const SVG = "http://www.w3.org/2000/svg";
 const NODE_W = 260, NODE_H = 46, COL_GAP = 40, ROW_GAP = 44, PAD = 16, SKIP_ROOM = 170;
 
-// -- small DOM helpers -----------------------------------------------------------------------------
+// -- small DOM builders ----------------------------------------------------------------------------
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
