@@ -20,3 +20,24 @@ def on_artifact_event(event):
     from chalicelib.trigger.handler import default_trigger
 
     return default_trigger().handle(event.to_dict(), event.context)
+
+
+@app.route("/lineage")
+def lineage_page():
+    from chalicelib.web import routes
+
+    return routes.static_file("index.html")
+
+
+@app.route("/lineage/{asset}")
+def lineage_asset(asset):
+    from chalicelib.web import routes
+
+    return routes.static_file(asset)
+
+
+@app.route("/api/{view}")
+def api(view):
+    from chalicelib.web import routes
+
+    return routes.api(view, app.current_request.query_params)

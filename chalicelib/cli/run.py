@@ -30,9 +30,12 @@ def run_in_cloud(cloud: Any, defs: Any, workflow: str, raw_inputs: dict[str, Any
     Registrar(settings, sfn, registry, cloud.states_role_arn).register(defs)
     start_workflow(sfn, settings, wf, inputs)
     if progress:
+        from chalicelib.cli.progress import CascadeProgress
+
+        line = CascadeProgress(sfn, ddb, settings)
         with err.status("running: waiting for every execution and event to finish") as status:
             def tick() -> None:
-                status.update(f"running: {cloud.running_executions()} execution(s) in flight")
+                status.update(line.text())
             cloud.wait_quiet(timeout, on_tick=tick)
     else:
         cloud.wait_quiet(timeout)

@@ -22,6 +22,7 @@ from chalicelib.sdk.task import TaskDef
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.store import codec
 from chalicelib.store.artifacts import ArtifactStore, split_uri
+from chalicelib.store.lineage import LineageStore, TaskTrail
 from chalicelib.store.models import make_version
 from chalicelib.store.registry import Registry
 
@@ -153,7 +154,10 @@ class Runner:
         if not isinstance(task, TaskDef):
             raise DefinitionError(f"{event.task.module}.{event.task.name} is not a @task in the deployed code; "
                                   f"register and deploy the same files")
-        values = {name: self.materialize(self._literal(event, name, b)) for name, b in event.bindings.items()}
+        trail = TaskTrail.from_event(LineageStore(self.settings, self.registry.dynamodb), event)
+        given = {name: self._literal(event, name, b) for name, b in event.bindings.items()}
+        bound = trail.pin(given, self.resolve_query)  # `$query` inputs resolved once, and recorded
+        values = {name: self.materialize(literal) for name, literal in bound.items()}
         with capture.captured() as out:
             try:
                 result = task.fn(**values)
@@ -164,6 +168,7 @@ class Runner:
         for output in task.outputs:
             if output.artifact is not None or isinstance(result, ArtifactValue):
                 record = self._store_artifact(task, output, result, values, event)
+                trail.produced(record)
                 artifacts.append(record.report())
                 outputs[output.name] = record.reference()
             else:

@@ -1,0 +1,543 @@
+"""Read-only views of a stage: artifacts and versions, executions, task logs and lineage graphs.
+
+The CLI (`chalicelib/cli/views.py`) and the web API (`chalicelib/web/`) both call this module, so they show
+the same data. It works the same against the local cloud (in process, or a server through an endpoint URL)
+and a deployed stage: it only reads the stage's tables, Step Functions and CloudWatch Logs.
+It never imports pandas (the web API shares its Lambda package with the trigger).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from chalicelib.aws import error_code
+from chalicelib.config import ENV_PREFIX, Settings
+from chalicelib.errors import CascadeError, UnknownArtifactError
+from chalicelib.store.artifacts import ArtifactStore
+from chalicelib.store.dynamo import from_dynamo, to_dynamo
+from chalicelib.store.lineage import Edge, LineageStore
+from chalicelib.store.models import ArtifactVersion, iso_ms, partition_key
+from chalicelib.store.registry import Registry
+
+STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
+
+
+class UnknownExecutionError(CascadeError):
+    """No execution of this stage has the given name or ARN."""
+
+
+class ArtifactSummary(BaseModel):
+    name: str
+    versions: int
+    latest: str
+    latest_created_at: str
+
+
+class ExecutionRow(BaseModel):
+    id: str  # the execution ARN
+    name: str
+    workflow: str | None = None
+    launch_plan: str | None = None
+    status: str
+    triggered_by: dict[str, str] | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    started_at: str | None = None
+    stopped_at: str | None = None
+    duration_s: float | None = None
+    error: str | None = None
+    cause: str | None = None
+
+
+class VersionDetail(BaseModel):
+    version: dict[str, Any]  # ArtifactVersion.report() plus its card
+    produced_by: ExecutionRow | None = None
+    edges: list[Edge]  # every execution that produced, was triggered by, or read this version
+
+
+class GraphNode(BaseModel):
+    id: str
+    kind: Literal["version", "execution"]
+    depth: int  # hops from the root: < 0 upstream, > 0 downstream
+    layer: int = 0  # column for drawing: every edge goes from a lower layer to a higher one
+    label: str
+    artifact: str | None = None
+    version: str | None = None
+    partitions: dict[str, str] = Field(default_factory=dict)
+    time_partition: str | None = None
+    created_at: str | None = None
+    execution: str | None = None
+    workflow: str | None = None
+    launch_plan: str | None = None
+    status: str | None = None
+    duration_s: float | None = None
+
+
+class GraphEdge(BaseModel):
+    source: str
+    target: str
+    kind: str
+    input: str | None = None
+
+
+class LineageGraph(BaseModel):
+    """Data flows along edges: version → (trigger | input) → execution → (output) → version."""
+
+    root: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    truncated: bool = False
+
+
+def version_id(artifact: str, version: str) -> str:
+    return f"version:{artifact}:{version}"
+
+
+def execution_id(arn: str) -> str:
+    return f"execution:{arn}"
+
+
+def parse_ref(ref: str) -> tuple[str, str | None]:
+    """`NAME` or `NAME:VERSION` → (name, version or None)."""
+    name, _, version = ref.partition(":")
+    return name, version or None
+
+
+def short_workflow(name: str | None) -> str:
+    return (name or "?").rsplit(".", 1)[-1]
+
+
+def stage_settings(stage: str | None = None) -> Settings:
+    """Settings for the views: the CASCADE_* environment (as the local cloud and Lambda set it); with
+    `stage`, or when the table names are not in the environment, the names the infra template gives them."""
+    env = os.environ
+    if stage is None:
+        try:
+            return Settings.from_env()
+        except ValueError:
+            pass  # incomplete environment: fall back to the template's names
+    app = env.get(ENV_PREFIX + "APP_NAME", "cascade")
+    stage = stage or env.get(ENV_PREFIX + "STAGE") or "dev"
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    return Settings(app_name=app, stage=stage, bucket=env.get(ENV_PREFIX + "BUCKET", ""), region=region,
+                    artifacts_table=f"{app}-{stage}-artifacts", registry_table=f"{app}-{stage}-registry")
+
+
+class Observer:
+    """One stage's read side. Clients are injected; `from_env` builds them."""
+
+    def __init__(self, settings: Settings, dynamodb: Any, sfn: Any, logs: Any = None) -> None:
+        self.settings = settings
+        self.dynamodb = dynamodb
+        self.sfn = sfn
+        self.logs_client = logs
+        self.store = ArtifactStore(settings, None, dynamodb)
+        self.registry = Registry(settings, dynamodb)
+        self.lineage_store = LineageStore(settings, dynamodb)
+
+    @classmethod
+    def from_env(cls, stage: str | None = None, endpoint_url: str | None = None) -> Observer:
+        """Clients for this stage; `endpoint_url` (or AWS_ENDPOINT_URL, which boto3 reads itself) points
+        them at a local cloud server."""
+        from chalicelib import aws
+
+        settings = stage_settings(stage)
+        endpoint = endpoint_url or None
+
+        def client(name: str) -> Any:
+            return aws.client(name, settings.region, endpoint)
+
+        return cls(settings, client("dynamodb"), client("stepfunctions"), client("logs"))
+
+    # -- artifacts --------------------------------------------------------------------------------
+    def artifacts(self) -> list[ArtifactSummary]:
+        """Every artifact with its version count and newest version (a Scan of the artifact table: for
+        people looking, never on a hot path)."""
+        seen: dict[str, ArtifactSummary] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self.settings.artifacts_table,
+            "ProjectionExpression": "pk, #n, version, created_at",
+            "ExpressionAttributeNames": {"#n": "name"},
+        }
+        while True:
+            resp = self.dynamodb.scan(**kwargs)
+            for raw in resp.get("Items", []):
+                item = from_dynamo(raw)
+                if not str(item.get("pk", "")).startswith("A#"):
+                    continue
+                cur = seen.get(item["name"])
+                if cur is None:
+                    seen[item["name"]] = ArtifactSummary(name=item["name"], versions=1, latest=item["version"],
+                                                         latest_created_at=item["created_at"])
+                    continue
+                cur.versions += 1
+                if item["version"] > cur.latest:
+                    cur.latest, cur.latest_created_at = item["version"], item["created_at"]
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return sorted(seen.values(), key=lambda a: a.latest, reverse=True)
+
+    def versions(self, name: str, partitions: dict[str, str] | None = None, limit: int | None = None) -> list[ArtifactVersion]:
+        """Versions of one artifact, newest first, keeping those whose partitions include `partitions`."""
+        wanted = partitions or {}
+        newest = self.store.versions(name, limit=1)
+        if not newest:
+            known = ", ".join(a.name for a in self.artifacts()) or "none yet"
+            raise UnknownArtifactError(f"no artifact named {name!r} in stage {self.settings.stage!r}; artifacts: {known}")
+        if not wanted:
+            return self.store.versions(name, limit=limit)
+        if set(wanted) == set(newest[0].partitions):  # every key given: the partition index has them in order
+            return self._with_partitions(name, wanted, limit)
+        found = [v for v in self.store.versions(name) if all(v.partitions.get(k) == x for k, x in wanted.items())]
+        return found[:limit] if limit else found
+
+    def _with_partitions(self, name: str, partitions: dict[str, str], limit: int | None) -> list[ArtifactVersion]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.settings.artifacts_table, "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :k",
+            "ExpressionAttributeValues": {":k": {"S": f"{name}|{partition_key(partitions)}"}},
+            "ScanIndexForward": False,
+        }
+        found: list[ArtifactVersion] = []
+        while True:
+            resp = self.dynamodb.query(**kwargs)
+            found.extend(ArtifactVersion.from_item(from_dynamo(i)) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp or (limit and len(found) >= limit):
+                return found[:limit] if limit else found
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def version(self, name: str, version: str | None = None) -> ArtifactVersion:
+        if version:
+            return self.store.get(name, version)
+        newest = self.versions(name, limit=1)
+        return newest[0]
+
+    def version_detail(self, name: str, version: str | None = None) -> VersionDetail:
+        v = self.version(name, version)
+        report = {**v.report(), "card": v.card}
+        producer = None
+        if v.produced_by:
+            try:
+                producer = self.execution(v.produced_by)
+            except UnknownExecutionError:
+                producer = None
+        return VersionDetail(version=report, produced_by=producer,
+                             edges=self.lineage_store.for_version(v.name, v.version))
+
+    # -- executions -------------------------------------------------------------------------------
+    def _state_machines(self, workflow: str | None = None) -> list[dict[str, Any]]:
+        prefix = self.settings.prefix
+        machines = []
+        for page in self.sfn.get_paginator("list_state_machines").paginate():
+            for sm in page["stateMachines"]:
+                if not sm["name"].startswith(prefix):
+                    continue
+                if workflow is not None and not _names_workflow(sm["name"][len(prefix):], workflow):
+                    continue
+                machines.append(sm)
+        return machines
+
+    def executions(self, workflow: str | None = None, status: str | None = None, limit: int = 50) -> list[ExecutionRow]:
+        """Executions of this stage, newest first, each with its trigger and duration."""
+        if status is not None and status.upper() not in STATUSES:
+            raise CascadeError(f"unknown execution status {status!r}; use one of {', '.join(STATUSES)}")
+        listed: list[dict[str, Any]] = []
+        for sm in self._state_machines(workflow):
+            kwargs: dict[str, Any] = {"stateMachineArn": sm["stateMachineArn"]}
+            if status:
+                kwargs["statusFilter"] = status.upper()
+            for page in self.sfn.get_paginator("list_executions").paginate(**kwargs):
+                listed.extend(page["executions"])
+                if len(listed) >= limit * 4:  # newest come first per machine; enough to choose from
+                    break
+        listed.sort(key=lambda e: (e["startDate"], e["executionArn"]), reverse=True)
+        chosen = [e["executionArn"] for e in listed[:limit]]
+        with ThreadPoolExecutor(max_workers=8) as pool:  # one DescribeExecution each, for input and meta
+            return list(pool.map(self._describe, chosen))
+
+    def execution(self, ref: str) -> ExecutionRow:
+        """An execution by ARN or by name (looked up in this stage's state machines)."""
+        return self._describe(self.resolve_execution(ref))
+
+    def resolve_execution(self, ref: str) -> str:
+        if ref.startswith("arn:"):
+            return ref
+        for sm in self._state_machines():
+            arn = sm["stateMachineArn"].replace(":stateMachine:", ":execution:", 1) + f":{ref}"
+            try:
+                self.sfn.describe_execution(executionArn=arn)
+            except Exception as exc:
+                if error_code(exc) in ("ExecutionDoesNotExist", "InvalidArn", "StateMachineDoesNotExist"):
+                    continue
+                raise
+            return arn
+        raise UnknownExecutionError(
+            f"no execution named {ref!r} in stage {self.settings.stage!r}; list them with `executions`"
+        )
+
+    def _describe(self, arn: str) -> ExecutionRow:
+        try:
+            d = self.sfn.describe_execution(executionArn=arn)
+        except Exception as exc:
+            if error_code(exc) in ("ExecutionDoesNotExist", "InvalidArn", "StateMachineDoesNotExist"):
+                raise UnknownExecutionError(f"no execution {arn!r}; list them with `executions`") from exc
+            raise
+        try:
+            doc = json.loads(d.get("input") or "{}")
+        except ValueError:
+            doc = {}
+        meta = doc.get("meta") or {}
+        started, stopped = d.get("startDate"), d.get("stopDate")
+        row = ExecutionRow(
+            id=arn, name=d["name"], workflow=meta.get("workflow"), launch_plan=meta.get("launch_plan"),
+            status=d["status"], triggered_by=meta.get("triggered_by"), inputs=doc.get("inputs") or {},
+            started_at=_iso(started), stopped_at=_iso(stopped),
+            duration_s=round((stopped - started).total_seconds(), 3) if started and stopped else None,
+        )
+        if d["status"] == "FAILED":
+            row.error, row.cause = d.get("error"), _cause(d.get("cause"))
+        return row
+
+    # -- logs -------------------------------------------------------------------------------------
+    def logs(self, ref: str, cloudwatch: bool = False) -> list[str]:
+        """What the execution's tasks printed. By default from the registry, where the task runner stores
+        each task's stdout per execution (locally and deployed). With `cloudwatch`, from the task-runner
+        function's log group, for the execution's time window: there, lines of executions that ran at the
+        same time are interleaved, since a task's stdout does not name its execution."""
+        arn = self.resolve_execution(ref)
+        if not cloudwatch:
+            self._describe(arn)  # an unknown execution is an error, not an empty log
+            return self.registry.logs(arn)
+        row = self._describe(arn)
+        return self.cloudwatch_lines(row)
+
+    def cloudwatch_lines(self, row: ExecutionRow) -> list[str]:
+        if self.logs_client is None:
+            raise CascadeError("no CloudWatch Logs client configured")
+        group = f"/aws/lambda/{self.settings.prefix}task_runner"
+        start = _epoch_ms(row.started_at)
+        kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start}
+        if row.stopped_at:
+            kwargs["endTime"] = _epoch_ms(row.stopped_at) + 1000
+        lines: list[str] = []
+        try:
+            for page in self.logs_client.get_paginator("filter_log_events").paginate(**kwargs):
+                for ev in page.get("events", []):
+                    message = ev["message"].rstrip("\n")
+                    if not message.startswith(("START RequestId:", "END RequestId:", "REPORT RequestId:")):
+                        lines.append(message)
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                raise CascadeError(f"log group {group!r} does not exist; is stage {self.settings.stage!r} deployed?") from exc
+            raise
+        return lines
+
+    # -- lineage ----------------------------------------------------------------------------------
+    def lineage(self, name: str, version: str | None = None, depth: int = 6, max_nodes: int = 200) -> LineageGraph:
+        """The graph around one version: upstream (its producing execution, that execution's trigger and
+        inputs, their producers, ...) and downstream (executions it triggered or that read it, the versions
+        those produced, ...), up to `depth` hops each way. One Query per node visited."""
+        root = self.version(name, version)
+        return LineageWalker(self, max_nodes).walk(root, depth)
+
+
+class LineageWalker:
+    def __init__(self, observer: Observer, max_nodes: int) -> None:
+        self.obs = observer
+        self.max_nodes = max_nodes
+        self.nodes: dict[str, GraphNode] = {}
+        self.edges: dict[tuple[str, str, str], GraphEdge] = {}
+        self.producers: dict[str, str | None] = {}  # version node id → produced_by from its item
+        self.truncated = False
+
+    def _add_version(self, artifact: str, version: str, depth: int) -> str | None:
+        nid = version_id(artifact, version)
+        if nid not in self.nodes:
+            if len(self.nodes) >= self.max_nodes:
+                self.truncated = True
+                return None
+            self.nodes[nid] = GraphNode(id=nid, kind="version", depth=depth, label=f"{artifact}:{version}",
+                                        artifact=artifact, version=version)
+        return nid
+
+    def _add_execution(self, arn: str, depth: int, edge: Edge | None = None) -> str | None:
+        nid = execution_id(arn)
+        if nid not in self.nodes:
+            if len(self.nodes) >= self.max_nodes:
+                self.truncated = True
+                return None
+            self.nodes[nid] = GraphNode(
+                id=nid, kind="execution", depth=depth, label=arn.rsplit(":", 1)[-1], execution=arn,
+                workflow=edge.workflow if edge else None, launch_plan=edge.launch_plan if edge else None,
+            )
+        return nid
+
+    def _link(self, edge: Edge) -> None:
+        v, e = version_id(edge.artifact, edge.version), execution_id(edge.execution)
+        source, target = (e, v) if edge.kind == "output" else (v, e)
+        key = (source, target, edge.kind)
+        if key not in self.edges:
+            self.edges[key] = GraphEdge(source=source, target=target, kind=edge.kind, input=edge.input)
+
+    def walk(self, root: ArtifactVersion, depth: int) -> LineageGraph:
+        rid = version_id(root.name, root.version)
+        self.nodes[rid] = GraphNode(id=rid, kind="version", depth=0, label=f"{root.name}:{root.version}",
+                                    artifact=root.name, version=root.version)
+        self.producers[rid] = root.produced_by
+        self._walk_up(rid, depth)
+        self._walk_down(rid, depth)
+        self._details()
+        # Keep every edge seen whose both ends made it into the graph (a DAG: e.g. a run that read a
+        # version both through its trigger chain and through a query).
+        edges = [e for e in self.edges.values() if e.source in self.nodes and e.target in self.nodes]
+        nodes = list(self.nodes.values())
+        columns = layers(nodes, edges)
+        for node in nodes:
+            node.layer = columns[node.id]
+        return LineageGraph(root=rid, nodes=nodes, edges=edges, truncated=self.truncated)
+
+    def _walk_up(self, rid: str, depth: int) -> None:
+        frontier = [rid]
+        for hop in range(1, depth + 1):
+            nxt: list[str] = []
+            for nid in frontier:
+                node = self.nodes[nid]
+                if node.kind == "version":
+                    edges = self.obs.lineage_store.for_version(node.artifact or "", node.version or "")
+                    for edge in edges:
+                        self._link(edge)
+                    producers: dict[str, Edge] = {e.execution: e for e in edges if e.kind == "output"}
+                    fallback = self.producers.get(nid)
+                    if fallback and fallback not in producers:  # the version item names its producer too
+                        producers[fallback] = Edge(kind="output", execution=fallback, artifact=node.artifact or "",
+                                                   version=node.version or "")
+                        self._link(producers[fallback])
+                    for arn, edge in producers.items():
+                        xid = self._add_execution(arn, -hop, edge)
+                        if xid and self.nodes[xid].depth == -hop:
+                            nxt.append(xid)
+                else:
+                    for edge in self.obs.lineage_store.for_execution(node.execution or ""):
+                        self._link(edge)
+                        if edge.kind in ("trigger", "input"):
+                            vid = self._add_version(edge.artifact, edge.version, -hop)
+                            if vid and self.nodes[vid].depth == -hop:
+                                nxt.append(vid)
+            frontier = list(dict.fromkeys(nxt))
+            if not frontier:
+                return
+
+    def _walk_down(self, rid: str, depth: int) -> None:
+        frontier = [rid]
+        for hop in range(1, depth + 1):
+            nxt: list[str] = []
+            for nid in frontier:
+                node = self.nodes[nid]
+                if node.kind == "version":
+                    for edge in self.obs.lineage_store.for_version(node.artifact or "", node.version or ""):
+                        self._link(edge)
+                        if edge.kind in ("trigger", "input"):
+                            xid = self._add_execution(edge.execution, hop, edge)
+                            if xid and self.nodes[xid].depth == hop:
+                                nxt.append(xid)
+                else:
+                    for edge in self.obs.lineage_store.for_execution(node.execution or ""):
+                        self._link(edge)
+                        if edge.kind == "output":
+                            vid = self._add_version(edge.artifact, edge.version, hop)
+                            if vid and self.nodes[vid].depth == hop:
+                                nxt.append(vid)
+            frontier = list(dict.fromkeys(nxt))
+            if not frontier:
+                return
+
+    def _details(self) -> None:
+        """Partitions of every version (BatchGetItem, 100 keys a call) and status of every execution."""
+        versions = [n for n in self.nodes.values() if n.kind == "version"]
+        table = self.obs.settings.artifacts_table
+        for start in range(0, len(versions), 100):
+            keys = [to_dynamo({"pk": f"A#{n.artifact}", "sk": f"V#{n.version}"}) for n in versions[start:start + 100]]
+            request: dict[str, Any] = {table: {"Keys": keys}}
+            for _ in range(6):
+                resp = self.obs.dynamodb.batch_get_item(RequestItems=request)
+                for raw in resp.get("Responses", {}).get(table, []):
+                    v = ArtifactVersion.from_item(from_dynamo(raw))
+                    node = self.nodes[version_id(v.name, v.version)]
+                    report = v.report()
+                    node.partitions, node.time_partition = v.partitions, report["time_partition"]
+                    node.created_at = report["created_at"]
+                request = resp.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+        executions = [n for n in self.nodes.values() if n.kind == "execution"]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            rows = list(pool.map(self._status, executions))
+        for node, row in zip(executions, rows):
+            if row is None:
+                continue
+            node.status, node.duration_s, node.label = row.status, row.duration_s, row.name
+            node.workflow = row.workflow or node.workflow
+            node.launch_plan = row.launch_plan or node.launch_plan
+
+    def _status(self, node: GraphNode) -> ExecutionRow | None:
+        try:
+            return self.obs._describe(node.execution or "")
+        except UnknownExecutionError:
+            return None  # Step Functions forgets executions after 90 days; the edges remain
+
+
+def layers(nodes: list[GraphNode], edges: list[GraphEdge]) -> dict[str, int]:
+    """Longest-path layering: a node's layer is one more than its highest predecessor's, so every edge
+    points right. (Hop distance does not: a version two hops up can feed a run one hop up.) The graph is
+    acyclic, since a version exists before anything reads it; should it not be, nodes left on a cycle
+    keep their hop distance."""
+    preds: dict[str, list[str]] = {n.id: [] for n in nodes}
+    succs: dict[str, list[str]] = {n.id: [] for n in nodes}
+    for e in edges:
+        preds[e.target].append(e.source)
+        succs[e.source].append(e.target)
+    waiting = {nid: len(p) for nid, p in preds.items()}
+    order = [nid for nid, count in waiting.items() if count == 0]
+    layer = {nid: 0 for nid in order}
+    for nid in order:  # Kahn's algorithm; `order` grows while it is walked
+        for nxt in succs[nid]:
+            layer[nxt] = max(layer.get(nxt, 0), layer[nid] + 1)
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                order.append(nxt)
+    low = min((n.depth for n in nodes), default=0)
+    return {n.id: layer.get(n.id, n.depth - low) for n in nodes}
+
+
+def _names_workflow(machine: str, workflow: str) -> bool:
+    """Does a state machine name (without the stage prefix) belong to `workflow` (short or full name)?"""
+    clean = workflow.replace(".", "-")
+    return machine == clean or machine.endswith("-" + clean)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return iso_ms(value) if value else None
+
+
+def _epoch_ms(text: str | None) -> int:
+    if not text:
+        return 0
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def _cause(cause: str | None) -> str | None:
+    """Step Functions wraps a Lambda error as JSON; keep the task's own message."""
+    if not cause:
+        return cause
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    return parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause
+

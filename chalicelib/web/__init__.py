@@ -1,0 +1,1 @@
+"""The lineage web page: a static page (`static/`) and the JSON API it reads, served by the Chalice app."""
