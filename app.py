@@ -20,3 +20,11 @@ def on_artifact_event(event):
     from chalicelib.trigger.handler import default_trigger
 
     return default_trigger().handle(event.to_dict(), event.context)
+
+
+@app.on_s3_event(bucket=os.environ.get("CASCADE_BUCKET", ""), events=["s3:ObjectCreated:*"], prefix="uploads/",
+                 name="on_upload")
+def on_upload(event):
+    from chalicelib.uploads.handler import default_uploads
+
+    return default_uploads().handle(event.to_dict())
