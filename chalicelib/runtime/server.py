@@ -18,7 +18,7 @@ from typing import Any
 from chalicelib import aws
 from chalicelib.config import Settings
 from chalicelib.errors import CascadeError
-from chalicelib.runtime.local import DUMMY_CREDENTIALS, REGION, LocalCloud
+from chalicelib.runtime.local import REGION, LocalCloud
 
 DEFAULT_PORT = 4566
 LOCAL_STAGE = "local"
@@ -114,7 +114,3 @@ def stage_settings(stage: str, endpoint_url: str | None, region: str | None = No
     return Settings(stage=stage, bucket=outputs["BucketName"], artifacts_table=outputs["ArtifactsTable"],
                     registry_table=outputs["RegistryTable"], region=region)
 
-
-def local_credentials() -> dict[str, str]:
-    """Dummy credentials a client may use against the local server (it checks none)."""
-    return dict(DUMMY_CREDENTIALS)

@@ -169,3 +169,23 @@ def test_each_bad_upload_is_quarantined_with_its_reason_and_changes_nothing_else
     assert version["partitions"] == {"region": "emea"}
     [run] = executions(server)
     assert run["status"] == "SUCCEEDED" and run["triggered_by"]["version"] == version["version"]
+
+
+def test_registration_stores_artifact_declarations_once(cloud):
+    from chalicelib import aws
+    from chalicelib.store.declarations import Declarations
+
+    defs = loader.load_paths([EXAMPLES / "uploads.py"])
+    first = register_all(cloud, defs)
+    assert first.artifacts == ["price_list", "raw_sales", "sales_report"]
+    assert sorted(c for c in first.changed if c.startswith("declared")) == [
+        "declared artifact price_list", "declared artifact raw_sales", "declared artifact sales_report"]
+    assert register_all(cloud, defs).changed == []  # registering again changes nothing
+    declarations = Declarations(cloud.settings.registry_table, aws.client("dynamodb", cloud.settings.region))
+    raw = declarations.get("raw_sales")
+    assert raw is not None
+    assert (raw.partition_keys, raw.time_partitioned, raw.granularity, raw.accepts_uploads) == (
+        ["region"], True, "DAY", True)
+    report_decl = declarations.get("sales_report")
+    assert report_decl is not None and report_decl.accepts_uploads is False
+    assert declarations.get("never_declared") is None
