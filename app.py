@@ -41,3 +41,10 @@ def api(view):
     from chalicelib.web import routes
 
     return routes.api(view, app.current_request.query_params)
+
+@app.on_s3_event(bucket=os.environ.get("CASCADE_BUCKET", ""), events=["s3:ObjectCreated:*"], prefix="uploads/",
+                 name="on_upload")
+def on_upload(event):
+    from chalicelib.uploads.handler import default_uploads
+
+    return default_uploads().handle(event.to_dict())

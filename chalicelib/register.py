@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from chalicelib.compile import compile_workflow, state_machine_name
 from chalicelib.config import Settings
 from chalicelib.runtime.loader import Definitions
+from chalicelib.store.declarations import ArtifactDeclaration, Declarations
 from chalicelib.store.models import Subscription
 from chalicelib.store.registry import Registry
 
@@ -21,6 +22,7 @@ class Registered(BaseModel):
     state_machines: dict[str, str]  # workflow name → state machine ARN
     changed: list[str]  # what was created or updated
     launch_plans: list[str]
+    artifacts: list[str] = []
 
 
 class Registrar:
@@ -73,4 +75,9 @@ class Registrar:
                     fixed_inputs=lp.fixed_inputs,
                     default_inputs=lp.default_inputs,
                 ))
-        return Registered(state_machines=arns, changed=changed, launch_plans=sorted(defs.launch_plans))
+        declarations = Declarations(self.registry.table, self.registry.dynamodb)
+        for artifact in defs.artifacts.values():  # read by code that must not import workflow files
+            if declarations.put(ArtifactDeclaration.of(artifact)):
+                changed.append(f"declared artifact {artifact.name}")
+        return Registered(state_machines=arns, changed=changed, launch_plans=sorted(defs.launch_plans),
+                          artifacts=sorted(defs.artifacts))

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from chalicelib.errors import CascadeError, UnknownWorkflowError, WorkflowLoadError
+from chalicelib.sdk.artifact import Artifact
 from chalicelib.sdk.launch_plan import LaunchPlan
 from chalicelib.sdk.task import TaskDef
 from chalicelib.sdk.workflow import WorkflowDef
@@ -23,11 +24,13 @@ class Definitions:
     workflows: dict[str, WorkflowDef] = field(default_factory=dict)
     launch_plans: dict[str, LaunchPlan] = field(default_factory=dict)
     tasks: dict[str, TaskDef] = field(default_factory=dict)
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
 
     def merge(self, other: Definitions) -> None:
         self.workflows.update(other.workflows)
         self.launch_plans.update(other.launch_plans)
         self.tasks.update(other.tasks)
+        self.artifacts.update(other.artifacts)
 
     def workflow(self, name: str) -> WorkflowDef:
         """Find a workflow by its short or full name."""
@@ -90,6 +93,13 @@ def definitions(module: ModuleType) -> Definitions:
             found.workflows.setdefault(value.workflow.name, value.workflow)
         elif isinstance(value, TaskDef):
             found.tasks[value.name] = value
+        elif isinstance(value, Artifact):
+            found.artifacts[value.name] = value
+    # artifacts used but not bound to a module-level name: task outputs and triggers
+    used = [o.artifact.artifact for t in found.tasks.values() for o in t.outputs if o.artifact is not None]
+    used += [lp.trigger.artifact for lp in found.launch_plans.values() if lp.trigger is not None]
+    for artifact in used:
+        found.artifacts.setdefault(artifact.name, artifact)
     return found
 
 

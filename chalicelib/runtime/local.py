@@ -40,6 +40,7 @@ REGION = "us-east-1"
 FUNCTIONS = {
     "task_runner": "app.task_runner",
     "on_artifact_event": "app.on_artifact_event",
+    "on_upload": "app.on_upload",
 }
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -141,10 +142,12 @@ class LocalCloud:
     def _clear_caches() -> None:
         from chalicelib.runtime.runner import default_runner
         from chalicelib.trigger.handler import default_trigger
+        from chalicelib.uploads.handler import default_uploads
 
         aws.client.cache_clear()
         default_runner.cache_clear()
         default_trigger.cache_clear()
+        default_uploads.cache_clear()
 
     # -- moto patches -----------------------------------------------------------------------------
     def _patch_moto(self) -> None:
@@ -248,8 +251,25 @@ class LocalCloud:
             BatchSize=100,
             FunctionResponseTypes=["ReportBatchItemFailures"],
         )
+        self._notify_uploads(settings.bucket, arns["on_upload"])
         self.settings = settings
         self._set_env(settings.to_env())
+
+    @staticmethod
+    def _notify_uploads(bucket: str, function_arn: str) -> None:
+        """As `chalice deploy` wires `@app.on_s3_event`: S3 may invoke the function, and notifies it."""
+        from chalicelib.uploads.keys import UPLOAD_PREFIX
+
+        aws.client("lambda", REGION).add_permission(
+            FunctionName=function_arn, StatementId="s3-uploads", Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com", SourceArn=f"arn:aws:s3:::{bucket}",
+        )
+        aws.client("s3", REGION).put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{
+                "Id": "uploads", "LambdaFunctionArn": function_arn, "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": UPLOAD_PREFIX}]}},
+            }],
+        })
 
     @property
     def states_role_arn(self) -> str:

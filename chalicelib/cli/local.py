@@ -1,0 +1,90 @@
+"""`local [--port 4566] [PATH...]`: the local cloud as a long-running endpoint, until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+
+from chalicelib import aws
+from chalicelib.cli import main
+from chalicelib.cli.output import err, out
+
+
+def register_all(server: Any, defs: Any) -> Any:
+    from chalicelib.register import Registrar
+    from chalicelib.store.registry import Registry
+
+    settings = server.settings
+    registry = Registry(settings, aws.client("dynamodb", settings.region))
+    return Registrar(settings, aws.client("stepfunctions", settings.region), registry, server.states_role_arn).register(defs)
+
+
+def banner(server: Any, defs: Any) -> None:
+    from chalicelib.store.declarations import ArtifactDeclaration
+    from chalicelib.uploads.keys import layout_for
+
+    s, url = server.settings, server.endpoint_url
+    out.print(f"[bold green]local cloud ready at {url}[/]")
+    out.print(f"  region {s.region}   bucket {s.bucket}   tables {s.artifacts_table}, {s.registry_table}")
+    for lp in sorted(defs.launch_plans.values(), key=lambda lp: lp.name):
+        trigger = f" (on {lp.trigger.artifact.name})" if lp.trigger else ""
+        out.print(f"  launch plan {lp.name}{trigger}")
+    uploadable = [a for a in defs.artifacts.values() if a.accepts_uploads]
+    for artifact in sorted(uploadable, key=lambda a: a.name):
+        out.print(f"  uploads to {artifact.name}: s3://{s.bucket}/{layout_for(ArtifactDeclaration.of(artifact))}",
+                  markup=False)
+    out.print("Any AWS client works against it, with any credentials:", markup=False)
+    out.print(f"  export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+              f"AWS_DEFAULT_REGION={s.region}", markup=False)
+    out.print(f"  aws s3 cp data.csv s3://{s.bucket}/uploads/<artifact>/<key>=<value>/<file>.csv", markup=False)
+    out.print("  python -m chalicelib upload data.csv --artifact NAME --partition KEY=VALUE", markup=False)
+    out.print("  python -m chalicelib uploads --failed", markup=False)
+    out.print("Ctrl-C stops it.")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--port", default=4566, show_default=True, help="Port on 127.0.0.1; 0 picks a free one.")
+def local(paths: tuple[str, ...], port: int) -> None:
+    """Run the local cloud on 127.0.0.1 until Ctrl-C, with the workflows in PATH (files or folders) registered.
+
+    Uploads through it become artifact versions and start the triggered executions, as on AWS.
+    """
+    from chalicelib.runtime import loader
+    from chalicelib.runtime.server import LocalServer
+
+    defs = loader.load_paths(list(paths))  # bad definitions fail before anything starts
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    server = LocalServer(port=port)
+    try:
+        server.start()
+        try:
+            register_all(server, defs)
+            banner(server, defs)
+            shown = 0
+            while not stop.wait(0.2):
+                for e in server.errors[shown:]:  # handler failures do not stop the endpoint; show them
+                    err.print(f"[red]{e.function} failed: {e.error_type}: {e.message}[/]")
+                shown = len(server.errors)
+        finally:
+            err.print("stopping: waiting for running executions (up to 30 s)")
+            server.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    out.print("local cloud stopped")
+    # Everything lived in memory and is stopped; skip the interpreter's teardown of moto's hundreds of
+    # modules, which takes seconds after the prompt should be back.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
