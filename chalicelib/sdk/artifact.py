@@ -107,7 +107,18 @@ class ArtifactValue:
     value: Any
     partitions: dict[str, str]
     time_partition: datetime | None
-    card: Any = None
+    card: Any = None  # the cards given after the value (a tuple), or None
+
+
+def _partition_text(value: Any) -> Any:
+    """Scalars as text (flytekit does the same); anything else is left for the charset check to refuse."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 class Artifact:
@@ -170,6 +181,8 @@ class Artifact:
         unknown = set(partitions) - set(self.partition_keys)
         if unknown:
             raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(partitions))
+        # flytekit turns partition values into text; so do we, for scalars (paths and keys stay checked).
+        partitions = {k: _partition_text(v) for k, v in partitions.items()}
         for key, val in partitions.items():
             check_value(self.name, key, val)
         tp = None
@@ -180,7 +193,7 @@ class Artifact:
                     f"or declare Artifact({self.name!r}, time_partitioned=True)"
                 )
             tp = normalize(time_partition, self.granularity)
-        return ArtifactValue(self, value, dict(partitions), tp, cards[0] if cards else None)
+        return ArtifactValue(self, value, dict(partitions), tp, tuple(cards) or None)
 
     def finalize(self, partitions: Mapping[str, Any], time_partition: Any) -> tuple[dict[str, str], datetime | None]:
         """Check a complete partition set for a new version; returns it with the time partition normalized."""
