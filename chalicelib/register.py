@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from chalicelib.compile import compile_workflow, state_machine_name
 from chalicelib.config import Settings
+from chalicelib.runtime import portability
 from chalicelib.runtime.loader import Definitions
 from chalicelib.store.models import Subscription
 from chalicelib.store.registry import Registry
@@ -21,6 +22,7 @@ class Registered(BaseModel):
     state_machines: dict[str, str]  # workflow name → state machine ARN
     changed: list[str]  # what was created or updated
     launch_plans: list[str]
+    warnings: list[str] = []  # what runs differently from flytekit (see chalicelib.runtime.portability)
 
 
 class Registrar:
@@ -51,6 +53,7 @@ class Registrar:
         return arn
 
     def register(self, defs: Definitions) -> Registered:
+        warnings = portability.check(defs)  # raises for types the engine cannot carry, before any change
         existing = self._existing()
         changed: list[str] = []
         arns = {}
@@ -73,4 +76,5 @@ class Registrar:
                     fixed_inputs=lp.fixed_inputs,
                     default_inputs=lp.default_inputs,
                 ))
-        return Registered(state_machines=arns, changed=changed, launch_plans=sorted(defs.launch_plans))
+        return Registered(state_machines=arns, changed=changed, launch_plans=sorted(defs.launch_plans),
+                          warnings=warnings)

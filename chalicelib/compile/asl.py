@@ -10,7 +10,8 @@ is a Parallel state, whose branch results are merged back into `$.results` by a 
 
 Retry policy: Lambda service faults and throttling (never the task's own errors) are retried
 3 times with exponential backoff from 1 s. A task's own error fails the execution with the task's
-error type and message.
+error type and message, unless the task says `@task(retries=N)`: then its own errors are retried N times
+(States.TaskFailed). `@task(timeout=...)` sets the state's TimeoutSeconds.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import hashlib
 import re
 from typing import Any
 
+from chalicelib.sdk import compat
 from chalicelib.sdk.tracing import Node
 from chalicelib.sdk.workflow import WorkflowDef
 
@@ -67,8 +69,11 @@ def _task_state(node: Node, wf: WorkflowDef, runner_arn: str, result_path: str, 
             "execution_start.$": "$$.Execution.StartTime",
         },
         "ResultPath": result_path,
-        "Retry": RETRY,
+        "Retry": RETRY + compat.task_retry(node.task.options),
     }
+    timeout = compat.task_timeout(node.task.options)
+    if timeout:
+        state["TimeoutSeconds"] = timeout
     if next_state:
         state["Next"] = next_state
     else:

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib.errors import DefinitionError, TaskFailedError
-from chalicelib.sdk import files
+from chalicelib.sdk import compat, files
 from chalicelib.sdk.timeparts import to_utc
 
 SCALARS = (int, float, bool, str, datetime, date, timedelta)
@@ -110,6 +110,8 @@ def why_unsupported(hint: Any) -> str | None:
             if is_dataframe_type(strip(field_hints.get(f.name))):
                 return f"field {f.name!r}: DataFrames inside dataclasses are not carried; return the DataFrame itself"
         return None
+    if isinstance(hint, type) and issubclass(hint, compat._RefusedClass):
+        return compat.UNSUPPORTED[hint.__name__]
     if origin in (tuple, typing.Tuple) or hint is tuple:
         return "tuples (and several outputs) are not carried; return one value, e.g. a dict or a dataclass"
     return "it is not one of int, float, bool, str, datetime, date, timedelta, list, dict, an Enum, a dataclass, " \
