@@ -149,16 +149,20 @@ def _memory_mb(mem: Any) -> float | None:
 def task_warnings(task: str, options: dict[str, Any], runner_memory_mb: int = DEFAULT_RUNNER_MEMORY_MB) -> list[str]:
     """What registration tells the user about a task's flytekit keywords that have no effect here."""
     out = []
-    ignored = [k for k in options if k in TASK_NO_EFFECT and k != "container_image" and options[k] not in (None, False)]
+    sizes = ("requests", "limits", "resources", "container_image")
+    ignored = [k for k in options if k in TASK_NO_EFFECT and k not in sizes and options[k] not in (None, False)]
     for key in ignored:
         out.append(f"task {task!r}: {key}= has no effect here: {TASK_NO_EFFECT[key]}")
-    for key in ("requests", "limits", "resources"):
+    for key in sizes[:3]:
         res = options.get(key)
         if isinstance(res, Resources):
             mem = _memory_mb(res.mem)
             if mem is not None and mem > runner_memory_mb:
                 out.append(f"task {task!r}: {key} asks for {res.mem} of memory; the task runner has "
                            f"{runner_memory_mb} MB. Raise lambda_memory_size in .chalice/config.json (up to 10240)")
+            if res.cpu not in (None, 0, "0"):
+                out.append(f"task {task!r}: {key} asks for cpu={res.cpu}; Lambda gives CPU in proportion to memory "
+                           f"(one vCPU per 1769 MB): size lambda_memory_size in .chalice/config.json")
             if res.gpu not in (None, 0, "0"):
                 out.append(f"task {task!r}: {key} asks for gpu={res.gpu}; Lambda has no GPU, the task runs on CPU")
     for secret in options.get("secret_requests") or []:
