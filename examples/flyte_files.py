@@ -68,3 +68,9 @@ def files_wf(rows: int = 3) -> int:
     list_parts(parts=write_parts(rows=rows))
     export(orders=orders, amount=amount)
     return amount
+
+
+@workflow
+def total_wf(orders: FlyteFile) -> int:
+    """Started by hand with a file: `--orders s3://bucket/key.csv`, or a local path (the local cloud reads it)."""
+    return total(orders=orders)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from datetime import datetime
 
 import pytest
@@ -160,3 +161,63 @@ def test_four_workflow_reactive_chain():
         "revenue 34.0",
     ]
     assert ex["notify"]["inputs"]["prices"]["$query"]["artifact"] == "chain_prices"
+
+
+def test_a_type_the_engine_cannot_carry_fails_registration_naming_task_input_and_type(tmp_path):
+    path = tmp_path / "bad_types.py"
+    path.write_text(textwrap.dedent("""
+        from chalicelib import task, workflow
+
+        @task
+        def pack(payload: bytes) -> int:
+            return len(payload)
+
+        @workflow
+        def wf() -> int:
+            return pack(payload="abc")
+    """))
+    proc = cli("run", str(path), "wf", "--json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and proc.stdout == ""
+    assert "task 'pack', input 'payload': type bytes cannot be carried between tasks" in proc.stderr
+
+
+def test_retries_rerun_a_failing_task_and_the_run_succeeds(cloud, tmp_path):
+    from chalicelib.cli.run import run_in_cloud
+    from chalicelib.runtime import loader
+
+    path = tmp_path / "flaky_once.py"
+    path.write_text(textwrap.dedent("""
+        from typing_extensions import Annotated
+        from chalicelib import Artifact, task, workflow
+
+        Attempts = Artifact(name="attempts")
+        calls = []
+
+        @task(retries=2)
+        def flaky() -> Annotated[int, Attempts]:
+            calls.append(1)
+            print(f"attempt {len(calls)}")
+            if len(calls) == 1:
+                raise ConnectionError("transient")
+            return len(calls)
+
+        @workflow
+        def wf() -> int:
+            return flaky()
+    """))
+    report = run_in_cloud(cloud, loader.load_paths([path]), "wf", {})
+    [ex] = report["executions"]
+    assert ex["status"] == "SUCCEEDED" and ex["logs"] == ["attempt 1", "attempt 2"]
+    assert report["errors"] == [] and len(report["artifacts"]) == 1
+
+
+def test_a_file_input_given_by_hand_as_a_local_path(cloud, tmp_path):
+    from chalicelib.cli.run import run_in_cloud
+    from chalicelib.runtime import loader
+
+    orders = tmp_path / "orders.csv"
+    orders.write_text("id,amount\n1,5\n2,7\n")
+    report = run_in_cloud(cloud, loader.load_paths([EXAMPLES / "flyte_files.py"]), "total_wf", {"orders": str(orders)})
+    [ex] = report["executions"]
+    assert ex["status"] == "SUCCEEDED" and ex["outputs"] == {"o0": 12}
+    assert ex["inputs"]["orders"] == {"$file": {"uri": orders.as_uri(), "name": "orders.csv"}}
