@@ -10,7 +10,7 @@ invokes the same task-runner Lambda with `{"mode": "publish", ...}`. That state 
 * its version id is a hash of (execution, "workflow-output", output name) at the execution's start time, so a
   retried state writes the same version and never a second one.
 
-The data is copied within S3 (a DataFrame's parquet bytes are never decoded). When the output already is a
+The data is copied as it is stored (a DataFrame's parquet bytes are never decoded; files are copied within S3). When the output already is a
 version of the same artifact (a task returned `A.create_from(...)`), that version is the workflow's version:
 nothing is written twice. Partitions and time partition the annotation does not bind are taken from the
 version the output came from, when it came from one.

@@ -36,8 +36,8 @@ class Secrets:
     """`current_context().secrets.get(group, key)`: read from the task runner's environment variables."""
 
     def get(self, group: str | None = None, key: str | None = None, group_version: str | None = None,
-            encode_mode: str = "r") -> str:
-        name = secret_env_name(group, key)
+            encode_mode: str = "r", env_var: str | None = None) -> str:
+        name = env_var or secret_env_name(group, key)
         if not name:
             raise SecretNotFoundError("secrets.get() needs a group or a key")
         value = os.environ.get(name)

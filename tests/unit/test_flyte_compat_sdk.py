@@ -114,12 +114,45 @@ def test_task_keywords_that_cannot_work_are_refused_at_definition(kwargs, messag
     (lambda: chalicelib.dynamic(cache=True), "@dynamic workflows are not supported"),
     (lambda: chalicelib.conditional("c").if_(True), "conditional\\(\\) is not supported"),
     (lambda: chalicelib.ContainerTask(name="x", image="y"), "ContainerTask is not supported"),
-    (lambda: chalicelib.Deck("d", "<p/>"), "Deck is not supported"),
     (lambda: workflow(on_failure=t_num), "failure handlers are not supported"),
 ])
 def test_unsupported_constructs_fail_with_a_cascade_error_when_used(use, message):
     with pytest.raises(DefinitionError, match=message):
         use()
+
+
+def test_a_deck_is_not_rendered_and_says_so(capsys):
+    chalicelib.Deck("summary", "<p>hi</p>").append("<p/>")
+    assert capsys.readouterr().out.splitlines() == [
+        "[deck 'summary' not rendered: 9 characters of HTML]",
+        "[deck 'summary' not rendered: 4 more characters of HTML]",
+    ]
+
+
+def test_compiled_states_publish_workflow_outputs_and_retry_and_time_out_tasks():
+    from chalicelib.compile import compile_workflow
+
+    defs = loader.load_paths([Path(__file__).resolve().parents[2] / "examples" / "flyte_annotations.py"])
+    asl = compile_workflow(defs.workflow("annotations_wf"), "arn:runner")
+    publish = asl["States"]["Publish"]
+    assert publish["Type"] == "Task" and publish["Parameters"]["mode"] == "publish" and publish["Next"] == "Outputs"
+    assert publish["Parameters"]["binding"] == {"node": "n4", "output": "o0"}
+    assert asl["States"]["Outputs"]["Parameters"]["outputs"] == {"o0.$": "$.published.outputs.o0"}
+    assert [n for n, s in asl["States"].items() if s.get("Next") == "Publish"] == ["n4-summarize"]
+
+    @task(retries=3, timeout=120)
+    def slow() -> int:
+        return 1
+
+    @workflow
+    def one() -> int:
+        return slow()
+
+    states = compile_workflow(one, "arn:runner")["States"]
+    [state] = [s for s in states.values() if s["Type"] == "Task"]
+    assert state["Retry"][-1] == {"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 1, "MaxAttempts": 3,
+                                  "BackoffRate": 2.0}
+    assert state["TimeoutSeconds"] == 120 and "Publish" not in states
 
 
 def test_a_ported_file_using_map_task_fails_at_import_with_the_reason(tmp_path):
