@@ -135,9 +135,14 @@ class Artifact:
         time_partition_granularity: Granularity | str | None = None,
         description: str | None = None,
         accepts_uploads: bool = False,
+        partitions: Mapping[str, Any] | None = None,
+        project: str | None = None,
+        domain: str | None = None,
+        short_description: str | None = None,
     ) -> None:
         self.name = check_name("artifact", name)
-        keys = list(partition_keys or [])
+        # flytekit's static partitions: `partitions={"region": "emea"}` declares the keys and fixes their values
+        keys = list(partition_keys or [k for k in (partitions or {}) if k != TIME_PARTITION])
         for key in keys:
             check_name(f"artifact {name!r} partition key", key)
             if key == TIME_PARTITION:
@@ -155,14 +160,20 @@ class Artifact:
                 f"artifact {name!r}: unknown granularity {time_partition_granularity!r}; "
                 f"use one of {[g.value for g in Granularity]}"
             ) from exc
-        self.description = description
+        self.description = description or short_description
         self.accepts_uploads = accepts_uploads
+        self.project, self.domain = project, domain  # one stage is one namespace: kept, not used
+        unknown = sorted(set(partitions or {}) - set(keys))
+        if unknown:
+            raise PartitionMismatchError(self.name, keys, sorted(partitions or {}))
+        self.static_partitions = {k: check_value(self.name, k, _partition_text(v)) for k, v in (partitions or {}).items()}
 
     def __repr__(self) -> str:
         return f"Artifact({self.name!r}, partition_keys={list(self.partition_keys)}, time_partitioned={self.time_partitioned})"
 
     # -- binding in annotations -------------------------------------------------------------------
     def __call__(self, **bindings: Any) -> ArtifactSpec:
+        bindings = {**self.static_partitions, **bindings}
         time_partition = bindings.pop(TIME_PARTITION, None)
         unknown = sorted(set(bindings) - set(self.partition_keys))
         if unknown:
@@ -182,7 +193,7 @@ class Artifact:
         if unknown:
             raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(partitions))
         # flytekit turns partition values into text; so do we, for scalars (paths and keys stay checked).
-        partitions = {k: _partition_text(v) for k, v in partitions.items()}
+        partitions = {**self.static_partitions, **{k: _partition_text(v) for k, v in partitions.items()}}
         for key, val in partitions.items():
             check_value(self.name, key, val)
         tp = None

@@ -310,3 +310,12 @@ def test_secrets_come_from_the_environment(monkeypatch):
     assert current_context().secrets.get("db", "password") == "s3cret"
     with pytest.raises(SecretNotFoundError, match="environment variable API_TOKEN"):
         current_context().secrets.get("api", "token")
+
+
+def test_static_partitions_and_namespace_keywords_of_flytekits_artifact():
+    Fixed = Artifact(name="fixed", partitions={"region": "emea"}, project="flytesnacks", domain="development",
+                     short_description="a fixed region")
+    assert Fixed.partition_keys == ("region",) and Fixed.description == "a fixed region"
+    assert Fixed().partitions == {"region": "emea"}  # what Annotated[T, Fixed] binds
+    assert Fixed.create_from([1]).partitions == {"region": "emea"}
+    assert Fixed(region="apac").partitions == {"region": "apac"}
