@@ -229,6 +229,13 @@ UNSUPPORTED = {
     "ContainerTask": "ContainerTask is not supported: tasks are Python functions run in Lambda",
     "ShellTask": "ShellTask is not supported: run the command with subprocess inside a @task",
     "StructuredDataset": "StructuredDataset is not supported: use pandas.DataFrame (stored as parquet)",
+    "CronSchedule": "schedules are not supported yet: trigger the launch plan from an artifact, or start the "
+                    "workflow from an EventBridge schedule",
+    "FixedRate": "schedules are not supported yet: trigger the launch plan from an artifact, or start the "
+                 "workflow from an EventBridge schedule",
+    "Email": "notifications are not supported: subscribe to Step Functions execution events in EventBridge",
+    "Slack": "notifications are not supported: subscribe to Step Functions execution events in EventBridge",
+    "PagerDuty": "notifications are not supported: subscribe to Step Functions execution events in EventBridge",
 }
 
 
@@ -270,6 +277,41 @@ wait_for_input = _refuse("wait_for_input")
 ContainerTask = _refused_class("ContainerTask")
 ShellTask = _refused_class("ShellTask")
 StructuredDataset = _refused_class("StructuredDataset")
+CronSchedule = _refused_class("CronSchedule")
+FixedRate = _refused_class("FixedRate")
+Email = _refused_class("Email")
+Slack = _refused_class("Slack")
+PagerDuty = _refused_class("PagerDuty")
+
+
+class Labels(dict):
+    """flytekit.models.common.Labels: accepted on launch plans, with no effect (registration says so)."""
+
+    def __init__(self, values: dict[str, str] | None = None) -> None:
+        super().__init__(values or {})
+
+
+class Annotations(Labels):
+    """flytekit.models.common.Annotations: accepted on launch plans, with no effect (registration says so)."""
+
+
+class ActorEnvironment:
+    """Union's actors, supported differently: `@actor.task` is a plain task. Lambda keeps a warm container per
+    concurrent invocation and reuses it, so module-level state (a loaded model) is reused much as on an actor;
+    `replica_count` and `ttl_seconds` have no effect. The environment's image and keywords apply to its tasks."""
+
+    def __init__(self, name: str, container_image: Any = None, replica_count: int = 1, ttl_seconds: int | None = None,
+                 **task_options: Any) -> None:
+        self.name, self.container_image = name, container_image
+        self.replica_count, self.ttl_seconds = replica_count, ttl_seconds
+        check_task_options(f"actor {name}", task_options)
+        self.task_options = task_options
+
+    def task(self, _fn: Callable[..., Any] | None = None, **options: Any) -> Any:
+        from chalicelib.sdk.task import task
+
+        decorate = task(container_image=self.container_image, **{**self.task_options, **options})
+        return decorate if _fn is None else decorate(_fn)
 
 
 class Deck:

@@ -319,3 +319,21 @@ def test_static_partitions_and_namespace_keywords_of_flytekits_artifact():
     assert Fixed().partitions == {"region": "emea"}  # what Annotated[T, Fixed] binds
     assert Fixed.create_from([1]).partitions == {"region": "emea"}
     assert Fixed(region="apac").partitions == {"region": "apac"}
+
+
+def test_union_actor_tasks_are_plain_tasks_with_the_environments_keywords():
+    actor = chalicelib.ActorEnvironment(name="warm", replica_count=2, ttl_seconds=300,
+                                        container_image=ImageSpec(packages=["pandas"]), requests=Resources(mem="1Gi"))
+
+    @actor.task
+    def infer(x: int) -> int:
+        return 2 * x
+
+    @actor.task(retries=1)
+    def infer_retried(x: int) -> int:
+        return x
+
+    assert infer(x=4) == 8 and infer.container_image == actor.container_image
+    assert infer_retried.options == {"requests": Resources(mem="1Gi"), "retries": 1}
+    with pytest.raises(DefinitionError, match="schedules are not supported yet"):
+        chalicelib.CronSchedule(schedule="0 * * * *")
