@@ -78,6 +78,8 @@ def publish_workflow_output(runner: Runner, raw: dict[str, Any]) -> dict[str, An
                       results=raw.get("results") or {}, execution_id=raw["execution_id"],
                       execution_start=raw["execution_start"])
     literal = runner._literal(event, out_name, raw["binding"])
+    if isinstance(literal, dict) and len(literal) == 1 and "$query" in literal:  # an input defaulting to a query
+        literal = runner.resolve_query(literal["$query"]).reference()
     source = literal.get("$artifact") if isinstance(literal, dict) and len(literal) == 1 else None
     if source and source["name"] == spec.artifact.name:
         return {"outputs": {out_name: literal}, "artifacts": []}
