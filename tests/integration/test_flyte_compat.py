@@ -126,8 +126,12 @@ def test_triggered_launch_plan_gets_a_utc_datetime_defaults_fixed_and_a_static_i
     assert summary["inputs"]["defined_at"] == {"$datetime": defined_at.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-def test_a_launch_plan_started_by_hand_applies_its_default_and_fixed_inputs():
-    report = run_json("flyte_launch_plans.py", "nightly_summary", "--hour", "2026-11-24T00:00:00Z", "--threshold", "0.7")
+def test_a_launch_plan_started_by_hand_applies_its_default_and_fixed_inputs(cloud):
+    from chalicelib.cli.run import run_in_cloud
+    from chalicelib.runtime import loader
+
+    defs = loader.load_paths([EXAMPLES / "flyte_launch_plans.py"])
+    report = run_in_cloud(cloud, defs, "nightly_summary", {"hour": "2026-11-24T00:00:00Z", "threshold": "0.7"})
     [ex] = report["executions"]
     assert ex["launch_plan"] == "nightly_summary" and ex["workflow"].endswith(".summarize")
     assert ex["outputs"] == {"o0": "nightly:south:0.7"}  # given beats default; fixed applies
