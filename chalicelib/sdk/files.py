@@ -263,7 +263,7 @@ class FlyteDirectory(_Remote):
         return {DIR_TAG: {"uri": self._remote}}
 
 
-# -- helpers for the runtime ------------------------------------------------------------------------------
+# -- used by the task runner -------------------------------------------------------------------------------
 def is_file_value(value: Any) -> bool:
     return isinstance(value, _Remote)
 
