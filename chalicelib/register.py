@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from chalicelib.compile import compile_workflow, state_machine_name
 from chalicelib.config import Settings
+from chalicelib.runtime import portability
 from chalicelib.runtime.loader import Definitions
 from chalicelib.store.declarations import ArtifactDeclaration, Declarations
 from chalicelib.store.models import Subscription
@@ -23,6 +24,7 @@ class Registered(BaseModel):
     changed: list[str]  # what was created or updated
     launch_plans: list[str]
     artifacts: list[str] = []
+    warnings: list[str] = []  # what runs differently from flytekit (see chalicelib.runtime.portability)
 
 
 class Registrar:
@@ -53,6 +55,7 @@ class Registrar:
         return arn
 
     def register(self, defs: Definitions) -> Registered:
+        warnings = portability.check(defs)  # raises for types the engine cannot carry, before any change
         existing = self._existing()
         changed: list[str] = []
         arns = {}
@@ -80,4 +83,4 @@ class Registrar:
             if declarations.put(ArtifactDeclaration.of(artifact)):
                 changed.append(f"declared artifact {artifact.name}")
         return Registered(state_machines=arns, changed=changed, launch_plans=sorted(defs.launch_plans),
-                          artifacts=sorted(defs.artifacts))
+                          artifacts=sorted(defs.artifacts), warnings=warnings)

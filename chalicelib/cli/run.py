@@ -6,6 +6,7 @@ import sys
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from chalicelib import aws
@@ -17,18 +18,18 @@ def run_in_cloud(cloud: Any, defs: Any, workflow: str, raw_inputs: dict[str, Any
                  timeout: float = 600, progress: bool = False) -> dict[str, Any]:
     """Register `defs` in a started local cloud, start WORKFLOW, wait for the cascade to settle, report."""
     from chalicelib.register import Registrar
-    from chalicelib.runtime import report
-    from chalicelib.runtime.launch import check_inputs, start_workflow
+    from chalicelib.runtime import manual, report
+    from chalicelib.runtime.launch import start_workflow
     from chalicelib.store.registry import Registry
 
-    wf = defs.workflow(workflow)
-    inputs = check_inputs(wf, raw_inputs, from_text=from_text)
+    wf, lp = manual.resolve(defs, workflow)  # a workflow, or a launch plan with its fixed and default inputs
+    inputs = manual.inputs_for(wf, lp, raw_inputs, from_text=from_text)
     settings = cloud.settings
     ddb = aws.client("dynamodb", settings.region)
     sfn = aws.client("stepfunctions", settings.region)
     registry = Registry(settings, ddb)
-    Registrar(settings, sfn, registry, cloud.states_role_arn).register(defs)
-    start_workflow(sfn, settings, wf, inputs)
+    registered = Registrar(settings, sfn, registry, cloud.states_role_arn).register(defs)
+    start_workflow(sfn, settings, wf, inputs, launch_plan=lp.name if lp else None)
     if progress:
         from chalicelib.cli.progress import CascadeProgress
 
@@ -43,23 +44,26 @@ def run_in_cloud(cloud: Any, defs: Any, workflow: str, raw_inputs: dict[str, Any
         "executions": report.executions(sfn, settings, registry),
         "artifacts": report.artifacts(ddb, settings),
         "errors": [{"function": e.function, "type": e.error_type, "message": e.message} for e in cloud.errors],
+        "warnings": registered.warnings,
     }
 
 
 def run_local(file: str, workflow: str, raw_inputs: dict[str, Any], timeout: float = 600,
               progress: bool = False) -> dict[str, Any]:
     """Load FILE (failing fast on bad definitions or inputs), then run it on a fresh local cloud."""
-    from chalicelib.runtime import loader
-    from chalicelib.runtime.launch import check_inputs
+    from chalicelib.runtime import loader, manual, portability
     from chalicelib.runtime.local import LocalCloud
 
     defs = loader.load_paths([file])
-    check_inputs(defs.workflow(workflow), raw_inputs, from_text=True)  # before paying for the cloud
+    manual.inputs_for(*manual.resolve(defs, workflow), raw_inputs, from_text=True)  # before paying for the cloud
+    portability.check(defs)
     with LocalCloud() as cloud:
         return run_in_cloud(cloud, defs, workflow, raw_inputs, timeout=timeout, progress=progress)
 
 
 def print_report(rep: dict[str, Any]) -> None:
+    for warning in rep.get("warnings", []):
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
     table = Table(title="Executions", title_justify="left")
     for col in ("workflow", "launch plan", "status", "triggered by", "seconds"):
         table.add_column(col, overflow="fold")

@@ -10,7 +10,8 @@ is a Parallel state, whose branch results are merged back into `$.results` by a 
 
 Retry policy: Lambda service faults and throttling (never the task's own errors) are retried
 3 times with exponential backoff from 1 s. A task's own error fails the execution with the task's
-error type and message.
+error type and message, unless the task says `@task(retries=N)`: then its own errors are retried N times
+(States.TaskFailed). `@task(timeout=...)` sets the state's TimeoutSeconds.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import hashlib
 import re
 from typing import Any
 
+from chalicelib.sdk import compat
 from chalicelib.sdk.tracing import Node
 from chalicelib.sdk.workflow import WorkflowDef
 
@@ -67,8 +69,11 @@ def _task_state(node: Node, wf: WorkflowDef, runner_arn: str, result_path: str, 
             "execution_start.$": "$$.Execution.StartTime",
         },
         "ResultPath": result_path,
-        "Retry": RETRY,
+        "Retry": RETRY + compat.task_retry(node.task.options),
     }
+    timeout = compat.task_timeout(node.task.options)
+    if timeout:
+        state["TimeoutSeconds"] = timeout
     if next_state:
         state["Next"] = next_state
     else:
@@ -80,6 +85,34 @@ def _state_name(node: Node) -> str:
     return f"{node.id}-{node.task.short_name}"[:80]
 
 
+def _publish_state(wf: WorkflowDef, runner_arn: str) -> dict[str, Any] | None:
+    """A workflow-level artifact annotation (`-> Annotated[T, A(...)]`) becomes one more Task state after the
+    last level: the task runner, in publish mode, stores the workflow's output as a version of A. It runs
+    only when every task succeeded; see chalicelib.runtime.publish for why this is the place."""
+    annotated = [o for o in wf.outputs if o.artifact is not None and o.name in wf.output_bindings]
+    if not annotated:
+        return None
+    out = annotated[0]  # workflows have one output
+    return {
+        "Type": "Task",
+        "Resource": runner_arn,
+        "Parameters": {
+            "mode": "publish",
+            "workflow": wf.name,
+            "output": out.name,
+            "binding": wf.output_bindings[out.name],
+            "meta.$": "$.meta",
+            "inputs.$": "$.inputs",
+            "results.$": "$.results",
+            "execution_id.$": "$$.Execution.Id",
+            "execution_start.$": "$$.Execution.StartTime",
+        },
+        "ResultPath": "$.published",
+        "Retry": RETRY,
+        "Next": "Outputs",
+    }
+
+
 def compile_workflow(wf: WorkflowDef, runner_arn: str) -> dict[str, Any]:
     """The ASL definition of `wf`, whose tasks run in the Lambda function `runner_arn`."""
     states: dict[str, Any] = {}
@@ -87,7 +120,8 @@ def compile_workflow(wf: WorkflowDef, runner_arn: str) -> dict[str, Any]:
     names = []
     for i, group in enumerate(groups):
         names.append(_state_name(group[0]) if len(group) == 1 else f"level{i}")
-    order = ["Init", *names, "Outputs"]
+    publish = _publish_state(wf, runner_arn)
+    order = ["Init", *names, *(["Publish"] if publish else []), "Outputs"]
     states["Init"] = {"Type": "Pass", "Result": {}, "ResultPath": "$.results", "Next": order[1]}
     for i, group in enumerate(groups):
         name, nxt = order[i + 1], order[i + 2]
@@ -116,9 +150,13 @@ def compile_workflow(wf: WorkflowDef, runner_arn: str) -> dict[str, Any]:
             },
             "Next": nxt,
         }
+    if publish:
+        states["Publish"] = publish
     outputs = {}
     for out, binding in wf.output_bindings.items():
-        if "node" in binding:
+        if publish and publish["Parameters"]["output"] == out:
+            outputs[f"{out}.$"] = f"$.published.outputs.{out}"
+        elif "node" in binding:
             outputs[f"{out}.$"] = f"$.results.{binding['node']}.outputs.{binding['output']}"
         elif "input" in binding:
             outputs[f"{out}.$"] = f"$.inputs.{binding['input']}"

@@ -85,10 +85,11 @@ def check_inputs(wf: WorkflowDef, given: dict[str, Any], from_text: bool = False
     return out
 
 
-def start_workflow(sfn: Any, settings: Settings, wf: WorkflowDef, inputs: dict[str, Any], name: str | None = None) -> str:
-    """Start `wf` (already registered) with literal inputs; returns the execution ARN."""
+def start_workflow(sfn: Any, settings: Settings, wf: WorkflowDef, inputs: dict[str, Any], name: str | None = None,
+                   launch_plan: str | None = None) -> str:
+    """Start `wf` (already registered) with literal inputs, optionally as a launch plan; returns the execution ARN."""
     arn = _state_machine_arn(sfn, state_machine_name(wf.name, settings.prefix))
-    payload = {"meta": {"workflow": wf.name, "launch_plan": None, "triggered_by": None}, "inputs": inputs}
+    payload = {"meta": {"workflow": wf.name, "launch_plan": launch_plan, "triggered_by": None}, "inputs": inputs}
     resp = sfn.start_execution(stateMachineArn=arn, name=name or f"run-{uuid.uuid4().hex[:16]}", input=json.dumps(payload))
     return resp["executionArn"]
 

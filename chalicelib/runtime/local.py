@@ -191,7 +191,10 @@ class LocalCloud:
                         "stackTrace": traceback.format_exception(exc)[-5:],
                     })
                     errored = True
-                    self.errors.append(HandlerError(function_name, type(exc).__name__, str(exc), event))
+                    # A task's own error reaches Step Functions, which retries it or fails the execution (and the
+                    # report shows that); only errors moto would swallow are collected here.
+                    if not function_name.endswith("task_runner"):
+                        self.errors.append(HandlerError(function_name, type(exc).__name__, str(exc), event))
             return payload, errored, out.getvalue()
         finally:
             with self._lock:

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.config import Settings
 from chalicelib.errors import DefinitionError, EventError
-from chalicelib.runtime import capture, loader
-from chalicelib.sdk import literals
+from chalicelib.runtime import capture, loader, publish, types
+from chalicelib.sdk import cards, context, files, literals
 from chalicelib.sdk.artifact import ArtifactQuery, ArtifactValue, InputRef
 from chalicelib.sdk.task import TaskDef
 from chalicelib.sdk.timeparts import to_utc
@@ -82,10 +82,12 @@ class Runner:
         if isinstance(value, dict) and len(value) == 1:
             tag, body = next(iter(value.items()))
             if tag in ("$ref", "$artifact"):
+                if body.get("format") in files.FORMATS:  # files stay in S3 until the task reads .path
+                    return files.from_literal(value, self.store.s3)
                 bucket, key = split_uri(body["uri"])
                 return codec.loads(self.store.s3.get_object(Bucket=bucket, Key=key)["Body"].read(), body["format"])
             if tag == "$query":
-                return self.store.load(self.resolve_query(body))
+                return self.materialize(self.resolve_query(body).reference())
         return value
 
     def resolve_query(self, body: dict[str, Any]) -> Any:
@@ -101,6 +103,8 @@ class Runner:
 
     # -- outputs ----------------------------------------------------------------------------------
     def _encode_output(self, value: Any, event: TaskEvent, output: str) -> Any:
+        run_id = event.execution_id.rsplit(":", 1)[-1]
+        files.upload_all(value, self.store.s3, self.settings.bucket, f"runs/{run_id}/{event.node}/{output}")
         if codec.is_dataframe(value):
             fmt = "parquet"
             body = codec.dumps(value, fmt)
@@ -136,15 +140,18 @@ class Runner:
         partitions, time_partition = artifact.finalize(partitions, time_partition)
         started = to_utc(event.execution_start)
         version = make_version(started, event.execution_id, event.node, output.name)
-        card = None
-        if produced is not None and produced.card is not None:
-            card = {"kind": type(produced.card).__name__, "text": str(getattr(produced.card, "text", produced.card))}
-        record = self.store.put(artifact.name, produced.value if produced else result, partitions, time_partition,
-                                version, produced_by=event.execution_id, card=card)
-        return record
+        card = cards.to_record(produced.card, artifact.name) if produced is not None else None
+        value = produced.value if produced else result
+        if files.is_file_value(value):
+            return publish.put_file_version(self.store, artifact.name, value, partitions, time_partition, version,
+                                            produced_by=event.execution_id, card=card)
+        return self.store.put(artifact.name, value, partitions, time_partition, version,
+                              produced_by=event.execution_id, card=card)
 
     # -- the whole step ---------------------------------------------------------------------------
     def run(self, raw: dict[str, Any]) -> dict[str, Any]:
+        if raw.get("mode") == publish.MODE:  # the state after a workflow's last task, see chalicelib.compile.asl
+            return publish.publish_workflow_output(self, raw)
         try:
             event = TaskEvent.model_validate(raw)
         except ValidationError as exc:
@@ -154,26 +161,37 @@ class Runner:
         if not isinstance(task, TaskDef):
             raise DefinitionError(f"{event.task.module}.{event.task.name} is not a @task in the deployed code; "
                                   f"register and deploy the same files")
-        trail = TaskTrail.from_event(LineageStore(self.settings, self.registry.dynamodb), event)
-        given = {name: self._literal(event, name, b) for name, b in event.bindings.items()}
-        bound = trail.pin(given, self.resolve_query)  # `$query` inputs resolved once, and recorded
-        values = {name: self.materialize(literal) for name, literal in bound.items()}
-        with capture.captured() as out:
-            try:
-                result = task.fn(**values)
-            finally:
-                self.registry.put_logs(event.execution_id, event.node, out.getvalue().splitlines())
-        outputs: dict[str, Any] = {}
-        artifacts = []
-        for output in task.outputs:
-            if output.artifact is not None or isinstance(result, ArtifactValue):
-                record = self._store_artifact(task, output, result, values, event)
-                trail.produced(record)
-                artifacts.append(record.report())
-                outputs[output.name] = record.reference()
-            else:
-                outputs[output.name] = self._encode_output(result, event, output.name)
-        return {"outputs": outputs, "artifacts": artifacts}
+        run_id = event.execution_id.rsplit(":", 1)[-1]
+        with context.task_context(event.execution_id, f"{event.node}-{task.short_name}", to_utc(event.execution_start),
+                                  f"s3://{self.settings.bucket}/runs/{run_id}/"):
+            trail = TaskTrail.from_event(LineageStore(self.settings, self.registry.dynamodb), event)
+            given = {name: self._literal(event, name, b) for name, b in event.bindings.items()}
+            bound = trail.pin(given, self.resolve_query)  # `$query` inputs resolved once, and recorded
+            hints = {i.name: i.type for i in task.inputs}
+            values = {name: types.to_python(self.materialize(literal), hints.get(name), self.store.s3)
+                      for name, literal in bound.items()}
+            with capture.captured() as out:
+                try:
+                    result = task.fn(**values)
+                finally:
+                    self.registry.put_logs(event.execution_id, event.node, out.getvalue().splitlines())
+            defaults = {i.name: i.default for i in task.inputs if i.has_default}
+            outputs: dict[str, Any] = {}
+            artifacts = []
+            for output in task.outputs:
+                where = f"task {task.short_name!r} output {output.name!r}"
+                if isinstance(result, ArtifactValue):
+                    result.value = types.to_output(result.value, output.type, where)
+                else:
+                    result = types.to_output(result, output.type, where)
+                if output.artifact is not None or isinstance(result, ArtifactValue):
+                    record = self._store_artifact(task, output, result, {**defaults, **values}, event)
+                    trail.produced(record)
+                    artifacts.append(record.report())
+                    outputs[output.name] = record.reference()
+                else:
+                    outputs[output.name] = self._encode_output(result, event, output.name)
+            return {"outputs": outputs, "artifacts": artifacts}
 
 
 @lru_cache(maxsize=1)

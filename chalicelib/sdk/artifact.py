@@ -107,7 +107,18 @@ class ArtifactValue:
     value: Any
     partitions: dict[str, str]
     time_partition: datetime | None
-    card: Any = None
+    card: Any = None  # the cards given after the value (a tuple), or None
+
+
+def _partition_text(value: Any) -> Any:
+    """Scalars as text (flytekit does the same); anything else is left for the charset check to refuse."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 class Artifact:
@@ -124,9 +135,14 @@ class Artifact:
         time_partition_granularity: Granularity | str | None = None,
         description: str | None = None,
         accepts_uploads: bool = False,
+        partitions: Mapping[str, Any] | None = None,
+        project: str | None = None,
+        domain: str | None = None,
+        short_description: str | None = None,
     ) -> None:
         self.name = check_name("artifact", name)
-        keys = list(partition_keys or [])
+        # flytekit's static partitions: `partitions={"region": "emea"}` declares the keys and fixes their values
+        keys = list(partition_keys or [k for k in (partitions or {}) if k != TIME_PARTITION])
         for key in keys:
             check_name(f"artifact {name!r} partition key", key)
             if key == TIME_PARTITION:
@@ -144,14 +160,20 @@ class Artifact:
                 f"artifact {name!r}: unknown granularity {time_partition_granularity!r}; "
                 f"use one of {[g.value for g in Granularity]}"
             ) from exc
-        self.description = description
+        self.description = description or short_description
         self.accepts_uploads = accepts_uploads
+        self.project, self.domain = project, domain  # one stage is one namespace: kept, not used
+        unknown = sorted(set(partitions or {}) - set(keys))
+        if unknown:
+            raise PartitionMismatchError(self.name, keys, sorted(partitions or {}))
+        self.static_partitions = {k: check_value(self.name, k, _partition_text(v)) for k, v in (partitions or {}).items()}
 
     def __repr__(self) -> str:
         return f"Artifact({self.name!r}, partition_keys={list(self.partition_keys)}, time_partitioned={self.time_partitioned})"
 
     # -- binding in annotations -------------------------------------------------------------------
     def __call__(self, **bindings: Any) -> ArtifactSpec:
+        bindings = {**self.static_partitions, **bindings}
         time_partition = bindings.pop(TIME_PARTITION, None)
         unknown = sorted(set(bindings) - set(self.partition_keys))
         if unknown:
@@ -170,6 +192,8 @@ class Artifact:
         unknown = set(partitions) - set(self.partition_keys)
         if unknown:
             raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(partitions))
+        # flytekit turns partition values into text; so do we, for scalars (paths and keys stay checked).
+        partitions = {**self.static_partitions, **{k: _partition_text(v) for k, v in partitions.items()}}
         for key, val in partitions.items():
             check_value(self.name, key, val)
         tp = None
@@ -180,7 +204,7 @@ class Artifact:
                     f"or declare Artifact({self.name!r}, time_partitioned=True)"
                 )
             tp = normalize(time_partition, self.granularity)
-        return ArtifactValue(self, value, dict(partitions), tp, cards[0] if cards else None)
+        return ArtifactValue(self, value, dict(partitions), tp, tuple(cards) or None)
 
     def finalize(self, partitions: Mapping[str, Any], time_partition: Any) -> tuple[dict[str, str], datetime | None]:
         """Check a complete partition set for a new version; returns it with the time partition normalized."""

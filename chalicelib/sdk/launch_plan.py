@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from chalicelib.errors import DefinitionError
-from chalicelib.sdk import literals
+from chalicelib.sdk import compat, literals
 from chalicelib.sdk.artifact import Artifact, ArtifactQuery, TriggerPartitionRef, TriggerTimeRef
 from chalicelib.sdk.naming import check_name
 from chalicelib.sdk.workflow import WorkflowDef
@@ -94,8 +94,10 @@ class LaunchPlan:
         default_inputs: Mapping[str, Any] | None = None,
         fixed_inputs: Mapping[str, Any] | None = None,
         active: bool = True,
+        **options: Any,
     ) -> None:
         self.name = check_name("launch plan", name)
+        self.options = compat.check_launch_plan_options(name, options)  # flytekit's other keywords
         if not isinstance(workflow, WorkflowDef):
             raise DefinitionError(
                 f"launch plan {name!r}: expected a @workflow; got {type(workflow).__name__}. Decorate it with @workflow."
@@ -128,12 +130,33 @@ class LaunchPlan:
                 )
 
     @classmethod
-    def create(cls, name: str, workflow: WorkflowDef, trigger: OnArtifact | None = None, **kwargs: Any) -> LaunchPlan:
-        return cls(name, workflow, trigger=trigger, **kwargs)
+    def create(cls, name: str, workflow: WorkflowDef, default_inputs: Mapping[str, Any] | None = None,
+               fixed_inputs: Mapping[str, Any] | None = None, *, trigger: OnArtifact | None = None,
+               **kwargs: Any) -> LaunchPlan:
+        """flytekit's argument order: `create(name, workflow, default_inputs, fixed_inputs, ..., trigger=...)`."""
+        if isinstance(default_inputs, OnArtifact) and trigger is None:  # create(name, wf, OnArtifact(...))
+            default_inputs, trigger = None, default_inputs
+        return cls(name, workflow, trigger=trigger, default_inputs=default_inputs, fixed_inputs=fixed_inputs, **kwargs)
 
     @classmethod
-    def get_or_create(cls, workflow: WorkflowDef, name: str | None = None, **kwargs: Any) -> LaunchPlan:
+    def get_or_create(cls, workflow: WorkflowDef | None = None, name: str | None = None, **kwargs: Any) -> LaunchPlan:
+        """`get_or_create(workflow, name=None, ...)` as flytekit, also all by keyword; without a name it is the
+        workflow's default launch plan, named after the workflow."""
+        if workflow is None:
+            raise DefinitionError(f"LaunchPlan.get_or_create(name={name!r}): pass workflow=<a @workflow>")
+        if isinstance(workflow, str) and isinstance(name, WorkflowDef):  # get_or_create("name", wf)
+            workflow, name = name, workflow
+        if not isinstance(workflow, WorkflowDef):
+            raise DefinitionError(
+                f"LaunchPlan.get_or_create: expected a @workflow; got {type(workflow).__name__}. Decorate it with @workflow."
+            )
         return cls(name or workflow.short_name, workflow, **kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise DefinitionError(
+            f"launch plan {self.name!r} is called like a task; launching a launch plan from a workflow is not "
+            f"supported. Call its workflow's tasks, or let an artifact trigger it"
+        )
 
     def definition(self) -> dict[str, Any]:
         """The JSON that identifies this launch plan's behaviour; its hash is the launch plan version."""

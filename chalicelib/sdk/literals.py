@@ -4,23 +4,32 @@
     {"$ref": {"uri": "s3://...", "format": "parquet"}}          data too big or not JSON (DataFrames)
     {"$artifact": {"name": ..., "version": ..., "uri": ..., "format": ...}}   an artifact version
     {"$query": {"artifact": ..., "partitions": {...}, "time_partition": ..., "version": ...}}   resolved at run time
+    {"$file": {"uri": "s3://...", "name": ...}}   {"$dir": {"uri": "s3://.../"}}   see chalicelib.sdk.files
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.timeparts import iso, to_utc
 
-TAGS = ("$datetime", "$date", "$timedelta", "$ref", "$artifact", "$query")
+TAGS = ("$datetime", "$date", "$timedelta", "$ref", "$artifact", "$query", "$file", "$dir")
 
 
 def encode(value: Any, where: str = "value") -> Any:
     """Encode a plain value (no data frames) as a JSON literal."""
+    if isinstance(value, enum.Enum):
+        value = value.value
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if callable(getattr(value, "to_literal", None)):  # FlyteFile, FlyteDirectory
+        return value.to_literal()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: encode(getattr(value, f.name), where) for f in dataclasses.fields(value)}
     if isinstance(value, datetime):
         return {"$datetime": iso(to_utc(value))}
     if isinstance(value, date):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from chalicelib.errors import DefinitionError
-from chalicelib.sdk import tracing
+from chalicelib.sdk import compat, tracing
 from chalicelib.sdk.artifact import ArtifactQuery
 from chalicelib.sdk.task import InputDef, OutputDef, signature_of
 
@@ -54,7 +54,8 @@ class WorkflowDef:
 
 
 def workflow(_fn: Callable[..., Any] | None = None, **_options: Any) -> Any:
-    """Declare a workflow: `@workflow` or `@workflow(...)` (flytekit options are accepted and ignored)."""
+    """Declare a workflow: `@workflow` or `@workflow(...)` (see chalicelib.sdk.compat for flytekit's keywords)."""
+    compat.check_workflow_options(_options)
     if _fn is not None:
         return WorkflowDef(_fn)
     return WorkflowDef

@@ -96,6 +96,7 @@ class ArtifactVersion(BaseModel):
             "format": self.format,
             "produced_by": self.produced_by,
             "created_at": iso_ms(self.created_at),
+            "card": self.card,
         }
 
 
