@@ -27,3 +27,4 @@ def main() -> None:
 
 
 from chalicelib.cli import run as _run  # noqa: E402,F401  (registers commands)
+from chalicelib.cli import deploy as _deploy  # noqa: E402,F401
