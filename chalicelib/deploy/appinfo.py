@@ -24,20 +24,23 @@ class AppInfo(BaseModel):
     s3_handlers: list[S3Handler]
 
 
-def load_app(project: Path) -> Any:
-    """Import the project's app.py the way chalice does (project root first on sys.path)."""
-    root = str(project.resolve())
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    module = sys.modules.get("app")
-    if module is not None and Path(getattr(module, "__file__", "") or "").resolve().parent != project.resolve():
-        del sys.modules["app"]
-    return importlib.import_module("app").app
-
-
-def app_info(project: Path) -> AppInfo:
-    app = load_app(project)
+def describe(app: Any) -> AppInfo:
     names = [fn.name for fn in app.pure_lambda_functions] + [src.name for src in app.event_sources]
     s3 = [S3Handler(function=src.name, bucket=src.bucket, prefix=src.prefix, suffix=src.suffix, events=src.events)
           for src in app.event_sources if type(src).__name__ == "S3EventConfig"]
     return AppInfo(app_name=app.app_name, functions=sorted(set(names)), s3_handlers=s3)
+
+
+def app_info(project: Path) -> AppInfo:
+    """Import the project's app.py as chalice does (project root first on sys.path), describe it, and leave
+    sys.path and any previously imported `app` module as they were."""
+    root = str(project.resolve())
+    saved_path, saved_app = list(sys.path), sys.modules.pop("app", None)
+    sys.path.insert(0, root)
+    try:
+        return describe(importlib.import_module("app").app)
+    finally:
+        sys.path[:] = saved_path
+        sys.modules.pop("app", None)
+        if saved_app is not None:
+            sys.modules["app"] = saved_app
