@@ -4,8 +4,9 @@
 
 Packages a clean copy of the project with `chalice package` (the same zips `chalice deploy` uploads) and builds
 the tasks layer, then prints, per artifact and per function, zipped and unzipped sizes against the limits:
-50 MiB zipped for direct upload, 250 MiB unzipped for a function with all its layers. The baseline, measured
-in the same run, is one chalice package holding requirements.txt and requirements-tasks.txt together.
+50 MiB zipped for direct upload, 250 MiB unzipped for a function with all its layers. The baselines, measured
+in the same run: one chalice package holding requirements.txt and requirements-tasks.txt together, and the same
+with chalice's `automatic_layer` (which moves every dependency into one layer shared by all functions).
 A requirement chalice cannot install for the runtime ("Could not install dependencies") fails the run.
 """
 
@@ -49,6 +50,13 @@ def measure(work: Path) -> dict:
     configure_offline(single, stage, None)
     one_zipped, one_unzipped = zip_sizes(package(single, STAGE, work / "single-out") / "deployment.zip")
 
+    managed = copy_project(single, work / "managed")  # the same, with chalice's automatic_layer
+    config = json.loads((managed / ".chalice" / "config.json").read_text())
+    (managed / ".chalice" / "config.json").write_text(json.dumps({**config, "automatic_layer": True}))
+    configure_offline(managed, stage, None)
+    managed_out = package(managed, STAGE, work / "managed-out")
+    managed_zipped, managed_unzipped = zip_sizes(managed_out / "layer-deployment.zip")
+
     per_function = []
     for fn in functions:
         parts = [("function zip", fn_zipped, fn_unzipped)]
@@ -65,6 +73,7 @@ def measure(work: Path) -> dict:
             _row("tasks layer (requirements-tasks.txt, task functions only)", built.zipped_bytes, built.unzipped_bytes,
                  " ".join(f"{k}=={v}" for k, v in sorted(built.packages.items()))),
             _row("baseline: one chalice package with both requirement files", one_zipped, one_unzipped),
+            _row("baseline: the same with chalice automatic_layer: its layer", managed_zipped, managed_unzipped),
         ],
         "functions": per_function,
         "limits": {"direct_upload_zipped_bytes": layer.DIRECT_UPLOAD_LIMIT,
