@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 
 from chalicelib.cli import main
 from chalicelib.cli.output import err
+from chalicelib.deploy.errors import DeployError
 
 DEFAULT_WORKFLOWS = Path("chalicelib") / "workflows"
 
 
 def _echo(line: str) -> None:
     click.echo(line)
+
+
+@contextmanager
+def _aws_errors(stage: str) -> Iterator[None]:
+    """AWS refusals (credentials, permissions, limits) as one line naming the stage, not a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise DeployError(f"stage {stage}: {exc}. Check your AWS credentials and region, fix the cause, and run "
+                          f"the same command again (every step is idempotent).") from exc
 
 
 @main.command()
@@ -30,7 +45,8 @@ def deploy(stage: str, region: str | None, workflows: tuple[Path, ...], connecti
     """
     from chalicelib.deploy.sequence import Stage
 
-    Stage(Path.cwd(), stage, region, echo=_echo).deploy(list(workflows) or [DEFAULT_WORKFLOWS], connection_timeout)
+    with _aws_errors(stage):
+        Stage(Path.cwd(), stage, region, echo=_echo).deploy(list(workflows) or [DEFAULT_WORKFLOWS], connection_timeout)
     err.print(f"[green]stage {stage} deployed[/]")
 
 
@@ -42,7 +58,8 @@ def destroy(stage: str, region: str | None, keep_data: bool) -> None:
     """Tear STAGE down: state machines, functions and roles (chalice delete), tasks layer, data, infra stack."""
     from chalicelib.deploy.sequence import Stage
 
-    Stage(Path.cwd(), stage, region, echo=_echo).destroy(keep_data=keep_data)
+    with _aws_errors(stage):
+        Stage(Path.cwd(), stage, region, echo=_echo).destroy(keep_data=keep_data)
     err.print(f"[green]stage {stage} destroyed[/]")
 
 
@@ -55,10 +72,10 @@ def register(paths: tuple[Path, ...], stage: str, region: str | None) -> None:
     from chalicelib.deploy.registration import register_paths
     from chalicelib.deploy.sequence import Stage
 
-    target = Stage(Path.cwd(), stage, region, echo=_echo)
-    info = target.info()
-    registered = register_paths(info, list(paths), target.client("lambda"), target.client("stepfunctions"),
-                                target.client("dynamodb"))
+    with _aws_errors(stage):
+        target = Stage(Path.cwd(), stage, region, echo=_echo)
+        registered = register_paths(target.info(), list(paths), target.client("lambda"),
+                                    target.client("stepfunctions"), target.client("dynamodb"))
     for line in registered.changed or ["state machines already current"]:
         _echo(line)
     for name, arn in sorted(registered.state_machines.items()):

@@ -159,7 +159,7 @@ def build(project: Path, rt: str | None = None) -> LayerBuild:
     key = cache_key(project, rt)
     zip_path, meta_path = out_dir / f"tasks-{key}.zip", out_dir / f"tasks-{key}.json"
     if zip_path.is_file() and meta_path.is_file():
-        return LayerBuild.model_validate_json(meta_path.read_text())
+        return LayerBuild.model_validate_json(meta_path.read_text()).model_copy(update={"path": zip_path})
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cascade-layer-") as tmp:
         scratch = Path(tmp)
@@ -186,7 +186,7 @@ def build(project: Path, rt: str | None = None) -> LayerBuild:
         os.replace(partial, zip_path)
     digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
     result = LayerBuild(path=zip_path, sha256=digest, zipped_bytes=zip_path.stat().st_size, unzipped_bytes=unzipped,
-                        packages=packages, shared={k: v for k, v in shared.items()})
+                        packages=packages, shared=shared)
     meta_path.write_text(result.model_dump_json(indent=2))
     return result
 

@@ -8,6 +8,8 @@ destroy:  state machines → `chalice delete` → tasks layer → data (bucket, 
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,6 +25,7 @@ from chalicelib.deploy.stage import APP_NAME, TASK_RUNNER, TRIGGER, StageInfo
 from chalicelib.deploy.stage_config import write_stage_config
 from chalicelib.deploy.wiring import wire_stream_mapping
 
+STAGE_NAME = re.compile(r"[a-z0-9-]{1,20}")
 CONNECTION_TIMEOUT = 300  # seconds; uploading a function zip over a slow link outlasts botocore's default 60
 
 
@@ -48,6 +51,9 @@ class Stage:
 
     def __init__(self, project: Path, stage: str, region: str | None = None,
                  echo: Callable[[str], None] = print) -> None:
+        if not STAGE_NAME.fullmatch(stage):
+            raise DeployError(f"stage {stage!r} must be 1-20 characters of a-z, 0-9 and '-' (it names AWS resources "
+                              f"and must match infra/template.yaml's Stage pattern)")
         self.project = project.resolve()
         self.stage = stage
         self.region = resolve_region(region)
@@ -56,6 +62,10 @@ class Stage:
 
     def client(self, service: str) -> Any:
         return aws.client(service, self.region)
+
+    def _chalice(self, args: list[str]) -> None:
+        env = {**os.environ, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
+        run_chalice(args, self.project, echo=self.echo, env=env)
 
     def info(self) -> StageInfo:
         outputs = stack.read_outputs(self.client("cloudformation"), self.stack_name)
@@ -82,8 +92,7 @@ class Stage:
         return Step(name="stage config", action="updated" if changed else "unchanged", detail=changed)
 
     def chalice_deploy(self, connection_timeout: int) -> Step:
-        run_chalice(["deploy", "--stage", self.stage, "--connection-timeout", str(connection_timeout)],
-                    self.project, echo=self.echo)
+        self._chalice(["deploy", "--stage", self.stage, "--connection-timeout", str(connection_timeout)])
         return Step(name="chalice deploy", action="deployed",
                     detail=["chalice uploads the function code on every deploy; unchanged code keeps its sha256"])
 
@@ -164,7 +173,7 @@ class Stage:
     def _chalice_delete(self) -> Step:
         if not deployed_resources(self.project, self.stage):
             return Step(name="chalice delete", action="absent", detail=["nothing recorded in .chalice/deployed/"])
-        run_chalice(["delete", "--stage", self.stage], self.project, echo=self.echo)
+        self._chalice(["delete", "--stage", self.stage])
         return Step(name="chalice delete", action="deleted")
 
     def _delete_layer(self) -> Step:
