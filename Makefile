@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+STAGE ?= dev
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean deploy destroy
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-tasks.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
@@ -15,8 +17,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 demo: $(STAMP)  ## run the seed example on the local cloud
 	$(PY) -m chalicelib run chalicelib/workflows/trigger_on_artifact.py upstream_wf
 
-test: $(STAMP)  ## run the test suite
+# asl-validator for the tests, from package-lock.json; without node the ASL test skips and says why.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $(NODE_STAMP); \
+	else echo "npm not found: the asl-validator test will be skipped"; fi
+
+test: $(STAMP) $(NODE_STAMP)  ## run the test suite
 	$(PY) -m pytest -q
 
+deploy: $(STAMP)  ## deploy STAGE to AWS: infra stack, tasks layer, stage config, chalice deploy, stream mapping, register
+	$(PY) -m chalicelib deploy --stage $(STAGE)
+
+destroy: $(STAMP)  ## tear STAGE down, data included (KEEP_DATA=1 keeps the bucket and tables)
+	$(PY) -m chalicelib destroy --stage $(STAGE) $(if $(KEEP_DATA),--keep-data)
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules build

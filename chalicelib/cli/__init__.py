@@ -30,3 +30,4 @@ from chalicelib.cli import run as _run  # noqa: E402,F401  (registers commands)
 from chalicelib.cli import views as _views  # noqa: E402,F401
 from chalicelib.cli import local as _local  # noqa: E402,F401
 from chalicelib.cli import upload as _upload  # noqa: E402,F401
+from chalicelib.cli import deploy as _deploy  # noqa: E402,F401

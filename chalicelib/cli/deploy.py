@@ -1,0 +1,84 @@
+"""`deploy`, `destroy` and `register`: a stage on AWS (or any endpoint in AWS_ENDPOINT_URL)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from chalicelib.cli import main
+from chalicelib.cli.output import err
+from chalicelib.deploy.errors import DeployError
+
+DEFAULT_WORKFLOWS = Path("chalicelib") / "workflows"
+
+
+def _echo(line: str) -> None:
+    click.echo(line)
+
+
+@contextmanager
+def _aws_errors(stage: str) -> Iterator[None]:
+    """AWS refusals (credentials, permissions, limits) as one line naming the stage, not a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise DeployError(f"stage {stage}: {exc}. Check your AWS credentials and region, fix the cause, and run "
+                          f"the same command again (every step is idempotent).") from exc
+
+
+@main.command()
+@click.option("--stage", default="dev", show_default=True, help="Stage name: resources are named cascade-STAGE-*.")
+@click.option("--region", default=None, help="AWS region (default: from AWS_DEFAULT_REGION or your profile).")
+@click.option("--workflows", "workflows", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Workflow files or folders to register (default: chalicelib/workflows).")
+@click.option("--connection-timeout", default=300, show_default=True,
+              help="Seconds botocore may take to connect and send a function zip (passed to chalice deploy).")
+def deploy(stage: str, region: str | None, workflows: tuple[Path, ...], connection_timeout: int) -> None:
+    """Deploy STAGE: infra stack, tasks layer, stage config, chalice deploy, stream mapping, registration.
+
+    Run from the project root. Every step is idempotent; after a failure, run it again.
+    """
+    from chalicelib.deploy.sequence import Stage
+
+    with _aws_errors(stage):
+        Stage(Path.cwd(), stage, region, echo=_echo).deploy(list(workflows) or [DEFAULT_WORKFLOWS], connection_timeout)
+    err.print(f"[green]stage {stage} deployed[/]")
+
+
+@main.command()
+@click.option("--stage", default="dev", show_default=True)
+@click.option("--region", default=None, help="AWS region (default: from AWS_DEFAULT_REGION or your profile).")
+@click.option("--keep-data", is_flag=True, help="Keep the artifact bucket and the tables (with their data).")
+def destroy(stage: str, region: str | None, keep_data: bool) -> None:
+    """Tear STAGE down: state machines, functions and roles (chalice delete), tasks layer, data, infra stack."""
+    from chalicelib.deploy.sequence import Stage
+
+    with _aws_errors(stage):
+        Stage(Path.cwd(), stage, region, echo=_echo).destroy(keep_data=keep_data)
+    err.print(f"[green]stage {stage} destroyed[/]")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--stage", default="dev", show_default=True)
+@click.option("--region", default=None, help="AWS region (default: from AWS_DEFAULT_REGION or your profile).")
+def register(paths: tuple[Path, ...], stage: str, region: str | None) -> None:
+    """Register the workflows and launch plans in PATHS with a deployed STAGE (idempotent)."""
+    from chalicelib.deploy.registration import register_paths
+    from chalicelib.deploy.sequence import Stage
+
+    with _aws_errors(stage):
+        target = Stage(Path.cwd(), stage, region, echo=_echo)
+        registered = register_paths(target.info(), list(paths), target.client("lambda"),
+                                    target.client("stepfunctions"), target.client("dynamodb"))
+    for line in registered.changed or ["state machines already current"]:
+        _echo(line)
+    for name, arn in sorted(registered.state_machines.items()):
+        _echo(f"{name}: {arn}")
+    for lp in registered.launch_plans:
+        _echo(f"launch plan {lp}")

@@ -1,0 +1,95 @@
+"""One IAM policy per Lambda function: exact actions on exact resources of one stage.
+
+chalice deploys each function with its own role (`autogen_policy: false`, one `iam_policy_file` each), so a
+function holds only what its code calls. Where an ARN ends in `*` it is scoped to this stage's names
+(objects under one prefix, a table's indexes or streams, state machines named `<app>-<stage>-...`).
+When code starts calling a new AWS action, add it here; `tests/unit/test_policies.py` checks the shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.deploy.errors import DeployError
+from chalicelib.deploy.stage import TASK_RUNNER, TRIGGER, UPLOAD, StageInfo
+
+VERSION = "2012-10-17"
+
+
+def _statement(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+
+
+def _logs(stage: StageInfo, function: str) -> dict[str, Any]:
+    group = stage.log_group_arn(function)
+    return _statement("Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                      [group, f"{group}:*"])
+
+
+def _objects(stage: StageInfo, *prefixes: str) -> list[str]:
+    return [f"{stage.bucket_arn}/{p}/*" for p in prefixes]
+
+
+def _table(stage: StageInfo, table: str, indexes: bool = False) -> list[str]:
+    arn = stage.table_arn(table)
+    return [arn, f"{arn}/index/*"] if indexes else [arn]
+
+
+def _task_runner(stage: StageInfo) -> list[dict[str, Any]]:
+    out = stage.outputs
+    return [
+        # artifact data and values passed between tasks (runtime/runner.py, store/artifacts.py)
+        _statement("ReadWriteData", ["s3:GetObject", "s3:PutObject"], _objects(stage, "artifacts", "runs")),
+        # one item per version; "latest" and queries read the indexes
+        _statement("ArtifactVersions", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+                   _table(stage, out.artifacts_table, indexes=True)),
+        # task logs per execution
+        _statement("TaskLogs", ["dynamodb:PutItem"], _table(stage, out.registry_table)),
+        _logs(stage, TASK_RUNNER),
+    ]
+
+
+def _trigger(stage: StageInfo) -> list[dict[str, Any]]:
+    out = stage.outputs
+    return [
+        # the event-source mapping polls with the function's role
+        _statement("ReadArtifactStream",
+                   ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams"],
+                   [f"{stage.table_arn(out.artifacts_table)}/stream/*"]),
+        _statement("Subscriptions", ["dynamodb:Query"], _table(stage, out.registry_table)),
+        _statement("StartLaunchPlans", ["states:StartExecution"], [stage.state_machines_arn]),
+        # the mapping's on-failure destination is sent with the function's role too
+        _statement("DeadLetters", ["sqs:SendMessage"], [out.trigger_dlq_arn]),
+        _logs(stage, TRIGGER),
+    ]
+
+
+def _upload(stage: StageInfo) -> list[dict[str, Any]]:
+    out = stage.outputs
+    return [
+        # the uploaded object is read, then moved into the artifact layout or quarantined
+        _statement("ReadUploads", ["s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion"],
+                   _objects(stage, "uploads")),
+        _statement("WriteArtifacts", ["s3:GetObject", "s3:PutObject"], _objects(stage, "artifacts")),
+        _statement("Quarantine", ["s3:PutObject"], _objects(stage, "quarantine")),
+        _statement("ArtifactVersions", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+                   _table(stage, out.artifacts_table, indexes=True)),
+        _statement("Registry", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+                   _table(stage, out.registry_table)),
+        _logs(stage, UPLOAD),
+    ]
+
+
+POLICIES = {TASK_RUNNER: _task_runner, TRIGGER: _trigger, UPLOAD: _upload}
+
+
+def policy_for(function: str, stage: StageInfo) -> dict[str, Any]:
+    try:
+        statements = POLICIES[function](stage)
+    except KeyError:
+        raise DeployError(
+            f"function {function!r} in app.py has no IAM policy; add its grants to POLICIES in "
+            f"chalicelib/deploy/policies.py (known: {', '.join(sorted(POLICIES))})"
+        ) from None
+    return {"Version": VERSION, "Statement": statements}
