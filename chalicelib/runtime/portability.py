@@ -22,7 +22,8 @@ from chalicelib.sdk import compat
 from chalicelib.sdk.image import ImageSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEPLOYMENT_REQUIREMENTS = PROJECT_ROOT / "requirements.txt"
+# What the task runner has: every function's requirements plus the tasks layer (chalicelib/deploy/layer.py).
+DEPLOYMENT_REQUIREMENTS = (PROJECT_ROOT / "requirements.txt", PROJECT_ROOT / "requirements-tasks.txt")
 CHALICE_CONFIG = PROJECT_ROOT / ".chalice" / "config.json"
 CHALICE_DEFAULT_MEMORY_MB = 128
 # Importing these is what the changed imports replace: `from chalicelib import ...` provides them.
@@ -134,7 +135,7 @@ def image_warnings(image: ImageSpec, tasks: list[str]) -> list[str]:
         keys = ", ".join(f"{k}={v!r}" for k, v in ignored.items())
         out.append(
             f"ImageSpec {image.name!r} (tasks {names}): {keys} cannot apply: tasks run in the task-runner Lambda's "
-            f"zip package, not in a container image. Python packages come from requirements.txt; system libraries "
+            f"zip package, not in a container image. Python packages come from requirements-tasks.txt; system libraries "
             f"and binaries must be shipped as a Lambda layer or vendored"
         )
     if image.python_version and not runner_python().startswith(str(image.python_version)):
@@ -159,11 +160,14 @@ def runner_memory_mb(config: Path = CHALICE_CONFIG, stage: str | None = None) ->
     return int(memory)
 
 
-def check(defs: Any, requirements: Path = DEPLOYMENT_REQUIREMENTS) -> list[str]:
+def check(defs: Any, requirements: Path | tuple[Path, ...] = DEPLOYMENT_REQUIREMENTS) -> list[str]:
     """Raise for what cannot run; return warnings for what runs differently. Pure apart from reading files."""
     types.check_definitions(defs)
     warnings: list[str] = []
-    deployment = read_requirements(requirements)
+    files = (requirements,) if isinstance(requirements, Path) else requirements
+    deployment: dict[str, Pin] = {}
+    for file in files:
+        deployment.update(read_requirements(file))
     memory = runner_memory_mb()
     images: dict[ImageSpec, list[str]] = {}
     for task in sorted(defs.tasks.values(), key=lambda t: t.name):
@@ -171,10 +175,10 @@ def check(defs: Any, requirements: Path = DEPLOYMENT_REQUIREMENTS) -> list[str]:
         if isinstance(image, ImageSpec):
             images.setdefault(image, []).append(task.short_name)
             base = Path(sys.modules[task.module].__file__ or ".").parent if task.module in sys.modules else Path.cwd()
-            warnings += package_warnings(task.short_name, image, deployment, base, requirements.name)
+            warnings += package_warnings(task.short_name, image, deployment, base, files[-1].name)
         elif isinstance(image, str):
             warnings.append(f"task {task.short_name!r}: container_image={image!r} cannot apply: tasks run in the "
-                            f"task-runner Lambda's zip package; list Python packages in requirements.txt")
+                            f"task-runner Lambda's zip package and tasks layer; list Python packages in requirements-tasks.txt")
         warnings += compat.task_warnings(task.short_name, task.options, memory)
     for image, tasks in images.items():
         warnings += image_warnings(image, tasks)
