@@ -26,6 +26,8 @@ class AppInfo(BaseModel):
 
 def describe(app: Any) -> AppInfo:
     names = [fn.name for fn in app.pure_lambda_functions] + [src.name for src in app.event_sources]
+    if app.routes:
+        names.append("api_handler")  # chalice serves every route from one function
     s3 = [S3Handler(function=src.name, bucket=src.bucket, prefix=src.prefix, suffix=src.suffix, events=src.events)
           for src in app.event_sources if type(src).__name__ == "S3EventConfig"]
     return AppInfo(app_name=app.app_name, functions=sorted(set(names)), s3_handlers=s3)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.deploy.errors import DeployError
-from chalicelib.deploy.stage import TASK_RUNNER, TRIGGER, UPLOAD, StageInfo
+from chalicelib.deploy.stage import API, TASK_RUNNER, TRIGGER, UPLOAD, StageInfo
 
 VERSION = "2012-10-17"
 
@@ -81,7 +81,24 @@ def _upload(stage: StageInfo) -> list[dict[str, Any]]:
     ]
 
 
-POLICIES = {TASK_RUNNER: _task_runner, TRIGGER: _trigger, UPLOAD: _upload}
+def _api(stage: StageInfo) -> list[dict[str, Any]]:
+    """The lineage page and its JSON API (chalicelib/observe.py): read-only."""
+    out = stage.outputs
+    return [
+        _statement("ReadMetadata", ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
+                   _table(stage, out.artifacts_table, indexes=True) + _table(stage, out.registry_table)),
+        # ListStateMachines has no resource-level permission: AWS only accepts "*" for it
+        _statement("ListWorkflows", ["states:ListStateMachines"], ["*"]),
+        _statement("ReadExecutions", ["states:DescribeExecution", "states:ListExecutions"],
+                   [stage.state_machines_arn, stage.arn("states", f"execution:{stage.prefix}*:*")]),
+        _statement("ReadTaskLogs", ["logs:FilterLogEvents"], [f"{stage.log_group_arn(TASK_RUNNER)}:*"]),
+        _logs(stage, API),
+    ]
+
+
+POLICIES = {TASK_RUNNER: _task_runner, TRIGGER: _trigger, UPLOAD: _upload, API: _api}
+# Actions AWS cannot scope to a resource: the only ones allowed on "*".
+UNSCOPABLE = {"states:ListStateMachines"}
 
 
 def policy_for(function: str, stage: StageInfo) -> dict[str, Any]:

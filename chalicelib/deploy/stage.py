@@ -15,6 +15,8 @@ APP_NAME = "cascade"
 TASK_RUNNER = "task_runner"
 TRIGGER = "on_artifact_event"
 UPLOAD = "on_upload"
+# chalice's REST API function (app routes: the lineage page and /api): named `<app>-<stage>`, without a suffix
+API = "api_handler"
 
 
 class StageInfo(BaseModel):
@@ -44,7 +46,7 @@ class StageInfo(BaseModel):
         return f"arn:{self.partition}:{service}:{self.region if region else ''}:{self.account}:{resource}"
 
     def function_name(self, name: str) -> str:
-        return f"{self.prefix}{name}"
+        return self.prefix.rstrip("-") if name == API else f"{self.prefix}{name}"
 
     def function_arn(self, name: str) -> str:
         return self.arn("lambda", f"function:{self.function_name(name)}")
