@@ -43,8 +43,9 @@ def _task_runner(stage: StageInfo) -> list[dict[str, Any]]:
         # one item per version; "latest" and queries read the indexes
         _statement("ArtifactVersions", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
                    _table(stage, out.artifacts_table, indexes=True)),
-        # task logs per execution
-        _statement("TaskLogs", ["dynamodb:PutItem"], _table(stage, out.registry_table)),
+        # task logs per execution, and lineage edges (store/lineage.py)
+        _statement("TaskLogsAndLineage", ["dynamodb:BatchWriteItem", "dynamodb:PutItem"],
+                   _table(stage, out.registry_table)),
         _logs(stage, TASK_RUNNER),
     ]
 

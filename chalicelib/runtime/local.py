@@ -207,13 +207,18 @@ class LocalCloud:
         with warnings.catch_warnings():
             # moto cannot apply AWS::S3::BucketPolicy; the template's policy is checked on the template itself
             warnings.filterwarnings("ignore", message=".*AWS::S3::BucketPolicy.*")
-            logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
-            cfn.create_stack(
-                StackName=stack,
-                TemplateBody=TEMPLATE.read_text(),
-                Parameters=[{"ParameterKey": "Stage", "ParameterValue": self.stage}],
-                Capabilities=["CAPABILITY_NAMED_IAM"],
-            )
+            moto_log = logging.getLogger("moto")
+            level = moto_log.level
+            moto_log.setLevel(logging.ERROR)
+            try:
+                cfn.create_stack(
+                    StackName=stack,
+                    TemplateBody=TEMPLATE.read_text(),
+                    Parameters=[{"ParameterKey": "Stage", "ParameterValue": self.stage}],
+                    Capabilities=["CAPABILITY_NAMED_IAM"],
+                )
+            finally:
+                moto_log.setLevel(level)
         desc = cfn.describe_stacks(StackName=stack)["Stacks"][0]
         if desc["StackStatus"] != "CREATE_COMPLETE":
             raise RuntimeError(f"local infra stack ended in {desc['StackStatus']}: {desc.get('StackStatusReason')}")
