@@ -6,6 +6,7 @@ Importing this package makes no AWS call and does not import pandas.
 from __future__ import annotations
 
 from chalicelib.errors import CascadeError
+from chalicelib.sdk.aligned import OnArtifacts
 from chalicelib.sdk.artifact import Artifact, ArtifactQuery, Inputs
 from chalicelib.sdk.image import ImageSpec
 from chalicelib.sdk.launch_plan import LaunchPlan, OnArtifact
@@ -22,6 +23,7 @@ __all__ = [
     "Inputs",
     "LaunchPlan",
     "OnArtifact",
+    "OnArtifacts",
     "task",
     "workflow",
 ]

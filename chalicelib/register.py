@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from chalicelib.compile import compile_workflow, state_machine_name
 from chalicelib.config import Settings
 from chalicelib.runtime.loader import Definitions
-from chalicelib.store.models import Subscription
+from chalicelib.store.plans import LaunchPlanStore, check_trigger_cycles
 from chalicelib.store.registry import Registry
 
 
@@ -51,6 +51,8 @@ class Registrar:
         return arn
 
     def register(self, defs: Definitions) -> Registered:
+        plans = LaunchPlanStore(self.registry)
+        check_trigger_cycles(list(defs.launch_plans.values()), plans.all())  # before changing anything
         existing = self._existing()
         changed: list[str] = []
         arns = {}
@@ -58,19 +60,5 @@ class Registrar:
             definition = compile_workflow(wf, self.settings.task_runner_arn)
             arns[wf.name] = self._ensure(state_machine_name(wf.name, self.settings.prefix), definition, existing, changed)
         for lp in defs.launch_plans.values():
-            arn = arns[lp.workflow.name]
-            self.registry.put_launch_plan(lp.name, lp.version, lp.definition(), arn, lp.active)
-            if lp.trigger is not None:
-                self.registry.put_subscription(Subscription(
-                    artifact=lp.trigger.artifact.name,
-                    launch_plan=lp.name,
-                    lp_version=lp.version,
-                    workflow=lp.workflow.name,
-                    state_machine_arn=arn,
-                    active=lp.active,
-                    filter=lp.trigger.partition_filter(),
-                    bindings=lp.bindings,
-                    fixed_inputs=lp.fixed_inputs,
-                    default_inputs=lp.default_inputs,
-                ))
+            plans.record(lp, arns[lp.workflow.name])
         return Registered(state_machines=arns, changed=changed, launch_plans=sorted(defs.launch_plans))

@@ -19,6 +19,7 @@ import hashlib
 import re
 from typing import Any
 
+from chalicelib.compile.resolve import resolve_states
 from chalicelib.sdk.tracing import Node
 from chalicelib.sdk.workflow import WorkflowDef
 
@@ -88,7 +89,9 @@ def compile_workflow(wf: WorkflowDef, runner_arn: str) -> dict[str, Any]:
     for i, group in enumerate(groups):
         names.append(_state_name(group[0]) if len(group) == 1 else f"level{i}")
     order = ["Init", *names, "Outputs"]
-    states["Init"] = {"Type": "Pass", "Result": {}, "ResultPath": "$.results", "Next": order[1]}
+    after_init, resolve = resolve_states(wf, runner_arn, RETRY, order[1])
+    states["Init"] = {"Type": "Pass", "Result": {}, "ResultPath": "$.results", "Next": after_init}
+    states.update(resolve)
     for i, group in enumerate(groups):
         name, nxt = order[i + 1], order[i + 2]
         if len(group) == 1:

@@ -15,13 +15,15 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.config import Settings
 from chalicelib.errors import DefinitionError, EventError
-from chalicelib.runtime import capture, loader
+from chalicelib.runtime import capture, loader, resolve
 from chalicelib.sdk import literals
 from chalicelib.sdk.artifact import ArtifactQuery, ArtifactValue, InputRef
+from chalicelib.sdk.query import QuerySpec, query_literal
 from chalicelib.sdk.task import TaskDef
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.store import codec
 from chalicelib.store.artifacts import ArtifactStore, split_uri
+from chalicelib.store.index import ArtifactIndex
 from chalicelib.store.models import make_version
 from chalicelib.store.registry import Registry
 
@@ -43,14 +45,6 @@ class TaskEvent(BaseModel):
     execution_start: str
 
 
-def query_literal(query: ArtifactQuery) -> dict[str, Any]:
-    return {"$query": {
-        "artifact": query.artifact.name,
-        "partition_keys": list(query.artifact.partition_keys),
-        "partitions": {k: literals.encode(v) for k, v in query.partitions.items()},
-        "time_partition": literals.encode(query.time_partition) if query.time_partition is not None else None,
-        "version": query.version,
-    }}
 
 
 class Runner:
@@ -58,6 +52,7 @@ class Runner:
         self.settings = settings
         self.store = store
         self.registry = registry
+        self.index = ArtifactIndex(store.dynamodb, settings.artifacts_table)
 
     # -- inputs -----------------------------------------------------------------------------------
     def _literal(self, event: TaskEvent, name: str, binding: dict[str, Any]) -> Any:
@@ -88,15 +83,7 @@ class Runner:
         return value
 
     def resolve_query(self, body: dict[str, Any]) -> Any:
-        name = body["artifact"]
-        if body.get("version"):
-            return self.store.get(name, body["version"])
-        partitions = {k: str(literals.decode(v)) for k, v in body.get("partitions", {}).items()}
-        tp = body.get("time_partition")
-        time_partition = literals.decode(tp) if tp is not None else None
-        describe = f"{name}[{', '.join(f'{k}={v}' for k, v in sorted(partitions.items()))}" + (
-            f"{', ' if partitions else ''}time_partition={time_partition.isoformat()}]" if time_partition else "]")
-        return self.store.latest(name, partitions, time_partition, describe=describe)
+        return self.index.find(QuerySpec.from_literal(body))
 
     # -- outputs ----------------------------------------------------------------------------------
     def _encode_output(self, value: Any, event: TaskEvent, output: str) -> Any:
@@ -144,6 +131,8 @@ class Runner:
 
     # -- the whole step ---------------------------------------------------------------------------
     def run(self, raw: dict[str, Any]) -> dict[str, Any]:
+        if "resolve" in raw:  # the Resolve state at the start of an execution
+            return resolve.run(self.index, raw)
         try:
             event = TaskEvent.model_validate(raw)
         except ValidationError as exc:

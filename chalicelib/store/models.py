@@ -117,6 +117,8 @@ class Subscription(BaseModel):
     bindings: dict[str, dict[str, Any]] = Field(default_factory=dict)
     fixed_inputs: dict[str, Any] = Field(default_factory=dict)
     default_inputs: dict[str, Any] = Field(default_factory=dict)
+    # OnArtifacts: {"on": "time_partition" | key, "members": [{"artifact": ..., "filter": {...}}, ...]}
+    align: dict[str, Any] | None = None
 
     def to_item(self) -> dict[str, Any]:
         # Bindings hold floats and nested literals: kept as one JSON document (DynamoDB numbers are Decimals).
