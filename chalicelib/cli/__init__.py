@@ -27,3 +27,5 @@ def main() -> None:
 
 
 from chalicelib.cli import run as _run  # noqa: E402,F401  (registers commands)
+from chalicelib.cli import launchplan as _launchplan  # noqa: E402,F401
+from chalicelib.cli import replay as _replay  # noqa: E402,F401
