@@ -58,6 +58,8 @@ class Runner:
     def _literal(self, event: TaskEvent, name: str, binding: dict[str, Any]) -> Any:
         if "const" in binding:
             return binding["const"]
+        if "list" in binding:  # fan-in
+            return [self._literal(event, name, b) for b in binding["list"]]
         if "node" in binding:
             return event.results[binding["node"]]["outputs"][binding["output"]]
         wf_input = binding["input"]
@@ -72,6 +74,8 @@ class Runner:
         raise DefinitionError(f"workflow {event.workflow!r} was started without input {wf_input!r}")
 
     def materialize(self, literal: Any) -> Any:
+        if isinstance(literal, list):
+            return [self.materialize(v) for v in literal]
         value = literals.decode(literal)
         if isinstance(value, dict) and len(value) == 1:
             tag, body = next(iter(value.items()))
