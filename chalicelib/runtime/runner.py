@@ -47,6 +47,10 @@ class TaskEvent(BaseModel):
 
 
 
+def _node_index(node: str) -> int:
+    return int(node[1:]) if node[1:].isdigit() else 0
+
+
 class Runner:
     def __init__(self, settings: Settings, store: ArtifactStore, registry: Registry) -> None:
         self.settings = settings
@@ -125,7 +129,7 @@ class Runner:
             time_partition = produced.time_partition or time_partition
         partitions, time_partition = artifact.finalize(partitions, time_partition)
         started = to_utc(event.execution_start)
-        version = make_version(started, event.execution_id, event.node, output.name)
+        version = make_version(started, event.execution_id, event.node, output.name, seq=_node_index(event.node))
         card = None
         if produced is not None and produced.card is not None:
             card = {"kind": type(produced.card).__name__, "text": str(getattr(produced.card, "text", produced.card))}

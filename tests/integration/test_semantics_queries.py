@@ -7,14 +7,13 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from click.testing import CliRunner
 
 from chalicelib.errors import NoMatchingVersionError, UnknownArtifactError
 from chalicelib.sdk.query import QuerySpec
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.index import ArtifactIndex
 from chalicelib.store.models import make_version
-from tests.integration.conftest import FLOWS, load, run, stage_of
+from tests.integration.conftest import load, run, stage_of
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 REGIONS = ["emea", "us", "apj"]
@@ -103,15 +102,6 @@ def test_no_match_fails_the_run_with_the_artifact_and_query_named(cloud):
     (ex,) = [e for e in rep["executions"] if e["workflow"].endswith("latest_apac")]
     assert ex["status"] == "FAILED" and ex["error"] == "NoMatchingVersionError"
     assert "artifact 'q_targets'" in ex["cause"] and "q_targets[region=apac]" in ex["cause"]
-
-
-def test_no_match_is_visible_in_the_cli():
-    from chalicelib.cli import main
-
-    result = CliRunner().invoke(main, ["run", str(FLOWS / "sem_queries.py"), "latest_apac"])
-    assert result.exit_code == 1
-    text = " ".join(result.output.split())
-    assert "latest_apac failed: NoMatchingVersionError" in text and "matches the query q_targets[region=apac]" in text
 
 
 def test_relative_queries_respect_month_granularity(cloud):
