@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from tests.integration.conftest import load, redeliver, report, run, runs_of
+from chalicelib.replay import replay
+from tests.integration.conftest import load, redeliver, report, run, runs_of, stage_of
 
 D1 = datetime(2026, 11, 24, 8, tzinfo=timezone.utc)
 D2 = datetime(2026, 11, 25, 8, tzinfo=timezone.utc)
@@ -58,6 +59,10 @@ def test_weather_first_then_sales_and_duplicates_start_nothing_more(module_cloud
             redeliver(cloud, name, version)
     after = report(cloud)
     assert runs_of(after, "al_joined") == before and _joined(after, D3) == [("2026-11-26", 10, 5)]
+
+    stage = stage_of(cloud)  # a replay goes through the same aligned decision: nothing new starts
+    replayed = replay(stage.trigger(), stage.dynamodb, cloud.settings.artifacts_table, "al_weather")
+    assert replayed.rows and {r.outcome for r in replayed.rows} == {"already_started"}
 
 
 def test_members_arriving_together_fire_exactly_once(module_cloud):
