@@ -79,3 +79,28 @@ def test_align_on_a_partition_key(module_cloud):
     assert only["outputs"]["o0"] == {"store": "s1", "level": 30, "count": 4}
     rep = run(cloud, defs, "produce_orders", store="s1", day=D2, count=6)  # a newer s1 version: a new set
     assert sorted(r["outputs"]["o0"]["count"] for r in runs_of(rep, "al_restock")) == [4, 6]
+
+
+def test_an_aligned_event_costs_one_query_per_member_whatever_the_history(module_cloud):
+    cloud, defs = module_cloud, load("sem_aligned")
+    day = datetime(2026, 12, 1, 8, tzinfo=timezone.utc)
+    run(cloud, defs, "produce_weather", day=day, temp=1)
+    for units in range(4):
+        rep = run(cloud, defs, "produce_sales", region="emea", day=day, units=units)
+    latest = max(v for v in _versions(rep, "al_sales"))
+
+    from chalicelib import aws
+
+    ddb = aws.client("dynamodb", cloud.settings.region)  # the trigger Lambda's client in the local cloud
+    calls: list[str] = []
+
+    def count(event_name, **_):
+        calls.append(event_name.rsplit(".", 1)[-1])
+
+    ddb.meta.events.register("before-call.dynamodb.*", count)
+    try:
+        redeliver(cloud, "al_sales", latest)
+    finally:
+        ddb.meta.events.unregister("before-call.dynamodb.*", count)
+    # get_item reads the record to redeliver; then subscriptions, then one Query per member (sales, weather)
+    assert calls == ["GetItem", "Query", "Query", "Query"], calls
