@@ -10,6 +10,7 @@ Importing this package makes no AWS call and does not import pandas.
 from __future__ import annotations
 
 from chalicelib.errors import CascadeError
+from chalicelib.sdk.aligned import OnArtifacts
 from chalicelib.sdk.artifact import Artifact, ArtifactQuery, Inputs
 from chalicelib.sdk.cards import DataCard, ModelCard
 from chalicelib.sdk.compat import (
@@ -69,6 +70,7 @@ __all__ = [
     "LaunchPlan",
     "ModelCard",
     "OnArtifact",
+    "OnArtifacts",
     "PagerDuty",
     "Resources",
     "Secret",

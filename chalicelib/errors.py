@@ -60,3 +60,15 @@ class EventError(CascadeError):
 
 class TaskFailedError(CascadeError):
     """A task raised; carries the task's own error type and message."""
+
+
+class TriggerCycleError(DefinitionError):
+    """Registering these launch plans would let an artifact trigger its own production again."""
+
+
+class UnknownLaunchPlanError(CascadeError):
+    """No launch plan with this name is registered."""
+
+
+class StageConfigError(CascadeError):
+    """The CLI cannot tell which deployed stage (tables, region, endpoint) to talk to."""

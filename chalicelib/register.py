@@ -15,7 +15,7 @@ from chalicelib.config import Settings
 from chalicelib.runtime import portability
 from chalicelib.runtime.loader import Definitions
 from chalicelib.store.declarations import ArtifactDeclaration, Declarations
-from chalicelib.store.models import Subscription
+from chalicelib.store.plans import LaunchPlanStore, check_trigger_cycles
 from chalicelib.store.registry import Registry
 
 
@@ -56,6 +56,8 @@ class Registrar:
 
     def register(self, defs: Definitions) -> Registered:
         warnings = portability.check(defs)  # raises for types the engine cannot carry, before any change
+        plans = LaunchPlanStore(self.registry)
+        check_trigger_cycles(list(defs.launch_plans.values()), plans.all())  # before changing anything
         existing = self._existing()
         changed: list[str] = []
         arns = {}
@@ -63,21 +65,7 @@ class Registrar:
             definition = compile_workflow(wf, self.settings.task_runner_arn)
             arns[wf.name] = self._ensure(state_machine_name(wf.name, self.settings.prefix), definition, existing, changed)
         for lp in defs.launch_plans.values():
-            arn = arns[lp.workflow.name]
-            self.registry.put_launch_plan(lp.name, lp.version, lp.definition(), arn, lp.active)
-            if lp.trigger is not None:
-                self.registry.put_subscription(Subscription(
-                    artifact=lp.trigger.artifact.name,
-                    launch_plan=lp.name,
-                    lp_version=lp.version,
-                    workflow=lp.workflow.name,
-                    state_machine_arn=arn,
-                    active=lp.active,
-                    filter=lp.trigger.partition_filter(),
-                    bindings=lp.bindings,
-                    fixed_inputs=lp.fixed_inputs,
-                    default_inputs=lp.default_inputs,
-                ))
+            plans.record(lp, arns[lp.workflow.name])
         declarations = Declarations(self.registry.table, self.registry.dynamodb)
         for artifact in defs.artifacts.values():  # read by code that must not import workflow files
             if declarations.put(ArtifactDeclaration.of(artifact)):

@@ -31,3 +31,5 @@ from chalicelib.cli import views as _views  # noqa: E402,F401
 from chalicelib.cli import local as _local  # noqa: E402,F401
 from chalicelib.cli import upload as _upload  # noqa: E402,F401
 from chalicelib.cli import deploy as _deploy  # noqa: E402,F401
+from chalicelib.cli import launchplan as _launchplan  # noqa: E402,F401
+from chalicelib.cli import replay as _replay  # noqa: E402,F401

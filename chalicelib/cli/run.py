@@ -89,9 +89,9 @@ def print_report(rep: dict[str, Any]) -> None:
             for line in ex["logs"]:
                 out.print(f"  {line}", markup=False)
         if ex["status"] == "FAILED":
-            out.print(f"[red]{ex['workflow']} failed: {ex.get('error')}: {ex.get('cause')}[/]")
+            out.print(f"[red]{ex['workflow']} failed: {escape(str(ex.get('error')))}: {escape(str(ex.get('cause')))}[/]")
     for e in rep["errors"]:
-        out.print(f"[red]handler {e['function']} failed: {e['type']}: {e['message']}[/]")
+        out.print(f"[red]handler {e['function']} failed: {e['type']}: {escape(e['message'])}[/]")
 
 
 def failed(rep: dict[str, Any]) -> bool:

@@ -20,6 +20,7 @@ import hashlib
 import re
 from typing import Any
 
+from chalicelib.compile.resolve import resolve_states
 from chalicelib.sdk import compat
 from chalicelib.sdk.tracing import Node
 from chalicelib.sdk.workflow import WorkflowDef
@@ -122,7 +123,9 @@ def compile_workflow(wf: WorkflowDef, runner_arn: str) -> dict[str, Any]:
         names.append(_state_name(group[0]) if len(group) == 1 else f"level{i}")
     publish = _publish_state(wf, runner_arn)
     order = ["Init", *names, *(["Publish"] if publish else []), "Outputs"]
-    states["Init"] = {"Type": "Pass", "Result": {}, "ResultPath": "$.results", "Next": order[1]}
+    after_init, resolve = resolve_states(wf, runner_arn, RETRY, order[1])
+    states["Init"] = {"Type": "Pass", "Result": {}, "ResultPath": "$.results", "Next": after_init}
+    states.update(resolve)
     for i, group in enumerate(groups):
         name, nxt = order[i + 1], order[i + 2]
         if len(group) == 1:

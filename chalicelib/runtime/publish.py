@@ -102,7 +102,7 @@ def publish_workflow_output(runner: Runner, raw: dict[str, Any]) -> dict[str, An
         if time_partition is None and spec.artifact.time_partitioned:
             time_partition = origin.time_partition
     partitions, time_partition = spec.artifact.finalize(partitions, time_partition)
-    version = make_version(to_utc(event.execution_start), event.execution_id, NODE, out_name)
+    version = make_version(to_utc(event.execution_start), event.execution_id, NODE, out_name, seq=0xFFF)  # after every task
     store = runner.store
     name = spec.artifact.name
     body = literal.get("$ref") or source if isinstance(literal, dict) and len(literal) == 1 else None

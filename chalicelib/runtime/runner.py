@@ -15,13 +15,15 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.config import Settings
 from chalicelib.errors import DefinitionError, EventError
-from chalicelib.runtime import capture, loader, publish, types
+from chalicelib.runtime import capture, loader, publish, resolve, types
 from chalicelib.sdk import cards, context, files, literals
 from chalicelib.sdk.artifact import ArtifactQuery, ArtifactValue, InputRef
+from chalicelib.sdk.query import QuerySpec, query_literal
 from chalicelib.sdk.task import TaskDef
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.store import codec
 from chalicelib.store.artifacts import ArtifactStore, split_uri
+from chalicelib.store.index import ArtifactIndex
 from chalicelib.store.lineage import LineageStore, TaskTrail
 from chalicelib.store.models import make_version
 from chalicelib.store.registry import Registry
@@ -44,14 +46,10 @@ class TaskEvent(BaseModel):
     execution_start: str
 
 
-def query_literal(query: ArtifactQuery) -> dict[str, Any]:
-    return {"$query": {
-        "artifact": query.artifact.name,
-        "partition_keys": list(query.artifact.partition_keys),
-        "partitions": {k: literals.encode(v) for k, v in query.partitions.items()},
-        "time_partition": literals.encode(query.time_partition) if query.time_partition is not None else None,
-        "version": query.version,
-    }}
+
+
+def _node_index(node: str) -> int:
+    return int(node[1:]) if node[1:].isdigit() else 0
 
 
 class Runner:
@@ -59,11 +57,14 @@ class Runner:
         self.settings = settings
         self.store = store
         self.registry = registry
+        self.index = ArtifactIndex(store.dynamodb, settings.artifacts_table)
 
     # -- inputs -----------------------------------------------------------------------------------
     def _literal(self, event: TaskEvent, name: str, binding: dict[str, Any]) -> Any:
         if "const" in binding:
             return binding["const"]
+        if "list" in binding:  # fan-in
+            return [self._literal(event, name, b) for b in binding["list"]]
         if "node" in binding:
             return event.results[binding["node"]]["outputs"][binding["output"]]
         wf_input = binding["input"]
@@ -78,6 +79,8 @@ class Runner:
         raise DefinitionError(f"workflow {event.workflow!r} was started without input {wf_input!r}")
 
     def materialize(self, literal: Any) -> Any:
+        if isinstance(literal, list):
+            return [self.materialize(v) for v in literal]
         value = literals.decode(literal)
         if isinstance(value, dict) and len(value) == 1:
             tag, body = next(iter(value.items()))
@@ -91,15 +94,7 @@ class Runner:
         return value
 
     def resolve_query(self, body: dict[str, Any]) -> Any:
-        name = body["artifact"]
-        if body.get("version"):
-            return self.store.get(name, body["version"])
-        partitions = {k: str(literals.decode(v)) for k, v in body.get("partitions", {}).items()}
-        tp = body.get("time_partition")
-        time_partition = literals.decode(tp) if tp is not None else None
-        describe = f"{name}[{', '.join(f'{k}={v}' for k, v in sorted(partitions.items()))}" + (
-            f"{', ' if partitions else ''}time_partition={time_partition.isoformat()}]" if time_partition else "]")
-        return self.store.latest(name, partitions, time_partition, describe=describe)
+        return self.index.find(QuerySpec.from_literal(body))
 
     # -- outputs ----------------------------------------------------------------------------------
     def _encode_output(self, value: Any, event: TaskEvent, output: str) -> Any:
@@ -139,7 +134,7 @@ class Runner:
             time_partition = produced.time_partition or time_partition
         partitions, time_partition = artifact.finalize(partitions, time_partition)
         started = to_utc(event.execution_start)
-        version = make_version(started, event.execution_id, event.node, output.name)
+        version = make_version(started, event.execution_id, event.node, output.name, seq=_node_index(event.node))
         card = cards.to_record(produced.card, artifact.name) if produced is not None else None
         value = produced.value if produced else result
         if files.is_file_value(value):
@@ -152,6 +147,8 @@ class Runner:
     def run(self, raw: dict[str, Any]) -> dict[str, Any]:
         if raw.get("mode") == publish.MODE:  # the state after a workflow's last task, see chalicelib.compile.asl
             return publish.publish_workflow_output(self, raw)
+        if "resolve" in raw:  # the Resolve state at the start of an execution
+            return resolve.run(self.index, raw)
         try:
             event = TaskEvent.model_validate(raw)
         except ValidationError as exc:

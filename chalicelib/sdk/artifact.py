@@ -11,6 +11,7 @@ from chalicelib.sdk.naming import check_name, check_value
 from chalicelib.sdk.timeparts import Granularity, iso, normalize
 
 TIME_PARTITION = "time_partition"
+MAX_PARTITION_KEYS = 5
 
 
 @dataclass(frozen=True)
@@ -57,17 +58,14 @@ class TriggerPartitionRef:
 
 
 class _PartitionRefs:
+    """`A.partitions.key`. Checked where it is used, so the error can name the binding that uses it."""
+
     def __init__(self, artifact: Artifact) -> None:
         self._artifact = artifact
 
     def __getattr__(self, key: str) -> TriggerPartitionRef:
         if key.startswith("_"):
             raise AttributeError(key)
-        if key not in self._artifact.partition_keys:
-            raise DefinitionError(
-                f"artifact {self._artifact.name!r} has no partition {key!r}; "
-                f"its partition keys are {list(self._artifact.partition_keys)}"
-            )
         return TriggerPartitionRef(self._artifact.name, key)
 
 
@@ -151,6 +149,12 @@ class Artifact:
                 )
         if len(set(keys)) != len(keys):
             raise DefinitionError(f"artifact {name!r} lists a partition key twice: {keys}")
+        if len(keys) > MAX_PARTITION_KEYS:
+            # every subset of the keys is indexed so that any partial query is one DynamoDB Query
+            raise DefinitionError(
+                f"artifact {name!r} has {len(keys)} partition keys; at most {MAX_PARTITION_KEYS} are supported. "
+                f"Fold rarely queried keys into one, e.g. 'country_city'"
+            )
         self.partition_keys: tuple[str, ...] = tuple(keys)
         self.time_partitioned = bool(time_partitioned or time_partition_granularity)
         try:
@@ -229,12 +233,25 @@ class Artifact:
         version: str | None = None,
         **more: Any,
     ) -> ArtifactQuery:
+        """The latest version matching any subset of the partition keys (and the time partition), or
+        one `version`. Values are constants, or references to a trigger (`B.partitions.region`,
+        `B.time_partition - timedelta(days=1)`) inside `OnArtifact(inputs=...)`."""
         merged = {**(partitions or {}), **more}
         unknown = set(merged) - set(self.partition_keys)
         if unknown:
             raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(merged))
+        for key, value in merged.items():
+            if not isinstance(value, TriggerPartitionRef):
+                check_value(self.name, key, value)
         if time_partition is not None and not self.time_partitioned:
             raise TimePartitionError(f"artifact {self.name!r} is not time partitioned; drop time_partition=")
+        if time_partition is not None and not isinstance(time_partition, (TriggerTimeRef, datetime, date, str)):
+            raise TimePartitionError(
+                f"artifact {self.name!r}: query time_partition must be a datetime, date, ISO string or "
+                f"{self.name}.time_partition; got {type(time_partition).__name__}"
+            )
+        if version is not None and not isinstance(version, str):
+            raise DefinitionError(f"artifact {self.name!r}: query version must be a string; got {version!r}")
         return ArtifactQuery(self, merged, time_partition, version)
 
     @property
@@ -243,6 +260,18 @@ class Artifact:
 
     @property
     def time_partition(self) -> TriggerTimeRef:
-        if not self.time_partitioned:
-            raise DefinitionError(f"artifact {self.name!r} is not time partitioned; it has no time_partition")
+        """The triggering version's time partition; checked where it is used (see `check_ref`)."""
         return TriggerTimeRef(self.name)
+
+    def check_ref(self, ref: TriggerPartitionRef | TriggerTimeRef, where: str) -> None:
+        """Refuse a reference to a partition (or time partition) this artifact does not have."""
+        if isinstance(ref, TriggerPartitionRef) and ref.key not in self.partition_keys:
+            raise DefinitionError(
+                f"{where}: artifact {self.name!r} has no partition {ref.key!r}; "
+                f"its partition keys are {list(self.partition_keys)}"
+            )
+        if isinstance(ref, TriggerTimeRef) and not self.time_partitioned:
+            raise DefinitionError(
+                f"{where}: artifact {self.name!r} is not time partitioned, so it has no time_partition; "
+                f"declare Artifact({self.name!r}, time_partitioned=True) or bind another value"
+            )

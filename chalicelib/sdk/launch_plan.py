@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Union
 
 from chalicelib.errors import DefinitionError
-from chalicelib.sdk import compat, literals
+from chalicelib.sdk import compat, literals, typecheck
+from chalicelib.sdk.aligned import OnArtifacts, member_filter
 from chalicelib.sdk.artifact import Artifact, ArtifactQuery, TriggerPartitionRef, TriggerTimeRef
 from chalicelib.sdk.naming import check_name
+from chalicelib.sdk.task import InputDef
 from chalicelib.sdk.workflow import WorkflowDef
 
 
@@ -26,61 +28,124 @@ class OnArtifact:
             raise DefinitionError(
                 f"OnArtifact(trigger_on=...) takes an Artifact or A.query(...); got {type(self.trigger_on).__name__}"
             )
+        member_filter(self.trigger_on, "OnArtifact(trigger_on=...)")
 
     @property
     def artifact(self) -> Artifact:
         return self.trigger_on if isinstance(self.trigger_on, Artifact) else self.trigger_on.artifact
 
     def partition_filter(self) -> dict[str, str]:
-        if isinstance(self.trigger_on, ArtifactQuery):
-            return {k: str(v) for k, v in self.trigger_on.partitions.items()}
-        return {}
+        return member_filter(self.trigger_on, "OnArtifact(trigger_on=...)")
+
+    def members(self) -> dict[str, Artifact]:
+        return {self.artifact.name: self.artifact}
+
+    @property
+    def artifacts(self) -> list[Artifact]:
+        return [self.artifact]
 
 
-def _query_spec(query: ArtifactQuery, trigger: Artifact, where: str) -> dict[str, Any]:
-    partitions: dict[str, Any] = {}
-    for key, value in query.partitions.items():
+Trigger = Union[OnArtifact, OnArtifacts]
+
+
+class _Binder:
+    """Turns one trigger's `inputs=` into JSON bindings, checking names, references and types.
+
+    Bindings of an `OnArtifacts` trigger say which member they read (`"of"`); those of an `OnArtifact`
+    need not, since there is only the triggering version."""
+
+    def __init__(self, trigger: Trigger, lp_name: str) -> None:
+        self.trigger = trigger
+        self.lp_name = lp_name
+        self.members = trigger.members()
+        self.aligned = isinstance(trigger, OnArtifacts)
+
+    def _member(self, name: str, where: str) -> Artifact:
+        if name not in self.members:
+            on = " and ".join(repr(m) for m in self.members)
+            raise DefinitionError(
+                f"{where}: refers to artifact {name!r}, but the trigger is on {on}; "
+                f"to read another artifact, bind {name}.query(...)"
+            )
+        return self.members[name]
+
+    def _ref(self, value: TriggerPartitionRef | TriggerTimeRef | Artifact, where: str) -> dict[str, Any]:
+        name = value.name if isinstance(value, Artifact) else value.artifact
+        artifact = self._member(name, where)
         if isinstance(value, TriggerPartitionRef):
-            _check_trigger_ref(value.artifact, trigger, where)
-            partitions[key] = {"trigger_partition": value.key}
+            artifact.check_ref(value, where)
+            out: dict[str, Any] = {"trigger_partition": value.key}
+        elif isinstance(value, TriggerTimeRef):
+            artifact.check_ref(value, where)
+            out = {"trigger_time": value.offset.total_seconds()}
         else:
-            partitions[key] = {"const": literals.encode(value, where)}
-    time: Any = None
-    if isinstance(query.time_partition, TriggerTimeRef):
-        _check_trigger_ref(query.time_partition.artifact, trigger, where)
-        time = {"trigger_time": query.time_partition.offset.total_seconds()}
-    elif query.time_partition is not None:
-        time = {"const": literals.encode(query.time_partition, where)}
-    return {"artifact": query.artifact.name, "partitions": partitions, "time_partition": time, "version": query.version}
+            out = {"trigger_artifact": True}
+        if self.aligned:
+            out["of"] = name
+        return out
+
+    def query(self, query: ArtifactQuery, where: str) -> dict[str, Any]:
+        partitions: dict[str, Any] = {}
+        for key, value in query.partitions.items():
+            if isinstance(value, TriggerPartitionRef):
+                partitions[key] = self._ref(value, f"{where}, {query.artifact.name}.query({key}=...)")
+            else:
+                partitions[key] = {"const": literals.encode(value, where)}
+        time: Any = None
+        if isinstance(query.time_partition, TriggerTimeRef):
+            time = self._ref(query.time_partition, f"{where}, {query.artifact.name}.query(time_partition=...)")
+        elif query.time_partition is not None:
+            time = {"const": literals.encode(query.time_partition, where)}
+        granularity = query.artifact.granularity.value if query.artifact.time_partitioned else None
+        return {"artifact": query.artifact.name, "partitions": partitions, "time_partition": time,
+                "version": query.version, "granularity": granularity}
+
+    def binding(self, name: str, value: Any, spec: InputDef) -> dict[str, Any]:
+        where = f"launch plan {self.lp_name!r}, trigger input {name!r}"
+        if isinstance(value, (Artifact, TriggerPartitionRef, TriggerTimeRef)):
+            out = self._ref(value, where)
+            kind = {TriggerPartitionRef: typecheck.PARTITION_VALUE, TriggerTimeRef: typecheck.TIME_VALUE}.get(type(value))
+            if kind is not None and not typecheck.accepts_type(spec.type, kind):
+                what = "a partition value" if kind is str else "a time partition"
+                raise DefinitionError(
+                    f"{where}: binds {what} ({typecheck.example_of(kind)}) to an input annotated "
+                    f"{typecheck.describe(spec.type)}; annotate the input as {typecheck.example_of(kind)}"
+                )
+            return out
+        if isinstance(value, ArtifactQuery):
+            return {"query": self.query(value, where)}
+        if isinstance(value, (OnArtifact, OnArtifacts)):
+            raise DefinitionError(f"{where}: a trigger cannot be an input value")
+        literal = literals.encode(value, where)
+        if not typecheck.accepts_value(spec.type, value):
+            raise DefinitionError(
+                f"{where}: the value {value!r} ({type(value).__name__}) does not fit the input's annotation "
+                f"{typecheck.describe(spec.type)}"
+            )
+        return {"const": literal}
 
 
-def _check_trigger_ref(name: str, trigger: Artifact, where: str) -> None:
-    if name != trigger.name:
-        raise DefinitionError(f"{where}: refers to artifact {name!r}, but the trigger is on {trigger.name!r}")
-
-
-def trigger_bindings(trigger: OnArtifact, wf: WorkflowDef, lp_name: str) -> dict[str, dict[str, Any]]:
+def trigger_bindings(trigger: Trigger, wf: WorkflowDef, lp_name: str) -> dict[str, dict[str, Any]]:
     """Validate a trigger's `inputs=` against the workflow and turn each into a JSON binding."""
-    names = {i.name for i in wf.inputs}
+    specs = {i.name: i for i in wf.inputs}
+    binder = _Binder(trigger, lp_name)
     out: dict[str, dict[str, Any]] = {}
     for name, value in trigger.inputs.items():
-        where = f"launch plan {lp_name!r}, trigger input {name!r}"
-        if name not in names:
-            raise DefinitionError(f"{where}: workflow {wf.short_name!r} has no input {name!r}; its inputs are {sorted(names)}")
-        if isinstance(value, Artifact):
-            _check_trigger_ref(value.name, trigger.artifact, where)
-            out[name] = {"trigger_artifact": True}
-        elif isinstance(value, TriggerPartitionRef):
-            _check_trigger_ref(value.artifact, trigger.artifact, where)
-            out[name] = {"trigger_partition": value.key}
-        elif isinstance(value, TriggerTimeRef):
-            _check_trigger_ref(value.artifact, trigger.artifact, where)
-            out[name] = {"trigger_time": value.offset.total_seconds()}
-        elif isinstance(value, ArtifactQuery):
-            out[name] = {"query": _query_spec(value, trigger.artifact, where)}
-        else:
-            out[name] = {"const": literals.encode(value, where)}
+        if name not in specs:
+            raise DefinitionError(
+                f"launch plan {lp_name!r}, trigger input {name!r}: workflow {wf.short_name!r} has no input "
+                f"{name!r}; its inputs are {sorted(specs)}"
+            )
+        out[name] = binder.binding(name, value, specs[name])
     return out
+
+
+def trigger_definition(trigger: Trigger, bindings: dict[str, Any]) -> dict[str, Any]:
+    """The JSON identity of a trigger (part of the launch plan version)."""
+    if isinstance(trigger, OnArtifact):
+        return {"artifact": trigger.artifact.name, "filter": trigger.partition_filter(), "bindings": bindings}
+    return {"all_of": [{"artifact": n, "filter": f} for n, f in trigger.filters().items()],
+            "align_on": trigger.align_on, "bindings": bindings}
 
 
 class LaunchPlan:
@@ -90,7 +155,7 @@ class LaunchPlan:
         self,
         name: str,
         workflow: WorkflowDef,
-        trigger: OnArtifact | None = None,
+        trigger: Trigger | None = None,
         default_inputs: Mapping[str, Any] | None = None,
         fixed_inputs: Mapping[str, Any] | None = None,
         active: bool = True,
@@ -102,8 +167,12 @@ class LaunchPlan:
             raise DefinitionError(
                 f"launch plan {name!r}: expected a @workflow; got {type(workflow).__name__}. Decorate it with @workflow."
             )
-        if trigger is not None and not isinstance(trigger, OnArtifact):
-            raise DefinitionError(f"launch plan {name!r}: trigger must be OnArtifact(...); got {type(trigger).__name__}")
+        if trigger is not None and not isinstance(trigger, (OnArtifact, OnArtifacts)):
+            raise DefinitionError(
+                f"launch plan {name!r}: trigger must be OnArtifact(...) or OnArtifacts(...); got {type(trigger).__name__}"
+            )
+        if not isinstance(active, bool):
+            raise DefinitionError(f"launch plan {name!r}: active must be True or False; got {active!r}")
         self.workflow = workflow
         self.trigger = trigger
         self.active = active
@@ -116,6 +185,12 @@ class LaunchPlan:
                 if key not in names:
                     raise DefinitionError(f"launch plan {name!r}, {label}: workflow {workflow.short_name!r} has no input {key!r}")
                 target[key] = literals.encode(value, f"launch plan {name!r}, {label}[{key!r}]")
+                annotation = next(i.type for i in workflow.inputs if i.name == key)
+                if not typecheck.accepts_value(annotation, value):
+                    raise DefinitionError(
+                        f"launch plan {name!r}, {label}[{key!r}]: the value {value!r} does not fit the input's "
+                        f"annotation {typecheck.describe(annotation)}"
+                    )
         self.bindings = trigger_bindings(trigger, workflow, name) if trigger else {}
         clash = sorted(set(self.bindings) & set(self.fixed_inputs))
         if clash:
@@ -131,10 +206,10 @@ class LaunchPlan:
 
     @classmethod
     def create(cls, name: str, workflow: WorkflowDef, default_inputs: Mapping[str, Any] | None = None,
-               fixed_inputs: Mapping[str, Any] | None = None, *, trigger: OnArtifact | None = None,
+               fixed_inputs: Mapping[str, Any] | None = None, *, trigger: Trigger | None = None,
                **kwargs: Any) -> LaunchPlan:
         """flytekit's argument order: `create(name, workflow, default_inputs, fixed_inputs, ..., trigger=...)`."""
-        if isinstance(default_inputs, OnArtifact) and trigger is None:  # create(name, wf, OnArtifact(...))
+        if isinstance(default_inputs, (OnArtifact, OnArtifacts)) and trigger is None:  # create(name, wf, OnArtifact(...))
             default_inputs, trigger = None, default_inputs
         return cls(name, workflow, trigger=trigger, default_inputs=default_inputs, fixed_inputs=fixed_inputs, **kwargs)
 
@@ -160,10 +235,7 @@ class LaunchPlan:
 
     def definition(self) -> dict[str, Any]:
         """The JSON that identifies this launch plan's behaviour; its hash is the launch plan version."""
-        trig = None
-        if self.trigger is not None:
-            trig = {"artifact": self.trigger.artifact.name, "filter": self.trigger.partition_filter(),
-                    "bindings": self.bindings}
+        trig = trigger_definition(self.trigger, self.bindings) if self.trigger is not None else None
         return {"name": self.name, "workflow": self.workflow.name, "trigger": trig,
                 "fixed_inputs": self.fixed_inputs, "default_inputs": self.default_inputs}
 

@@ -51,20 +51,25 @@ class WorkflowBuilder:
         self.workflow_name = workflow_name
         self.nodes: list[Node] = []
 
-    def binding_for(self, value: Any, where: str) -> dict[str, Any]:
+    def binding_for(self, value: Any, where: str, lists: bool = False) -> dict[str, Any]:
         if isinstance(value, Promise):
             return value.binding()
         if isinstance(value, (list, tuple)) and any(isinstance(v, Promise) for v in value):
-            raise DefinitionError(f"{where}: lists of task results are not supported; pass each result on its own")
+            if not lists:
+                raise DefinitionError(f"{where}: lists of task results are not supported here; return one value")
+            # fan-in: a task input gathering several results (and constants), in order
+            return {"list": [self.binding_for(v, f"{where}[{i}]") for i, v in enumerate(value)]}
         return {"const": literals.encode(value, where)}
 
     def add_node(self, task: TaskDef, kwargs: dict[str, Any]) -> Promise:
         node_id = f"n{len(self.nodes)}"
         bindings = {
-            name: self.binding_for(value, f"workflow {self.workflow_name!r}, task {task.short_name!r}, input {name!r}")
+            name: self.binding_for(value, f"workflow {self.workflow_name!r}, task {task.short_name!r}, input {name!r}",
+                                   lists=True)
             for name, value in kwargs.items()
         }
-        upstream = sorted({b["node"] for b in bindings.values() if "node" in b}, key=lambda n: int(n[1:]))
+        flat = [e for b in bindings.values() for e in b.get("list", [b])]
+        upstream = sorted({b["node"] for b in flat if "node" in b}, key=lambda n: int(n[1:]))
         self.nodes.append(Node(node_id, task, bindings, upstream))
         return Promise(node_id, task.outputs[0].name if task.outputs else None)
 

@@ -11,6 +11,7 @@ from chalicelib.errors import NoMatchingVersionError, UnknownArtifactError
 from chalicelib.sdk.timeparts import iso
 from chalicelib.store import codec
 from chalicelib.store.dynamo import from_dynamo, to_dynamo
+from chalicelib.store.index import ArtifactIndex
 from chalicelib.store.models import ArtifactVersion, partition_key
 
 
@@ -72,6 +73,7 @@ class ArtifactStore:
             name=name, version=version, partitions=partitions, time_partition=time_partition,
             uri=f"s3://{self.settings.bucket}/{key}", format=fmt, produced_by=produced_by, card=card,
         )
+        ArtifactIndex(self.dynamodb, self.settings.artifacts_table).write(record)  # before the version is announced
         try:
             self.dynamodb.put_item(
                 TableName=self.settings.artifacts_table,

@@ -26,11 +26,14 @@ def partition_key(partitions: dict[str, str]) -> str:
     return ",".join(f"{k}={partitions[k]}" for k in sorted(partitions))
 
 
-def make_version(made_at: datetime, *identity: str) -> str:
-    """A version id: `20261125T151728123Z-<10 hex>`; the same identity and time always give the same id."""
+def make_version(made_at: datetime, *identity: str, seq: int = 0) -> str:
+    """A version id: `20261125T151728123Z-<10 hex>`; the same identity and time always give the same id.
+
+    The first 3 hex digits are `seq` (the producing node's position in its workflow), so versions made by
+    one execution sort in the order its tasks ran, after every version of earlier executions."""
     stamp = to_utc(made_at).strftime("%Y%m%dT%H%M%S") + f"{to_utc(made_at).microsecond // 1000:03d}Z"
-    digest = hashlib.sha256("\x1f".join(identity).encode()).hexdigest()[:10]
-    return f"{stamp}-{digest}"
+    digest = hashlib.sha256("\x1f".join(identity).encode()).hexdigest()[:7]
+    return f"{stamp}-{min(seq, 0xFFF):03x}{digest}"
 
 
 class ArtifactVersion(BaseModel):
@@ -118,6 +121,8 @@ class Subscription(BaseModel):
     bindings: dict[str, dict[str, Any]] = Field(default_factory=dict)
     fixed_inputs: dict[str, Any] = Field(default_factory=dict)
     default_inputs: dict[str, Any] = Field(default_factory=dict)
+    # OnArtifacts: {"on": "time_partition" | key, "members": [{"artifact": ..., "filter": {...}}, ...]}
+    align: dict[str, Any] | None = None
 
     def to_item(self) -> dict[str, Any]:
         # Bindings hold floats and nested literals: kept as one JSON document (DynamoDB numbers are Decimals).

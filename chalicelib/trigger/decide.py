@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from chalicelib.sdk.query import contains_query
 from chalicelib.sdk.timeparts import iso
 from chalicelib.store.models import ArtifactVersion, Subscription
 
@@ -41,13 +42,12 @@ def _bind(binding: dict[str, Any], version: ArtifactVersion) -> Any:
         spec = binding["query"]
         partitions = {k: _bind(v, version) for k, v in spec["partitions"].items()}
         time = _bind(spec["time_partition"], version) if spec.get("time_partition") else None
-        return {"$query": {"artifact": spec["artifact"], "partitions": partitions,
-                           "time_partition": time, "version": spec.get("version")}}
+        return {"$query": {**spec, "partitions": partitions, "time_partition": time}}
     raise ValueError(f"unknown binding {binding!r}")
 
 
 def matches(sub: Subscription, version: ArtifactVersion) -> bool:
-    return sub.active and sub.artifact == version.name and all(
+    return sub.active and sub.align is None and sub.artifact == version.name and all(
         version.partitions.get(k) == v for k, v in sub.filter.items()
     )
 
@@ -65,6 +65,8 @@ def decide(version: ArtifactVersion, subscriptions: list[Subscription], salt: st
             "launch_plan_version": sub.lp_version,
             "triggered_by": {"artifact": version.name, "version": version.version},
         }
+        if contains_query(inputs):
+            meta["resolve"] = True  # the execution pins its queries when it starts
         requests.append(RunRequest(
             launch_plan=sub.launch_plan,
             state_machine_arn=sub.state_machine_arn,

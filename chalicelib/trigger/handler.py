@@ -1,6 +1,7 @@
 """The trigger Lambda: each stream record of a new artifact version starts its subscribed launch plans.
 
-Per record: one Query for the artifact's subscriptions, then one StartExecution per match. A record that
+Per record: one Query for the artifact's subscriptions, one Query per member of each aligned trigger
+(`OnArtifacts`), then one StartExecution per match. A record that
 fails is reported alone (ReportBatchItemFailures), so it neither blocks nor replays the others.
 This module must stay light: it never imports pandas.
 """
@@ -17,31 +18,42 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from chalicelib import aws
 from chalicelib.config import Settings
 from chalicelib.events.stream import version_from_record
+from chalicelib.store.index import ArtifactIndex
+from chalicelib.store.models import ArtifactVersion, Subscription
 from chalicelib.store.registry import Registry
-from chalicelib.trigger.decide import decide
+from chalicelib.trigger.align import Aligner
+from chalicelib.trigger.decide import RunRequest, decide
 from chalicelib.trigger.start import StartResult, start
 
 logger = Logger(service="trigger")
 
 
 class Trigger:
-    def __init__(self, registry: Registry, sfn: Any) -> None:
+    def __init__(self, registry: Registry, sfn: Any, aligner: Aligner | None = None) -> None:
         self.registry = registry
         self.sfn = sfn
+        self.aligner = aligner
 
     def on_record(self, record: DynamoDBRecord) -> list[StartResult]:
         version = version_from_record(record)
         if version is None:
             return []
         subs = self.registry.subscriptions_for(version.name)
-        results = []
-        for request in decide(version, subs):
-            result = start(self.sfn, request)
-            logger.info("run request", extra={"artifact": version.name, "version": version.version,
-                                              "launch_plan": request.launch_plan, "execution": request.name,
-                                              "outcome": result.outcome})
-            results.append(result)
-        return results
+        return [self.launch(version, request) for request in self.plan(version, subs)]
+
+    def plan(self, version: ArtifactVersion, subs: list[Subscription], salt: str = "") -> list[RunRequest]:
+        """The runs this version starts: single-artifact triggers (pure), then aligned sets (index lookups)."""
+        requests = decide(version, subs, salt)
+        if self.aligner is not None:
+            requests += self.aligner.requests(version, subs, salt)
+        return requests
+
+    def launch(self, version: ArtifactVersion, request: RunRequest) -> StartResult:
+        result = start(self.sfn, request)
+        logger.info("run request", extra={"artifact": version.name, "version": version.version,
+                                          "launch_plan": request.launch_plan, "execution": request.name,
+                                          "outcome": result.outcome})
+        return result
 
     def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -52,4 +64,5 @@ class Trigger:
 def default_trigger() -> Trigger:
     settings = Settings.from_env()
     ddb = aws.client("dynamodb", settings.region)
-    return Trigger(Registry(settings, ddb), aws.client("stepfunctions", settings.region))
+    return Trigger(Registry(settings, ddb), aws.client("stepfunctions", settings.region),
+                   Aligner(ArtifactIndex(ddb, settings.artifacts_table)))

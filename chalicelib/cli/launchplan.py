@@ -1,0 +1,103 @@
+"""`launchplan list|activate|deactivate`: see and switch which launch plans fire on new artifact versions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.table import Table
+
+from chalicelib.cli import main
+from chalicelib.cli.output import out, print_json
+from chalicelib.cli.stage import Stage, endpoint_option, from_env
+
+if TYPE_CHECKING:
+    from chalicelib.store.plans import LaunchPlanState
+
+
+def _trigger_text(state: LaunchPlanState) -> str:
+    if not state.triggers:
+        return "-"
+    parts = [a + ("(" + ", ".join(f"{k}={v}" for k, v in f.items()) + ")" if f else "") for a, f in state.triggers.items()]
+    return f"all of {', '.join(parts)} aligned on {state.align_on}" if state.align_on else parts[0]
+
+
+def list_plans(stage: Stage, name: str | None = None) -> dict[str, Any]:
+    """Every launch plan's current version and state, or one plan's versions."""
+    if name is None:
+        return {"launch_plans": [s.model_dump() for s in sorted(stage.plans.all(), key=lambda s: s.name)]}
+    state = stage.plans.require(name)
+    return {"launch_plan": state.model_dump(), "versions": stage.plans.versions(name)}
+
+
+def set_active(stage: Stage, name: str, active: bool) -> dict[str, Any]:
+    return stage.plans.set_active(name, active).model_dump()
+
+
+def _print_plans(rows: list[dict[str, Any]]) -> None:
+    from chalicelib.store.plans import LaunchPlanState
+
+    table = Table(title="Launch plans", title_justify="left")
+    for col in ("name", "version", "active", "trigger", "workflow"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        state = LaunchPlanState.model_validate(row)
+        active = "[green]active[/]" if state.active else "[red]inactive[/]"
+        if state.active_source == "operator":
+            active += " (set by operator)"
+        table.add_row(state.name, state.version, active, _trigger_text(state), state.workflow)
+    out.print(table)
+
+
+@main.group()
+def launchplan() -> None:
+    """List, activate and deactivate launch plans of a stage (CASCADE_* environment)."""
+
+
+@launchplan.command("list")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")
+@endpoint_option
+def list_command(name: str | None, as_json: bool, endpoint_url: str | None) -> None:
+    """List launch plans, or the versions of NAME."""
+    data = list_plans(from_env(endpoint_url), name)
+    if as_json:
+        print_json(data)
+        return
+    if name is None:
+        _print_plans(data["launch_plans"])
+        return
+    _print_plans([data["launch_plan"]])
+    table = Table(title=f"Versions of {name}", title_justify="left")
+    for col in ("version", "registered at", "current"):
+        table.add_column(col)
+    for v in data["versions"]:
+        table.add_row(v["version"], v["registered_at"], "yes" if v["version"] == data["launch_plan"]["version"] else "")
+    out.print(table)
+
+
+def _switch(name: str, active: bool, as_json: bool, endpoint_url: str | None) -> None:
+    state = set_active(from_env(endpoint_url), name, active)
+    if as_json:
+        print_json(state)
+    else:
+        word = "active" if active else "inactive"
+        out.print(f"launch plan {name} (version {state['version']}) is now {word}; this applies from the next event")
+
+
+@launchplan.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")
+@endpoint_option
+def activate(name: str, as_json: bool, endpoint_url: str | None) -> None:
+    """Make NAME fire on new versions of its trigger artifacts."""
+    _switch(name, True, as_json, endpoint_url)
+
+
+@launchplan.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")
+@endpoint_option
+def deactivate(name: str, as_json: bool, endpoint_url: str | None) -> None:
+    """Stop NAME from firing, from the next event on."""
+    _switch(name, False, as_json, endpoint_url)

@@ -1,0 +1,43 @@
+"""The Resolve step: when an execution starts, pin every artifact query among its inputs to one version.
+
+Runs once per execution (a Task state before the first task, see chalicelib.compile.asl), so every task
+of the execution sees the same version, and the pinned versions are in the execution's history. Inputs
+the execution was started without take the workflow's query defaults, compiled into the state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from chalicelib.errors import EventError
+from chalicelib.sdk.query import QuerySpec, is_query
+from chalicelib.store.index import ArtifactIndex
+
+
+class ResolveRequest(BaseModel):
+    defaults: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResolveEvent(BaseModel):
+    resolve: ResolveRequest
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    execution_id: str = ""
+
+
+def resolve_inputs(index: ArtifactIndex, inputs: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """Inputs with defaults filled in and each `$query` replaced by the `$artifact` of the version it finds."""
+    out = {**defaults, **inputs}
+    for name, literal in out.items():
+        if is_query(literal):
+            out[name] = index.find(QuerySpec.from_literal(literal["$query"])).reference()
+    return out
+
+
+def run(index: ArtifactIndex, raw: dict[str, Any]) -> dict[str, Any]:
+    try:
+        event = ResolveEvent.model_validate(raw)
+    except ValidationError as exc:
+        raise EventError(f"resolve event is not a Resolve state payload: {exc}") from exc
+    return resolve_inputs(index, event.inputs, event.resolve.defaults)

@@ -1,0 +1,117 @@
+"""Query index: "latest version for any subset of partitions (and time partition)" as one strongly
+consistent DynamoDB Query, whatever the number of versions.
+
+Besides its version item (`A#<name>` / `V#<version>`), each version writes one index item per subset of its
+partition keys, with and without its time partition (the empty subset without time partition is the
+version item's own partition):
+
+    pk = "Q#<name>|<k1=v1,k2=v2>|<time iso or empty>"      sk = "V#<version>"
+
+An index item carries the version's attributes (not its GSI keys), so a lookup needs nothing else.
+Index items are written before the version item: when a version is announced on the stream, every
+lookup that should find it does. They live in the artifacts table, whose stream handler ignores them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from datetime import datetime
+from typing import Any
+
+from chalicelib.errors import NoMatchingVersionError, UnknownArtifactError
+from chalicelib.sdk.query import QuerySpec
+from chalicelib.sdk.timeparts import iso
+from chalicelib.store.dynamo import from_dynamo, to_dynamo
+from chalicelib.store.models import ArtifactVersion, partition_key
+
+_NOT_COPIED = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+_BATCH = 25  # BatchWriteItem's limit
+
+
+def index_pk(name: str, partitions: dict[str, str], time_partition: datetime | None) -> str:
+    return f"Q#{name}|{partition_key(partitions)}|{iso(time_partition) if time_partition is not None else ''}"
+
+
+def index_items(version: ArtifactVersion) -> list[dict[str, Any]]:
+    """The index items of one version (2^k with a time partition, plus 2^k - 1 without, for k keys)."""
+    body = {k: v for k, v in version.to_item().items() if k not in _NOT_COPIED}
+    keys = sorted(version.partitions)
+    times = [None, version.time_partition] if version.time_partition is not None else [None]
+    items = []
+    for size in range(len(keys) + 1):
+        for subset in itertools.combinations(keys, size):
+            parts = {k: version.partitions[k] for k in subset}
+            for tp in times:
+                if not parts and tp is None:
+                    continue  # the artifact's own partition: pk = A#<name>
+                items.append({**body, "pk": index_pk(version.name, parts, tp), "sk": f"V#{version.version}"})
+    return items
+
+
+class ArtifactIndex:
+    """Writes index items and answers queries with exactly one DynamoDB call each."""
+
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self.dynamodb = dynamodb
+        self.table = table
+
+    def write(self, version: ArtifactVersion) -> None:
+        """Idempotent: rewriting an index item writes the same attributes."""
+        items = index_items(version)
+        for start in range(0, len(items), _BATCH):
+            requests = [{"PutRequest": {"Item": to_dynamo(i)}} for i in items[start:start + _BATCH]]
+            pending: dict[str, Any] = {self.table: requests}
+            for attempt in range(8):
+                resp = self.dynamodb.batch_write_item(RequestItems=pending)
+                pending = resp.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(min(2.0, 0.05 * 2**attempt))  # throttled: back off, then resend only the rest
+            else:
+                raise RuntimeError(f"could not write the query index of {version.name}:{version.version}: throttled")
+
+    def latest(self, name: str, partitions: dict[str, str], time_partition: datetime | None) -> ArtifactVersion | None:
+        """The newest version matching these partitions (any subset) and time partition, or None."""
+        pk = f"A#{name}" if not partitions and time_partition is None else index_pk(name, partitions, time_partition)
+        resp = self.dynamodb.query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":v": {"S": "V#"}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        items = resp.get("Items", [])
+        return ArtifactVersion.from_item(from_dynamo(items[0])) if items else None
+
+    def version(self, name: str, version: str) -> ArtifactVersion | None:
+        resp = self.dynamodb.get_item(
+            TableName=self.table, Key=to_dynamo({"pk": f"A#{name}", "sk": f"V#{version}"}), ConsistentRead=True
+        )
+        return ArtifactVersion.from_item(from_dynamo(resp["Item"])) if "Item" in resp else None
+
+    def find(self, query: QuerySpec) -> ArtifactVersion:
+        """Resolve a query to one version, or raise NoMatchingVersionError naming the artifact and query."""
+        if query.version:
+            found = self.version(query.artifact, query.version)
+            if found is None:
+                raise UnknownArtifactError(
+                    f"artifact {query.artifact!r} has no version {query.version!r} (query {query.describe()}); "
+                    f"check the version id"
+                )
+            wrong = {k: v for k, v in query.partitions.items() if found.partitions.get(k) != v}
+            if wrong or (query.time_partition is not None and found.time_partition != query.time_partition):
+                raise NoMatchingVersionError(
+                    f"version {query.version!r} of artifact {query.artifact!r} does not match {query.describe()}: "
+                    f"it has partitions {found.partitions}"
+                    + (f" and time partition {iso(found.time_partition)}" if found.time_partition else "")
+                )
+            return found
+        found = self.latest(query.artifact, query.partitions, query.time_partition)
+        if found is None:
+            raise NoMatchingVersionError(
+                f"no version of artifact {query.artifact!r} matches the query {query.describe()}; "
+                f"check the partition values and time partition, or produce such a version first"
+            )
+        return found
