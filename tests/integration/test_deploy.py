@@ -25,7 +25,7 @@ from cfnlint.api import lint_file
 from chalicelib.compile import state_machine_name
 from chalicelib.deploy.appinfo import app_info
 from chalicelib.deploy.policies import policy_for
-from chalicelib.deploy.stage import TASK_RUNNER, TRIGGER, StageInfo
+from chalicelib.deploy.stage import API, TASK_RUNNER, TRIGGER, StageInfo
 from chalicelib.deploy.stage_config import TASK_CODE_FUNCTIONS
 from chalicelib.deploy.stack import StackOutputs
 from chalicelib.deploy.wiring import desired_settings
@@ -51,7 +51,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "moto_server.py"), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -98,7 +98,7 @@ def snapshot(c: dict[str, Any]) -> dict[str, Any]:
     lam, sfn = c["lambda"], c["stepfunctions"]
     functions = {}
     for f in lam.list_functions()["Functions"]:
-        if f["FunctionName"].startswith(PREFIX):
+        if f["FunctionName"].startswith(PREFIX) or f["FunctionName"] == PREFIX.rstrip("-"):
             functions[f["FunctionName"]] = {k: f.get(k) for k in (
                 "FunctionArn", "CodeSha256", "Role", "Handler", "Runtime", "Timeout", "MemorySize", "Environment")}
             functions[f["FunctionName"]]["Layers"] = [layer["Arn"] for layer in f.get("Layers", [])]
@@ -138,9 +138,9 @@ def deployed(tmp_path_factory: pytest.TempPathFactory, aws_env: dict[str, str], 
 
 def test_functions_are_deployed_with_stage_settings_and_own_roles(deployed: dict):
     info, fns = deployed["info"], deployed["first"]["functions"]
-    assert sorted(fns) == sorted(PREFIX + f for f in deployed["app"].functions)
+    assert sorted(fns) == sorted(info.function_name(f) for f in deployed["app"].functions)
     for short in deployed["app"].functions:
-        fn = fns[PREFIX + short]
+        fn = fns[info.function_name(short)]
         env = fn["Environment"]["Variables"]
         assert env["CASCADE_BUCKET"] == info.outputs.bucket
         assert env["CASCADE_ARTIFACTS_TABLE"] == info.outputs.artifacts_table
@@ -148,7 +148,7 @@ def test_functions_are_deployed_with_stage_settings_and_own_roles(deployed: dict
         assert env["CASCADE_ARTIFACTS_STREAM_ARN"] == info.outputs.artifacts_stream_arn
         assert env["CASCADE_TASK_RUNNER_ARN"] == fns[PREFIX + TASK_RUNNER]["FunctionArn"]
         assert fn["Role"].endswith(f":role/{PREFIX}{short}")
-        assert fn["Handler"] == f"app.{short}" and fn["Runtime"] == "python3.11"
+        assert fn["Handler"] == ("app.app" if short == API else f"app.{short}") and fn["Runtime"] == "python3.11"
         assert fn["Layers"] == (deployed["first"]["layers"][:1] if short in TASK_CODE_FUNCTIONS else [])
     assert fns[PREFIX + TASK_RUNNER]["Timeout"] == 900
 
@@ -246,7 +246,7 @@ def test_destroy_removes_everything(deployed: dict, aws_env: dict[str, str], cli
     again = run_cli(deployed["project"], aws_env, "destroy", "--stage", STAGE)  # idempotent
     assert "== infra: absent" in again.stdout
     c = clients
-    assert [f for f in c["lambda"].list_functions()["Functions"] if f["FunctionName"].startswith(PREFIX)] == []
+    assert [f for f in c["lambda"].list_functions()["Functions"] if f["FunctionName"].startswith(PREFIX.rstrip("-"))] == []
     assert [r for r in c["iam"].list_roles()["Roles"] if r["RoleName"].startswith(PREFIX)] == []
     assert c["lambda"].list_event_source_mappings()["EventSourceMappings"] == []
     assert c["lambda"].list_layer_versions(LayerName=f"{PREFIX}tasks")["LayerVersions"] == []
