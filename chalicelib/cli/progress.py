@@ -34,7 +34,10 @@ class CascadeProgress:
                     for epage in self.sfn.get_paginator("list_executions").paginate(stateMachineArn=sm["stateMachineArn"]):
                         counts.update(e["status"] for e in epage["executions"])
         versions = 0
-        kwargs: dict[str, Any] = {"TableName": self.settings.artifacts_table, "Select": "COUNT"}
+        kwargs: dict[str, Any] = {"TableName": self.settings.artifacts_table, "Select": "COUNT",
+                                  # version items only, not the query index items beside them
+                                  "FilterExpression": "begins_with(pk, :a)",
+                                  "ExpressionAttributeValues": {":a": {"S": "A#"}}}
         while True:
             resp = self.dynamodb.scan(**kwargs)
             versions += resp.get("Count", 0)

@@ -11,6 +11,7 @@ from types import ModuleType
 
 from chalicelib.errors import CascadeError, UnknownWorkflowError, WorkflowLoadError
 from chalicelib.sdk.artifact import Artifact
+from chalicelib.sdk.aligned import OnArtifacts
 from chalicelib.sdk.launch_plan import LaunchPlan
 from chalicelib.sdk.task import TaskDef
 from chalicelib.sdk.workflow import WorkflowDef
@@ -97,7 +98,11 @@ def definitions(module: ModuleType) -> Definitions:
             found.artifacts[value.name] = value
     # artifacts used but not bound to a module-level name: task outputs and triggers
     used = [o.artifact.artifact for t in found.tasks.values() for o in t.outputs if o.artifact is not None]
-    used += [lp.trigger.artifact for lp in found.launch_plans.values() if lp.trigger is not None]
+    for lp in found.launch_plans.values():
+        if isinstance(lp.trigger, OnArtifacts):
+            used += lp.trigger.members().values()
+        elif lp.trigger is not None:
+            used.append(lp.trigger.artifact)
     for artifact in used:
         found.artifacts.setdefault(artifact.name, artifact)
     return found

@@ -31,7 +31,9 @@ def resolve_inputs(index: ArtifactIndex, inputs: dict[str, Any], defaults: dict[
     out = {**defaults, **inputs}
     for name, literal in out.items():
         if is_query(literal):
-            out[name] = index.find(QuerySpec.from_literal(literal["$query"])).reference()
+            pinned = index.find(QuerySpec.from_literal(literal["$query"])).reference()
+            pinned["$artifact"]["via"] = "query"  # lineage records how the input was chosen
+            out[name] = pinned
     return out
 
 

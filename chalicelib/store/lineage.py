@@ -191,7 +191,8 @@ class TaskTrail:
                     literal = version.reference()
                     edges.append(self._edge("input", version.name, version.version, input=name, via="query"))
                 elif tag == "$artifact" and name not in self.upstream_inputs:
-                    edges.append(self._edge("input", body["name"], body["version"], input=name, via="artifact"))
+                    edges.append(self._edge("input", body["name"], body["version"], input=name,
+                                            via=body.get("via", "artifact")))
                 pinned[name] = literal
         finally:
             if edges:

@@ -39,10 +39,12 @@ def test_diamond_runs_independent_tasks_in_a_parallel_state():
     parallel = asl["States"]["level1"]
     assert parallel["Type"] == "Parallel" and len(parallel["Branches"]) == 2
     # every Task state invokes the task runner and retries only Lambda service faults
-    tasks = [s for s in asl["States"].values() if s["Type"] == "Task"]
+    tasks = [s for name, s in asl["States"].items() if s["Type"] == "Task" and name != "Resolve"]
     tasks += [s for b in parallel["Branches"] for s in b["States"].values()]
     assert len(tasks) == 4 and {t["Resource"] for t in tasks} == {RUNNER}
     assert all(t["Retry"][0]["ErrorEquals"][0].startswith("Lambda.") for t in tasks)
+    # a workflow with inputs resolves queries first, only when the run asks for it
+    assert asl["States"]["Init"]["Next"] == "NeedsResolve" and asl["States"]["Resolve"]["Resource"] == RUNNER
 
 
 def test_state_machine_names_are_valid_and_stable():
