@@ -9,7 +9,6 @@ It never imports pandas (the web API shares its Lambda package with the trigger)
 from __future__ import annotations
 
 import json
-import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Literal
@@ -17,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from chalicelib.aws import error_code
-from chalicelib.config import ENV_PREFIX, Settings
+from chalicelib.config import Settings
 from chalicelib.errors import CascadeError, UnknownArtifactError
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.dynamo import from_dynamo, to_dynamo
@@ -112,22 +111,6 @@ def short_workflow(name: str | None) -> str:
     return (name or "?").rsplit(".", 1)[-1]
 
 
-def stage_settings(stage: str | None = None) -> Settings:
-    """Settings for the views: the CASCADE_* environment (as the local cloud and Lambda set it); with
-    `stage`, or when the table names are not in the environment, the names the infra template gives them."""
-    env = os.environ
-    if stage is None:
-        try:
-            return Settings.from_env()
-        except ValueError:
-            pass  # incomplete environment: fall back to the template's names
-    app = env.get(ENV_PREFIX + "APP_NAME", "cascade")
-    stage = stage or env.get(ENV_PREFIX + "STAGE") or "dev"
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return Settings(app_name=app, stage=stage, bucket=env.get(ENV_PREFIX + "BUCKET", ""), region=region,
-                    artifacts_table=f"{app}-{stage}-artifacts", registry_table=f"{app}-{stage}-registry")
-
-
 class Observer:
     """One stage's read side. Clients are injected; `from_env` builds them."""
 
@@ -144,15 +127,10 @@ class Observer:
     def from_env(cls, stage: str | None = None, endpoint_url: str | None = None) -> Observer:
         """Clients for this stage; `endpoint_url` (or AWS_ENDPOINT_URL, which boto3 reads itself) points
         them at a local cloud server."""
-        from chalicelib import aws
+        from chalicelib.stage import resolve
 
-        settings = stage_settings(stage)
-        endpoint = endpoint_url or None
-
-        def client(name: str) -> Any:
-            return aws.client(name, settings.region, endpoint)
-
-        return cls(settings, client("dynamodb"), client("stepfunctions"), client("logs"))
+        target = resolve(stage, endpoint_url)
+        return cls(target.settings, target.client("dynamodb"), target.client("stepfunctions"), target.client("logs"))
 
     # -- artifacts --------------------------------------------------------------------------------
     def artifacts(self) -> list[ArtifactSummary]:

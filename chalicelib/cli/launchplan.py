@@ -9,7 +9,7 @@ from rich.table import Table
 
 from chalicelib.cli import main
 from chalicelib.cli.output import out, print_json
-from chalicelib.cli.stage import Stage, endpoint_option, from_env
+from chalicelib.cli.stage import Stage, from_env, stage_options
 
 if TYPE_CHECKING:
     from chalicelib.store.plans import LaunchPlanState
@@ -57,10 +57,10 @@ def launchplan() -> None:
 @launchplan.command("list")
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")
-@endpoint_option
-def list_command(name: str | None, as_json: bool, endpoint_url: str | None) -> None:
+@stage_options
+def list_command(name: str | None, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
     """List launch plans, or the versions of NAME."""
-    data = list_plans(from_env(endpoint_url), name)
+    data = list_plans(from_env(endpoint_url, stage), name)
     if as_json:
         print_json(data)
         return
@@ -76,8 +76,8 @@ def list_command(name: str | None, as_json: bool, endpoint_url: str | None) -> N
     out.print(table)
 
 
-def _switch(name: str, active: bool, as_json: bool, endpoint_url: str | None) -> None:
-    state = set_active(from_env(endpoint_url), name, active)
+def _switch(name: str, active: bool, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
+    state = set_active(from_env(endpoint_url, stage), name, active)
     if as_json:
         print_json(state)
     else:
@@ -88,16 +88,16 @@ def _switch(name: str, active: bool, as_json: bool, endpoint_url: str | None) ->
 @launchplan.command()
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")
-@endpoint_option
-def activate(name: str, as_json: bool, endpoint_url: str | None) -> None:
+@stage_options
+def activate(name: str, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
     """Make NAME fire on new versions of its trigger artifacts."""
-    _switch(name, True, as_json, endpoint_url)
+    _switch(name, True, as_json, stage, endpoint_url)
 
 
 @launchplan.command()
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")
-@endpoint_option
-def deactivate(name: str, as_json: bool, endpoint_url: str | None) -> None:
+@stage_options
+def deactivate(name: str, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
     """Stop NAME from firing, from the next event on."""
-    _switch(name, False, as_json, endpoint_url)
+    _switch(name, False, as_json, stage, endpoint_url)

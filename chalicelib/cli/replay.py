@@ -8,7 +8,7 @@ from rich.table import Table
 
 from chalicelib.cli import main
 from chalicelib.cli.output import err, out, print_json
-from chalicelib.cli.stage import endpoint_option, from_env
+from chalicelib.cli.stage import from_env, stage_options
 
 
 @main.command("replay")
@@ -20,9 +20,9 @@ from chalicelib.cli.stage import endpoint_option, from_env
 @click.option("--force", is_flag=True, help="Start new runs even for versions that already started (a fresh run key).")
 @click.option("--salt", default=None, metavar="TEXT", help="With --force: reuse the run key of an earlier forced replay, to resume it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout, and nothing else.")
-@endpoint_option
+@stage_options
 def replay_command(artifact: str, since: str | None, until: str | None, launch_plan: str | None, dry_run: bool,
-                   force: bool, salt: str | None, as_json: bool, endpoint_url: str | None) -> None:
+                   force: bool, salt: str | None, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
     """Re-fire the triggers of ARTIFACT's existing versions, through the trigger's own path.
 
     Versions whose runs already started start nothing, unless --force.
@@ -32,7 +32,7 @@ def replay_command(artifact: str, since: str | None, until: str | None, launch_p
 
     if salt and not force:
         raise InputError("--salt only applies with --force")
-    stage = from_env(endpoint_url)
+    target = from_env(endpoint_url, stage)
     key = (salt or new_salt()) if force else ""
     with Progress(TextColumn("replaying {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err, transient=True, disable=as_json) as progress:
@@ -41,7 +41,7 @@ def replay_command(artifact: str, since: str | None, until: str | None, launch_p
         def tick(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        report = replay(stage.trigger(), stage.dynamodb, stage.settings.artifacts_table, artifact,
+        report = replay(target.trigger(), target.dynamodb, target.settings.artifacts_table, artifact,
                         since=parse_time(since, "--since") if since else None,
                         until=parse_time(until, "--until") if until else None,
                         launch_plan=launch_plan, dry_run=dry_run, salt=key, on_version=tick)

@@ -1,20 +1,14 @@
-"""Which stage the operator commands talk to: a deployed one, or the local cloud server.
-
-The stage's names come from the same `CASCADE_*` environment variables the deployed functions read
-(`Settings.from_env`); `--endpoint-url` (or `AWS_ENDPOINT_URL`) points the clients at a local server.
-"""
+"""The `--stage` and `--endpoint-url` options every command that talks to a stage shares, and the operator
+commands' view of a stage. How a stage is found is in chalicelib.stage."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
-from pydantic import ValidationError
-
-from chalicelib import aws
-from chalicelib.config import ENV_PREFIX, Settings
-from chalicelib.errors import StageConfigError
+from chalicelib.config import Settings
+from chalicelib.stage import resolve
 
 if TYPE_CHECKING:  # imported when used: every CLI command loads this module
     from chalicelib.store.index import ArtifactIndex
@@ -57,20 +51,14 @@ class Stage:
         return Trigger(self.registry, self.sfn, Aligner(self.index))
 
 
-def from_env(endpoint_url: str | None = None) -> Stage:
-    try:
-        settings = Settings.from_env()
-    except ValidationError as exc:
-        missing = sorted(ENV_PREFIX + str(e["loc"][0]).upper() for e in exc.errors())
-        raise StageConfigError(
-            f"the stage is not configured: set {', '.join(missing)} (the deployed functions carry these in their "
-            f"environment; the local cloud server prints them), and AWS credentials and region"
-        ) from exc
-    return Stage(settings, aws.client("dynamodb", settings.region, endpoint_url),
-                 aws.client("stepfunctions", settings.region, endpoint_url))
+def from_env(endpoint_url: str | None = None, stage: str | None = None) -> Stage:
+    target = resolve(stage, endpoint_url)
+    return Stage(target.settings, target.client("dynamodb"), target.client("stepfunctions"))
 
 
-endpoint_option = click.option(
-    "--endpoint-url", default=None, metavar="URL",
-    help="AWS endpoint, e.g. a local cloud server (default: AWS_ENDPOINT_URL, else AWS).",
-)
+def stage_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--stage NAME` and `--endpoint-url URL` (see chalicelib.stage for the defaults)."""
+    fn = click.option("--endpoint-url", default=None, metavar="URL",
+                      help="AWS endpoint (default: AWS_ENDPOINT_URL; for stage 'local', http://127.0.0.1:4566).")(fn)
+    return click.option("--stage", default=None, metavar="NAME",
+                        help="Stage (default: CASCADE_STAGE, else 'local', the local cloud server).")(fn)

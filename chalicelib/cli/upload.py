@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
@@ -14,14 +14,8 @@ from rich.table import Table
 
 from chalicelib.cli import main
 from chalicelib.cli.output import err, out, print_json
+from chalicelib.cli.stage import stage_options
 from chalicelib.errors import CascadeError
-
-
-def stage_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--endpoint-url", default=None,
-                      help="Endpoint of the local cloud (default for stage 'local': http://127.0.0.1:4566).")(fn)
-    return click.option("--stage", default="local", show_default=True,
-                        help="'local' for `python -m chalicelib local`, or a deployed stage.")(fn)
 
 
 def _partitions(values: tuple[str, ...]) -> dict[str, str]:
@@ -45,7 +39,7 @@ def _partitions(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--timeout", default=300.0, show_default=True, help="Seconds to wait for what follows.")
 @stage_options
 def upload(file: str, artifact: str, partitions: tuple[str, ...], time_partition: str | None, as_json: bool,
-           timeout: float, stage: str, endpoint_url: str | None) -> None:
+           timeout: float, stage: str | None, endpoint_url: str | None) -> None:
     """Upload FILE (.csv, .parquet or .json) as a new version of ARTIFACT, then wait for and report the
     versions and executions that followed. Exits 1 if the upload was quarantined or anything failed."""
     from chalicelib.cli.run import print_report
@@ -105,7 +99,7 @@ def upload(file: str, artifact: str, partitions: tuple[str, ...], time_partition
 @click.option("--failed", is_flag=True, help="Only quarantined uploads: reason, original key, copy, time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")
 @stage_options
-def uploads(failed: bool, as_json: bool, stage: str, endpoint_url: str | None) -> None:
+def uploads(failed: bool, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
     """Uploaded objects and what became of them: registered as a version, or quarantined."""
     from chalicelib.uploads import client
     from chalicelib.uploads.records import UploadLog

@@ -15,6 +15,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from chalicelib.cli import main
+from chalicelib.cli.stage import stage_options
 from chalicelib.cli.output import STATUS_STYLE, out, print_json
 from chalicelib.errors import InputError
 from chalicelib.observe import (
@@ -54,14 +55,10 @@ def status_text(status: str | None) -> Text:
     return styled(status or "?", STATUS_STYLE.get(status or "", ""))
 
 
-def stage_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+def view_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--json, --stage and --endpoint-url, shared by every view."""
-    fn = click.option("--endpoint-url", envvar="AWS_ENDPOINT_URL", default=None,
-                      help="AWS endpoint, e.g. a local cloud server's http://localhost:PORT (or AWS_ENDPOINT_URL).")(fn)
-    fn = click.option("--stage", default=None,
-                      help="Stage to read; default: the CASCADE_* environment, else CASCADE_STAGE or 'dev'.")(fn)
-    fn = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")(fn)
-    return fn
+    fn = stage_options(fn)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")(fn)
 
 
 def observer(stage: str | None, endpoint_url: str | None) -> Observer:
@@ -263,7 +260,7 @@ def artifacts() -> None:
 @click.argument("name", required=False)
 @click.option("--partition", "partitions", multiple=True, metavar="KEY=VALUE", help="Keep versions with this partition.")
 @click.option("--limit", default=50, show_default=True, help="At most this many versions.")
-@stage_options
+@view_options
 def artifacts_list(name: str | None, partitions: tuple[str, ...], limit: int, as_json: bool, stage: str | None,
                    endpoint_url: str | None) -> None:
     """Every artifact, or the versions of NAME, newest first."""
@@ -288,7 +285,7 @@ def artifacts_list(name: str | None, partitions: tuple[str, ...], limit: int, as
 
 @artifacts.command("show")
 @click.argument("ref", metavar="NAME[:VERSION]")
-@stage_options
+@view_options
 def artifacts_show(ref: str, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
     """One version (the newest if VERSION is left out): where it lives, who made it, what it set off."""
     name, version = parse_ref(ref)
@@ -306,7 +303,7 @@ def artifacts_show(ref: str, as_json: bool, stage: str | None, endpoint_url: str
 @click.option("--workflow", default=None, help="Only this workflow (short or full name).")
 @click.option("--status", default=None, type=click.Choice(STATUSES, case_sensitive=False), help="Only this status.")
 @click.option("--limit", default=50, show_default=True, help="At most this many executions.")
-@stage_options
+@view_options
 def executions(workflow: str | None, status: str | None, limit: int, as_json: bool, stage: str | None,
                endpoint_url: str | None) -> None:
     """Executions, newest first, with the artifact version that triggered each and its duration."""
@@ -321,7 +318,7 @@ def executions(workflow: str | None, status: str | None, limit: int, as_json: bo
 @click.argument("execution")
 @click.option("--cloudwatch", is_flag=True,
               help="Read the task-runner log group for the execution's time window instead of the stored output.")
-@stage_options
+@view_options
 def logs(execution: str, cloudwatch: bool, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
     """What the tasks of EXECUTION (name or ARN) printed."""
     obs = observer(stage, endpoint_url)
@@ -337,7 +334,7 @@ def logs(execution: str, cloudwatch: bool, as_json: bool, stage: str | None, end
 @main.command()
 @click.argument("ref", metavar="NAME[:VERSION]")
 @click.option("--depth", default=6, show_default=True, help="Hops to follow each way.")
-@stage_options
+@view_options
 def lineage(ref: str, depth: int, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
     """Where a version came from and what it set off (the newest version if VERSION is left out)."""
     name, version = parse_ref(ref)

@@ -4,24 +4,19 @@ Inside this process everything works as in LocalCloud (moto's in-memory backends
 in-process). The HTTP server serves the same backends, so any AWS client (the `aws` CLI, boto3 with
 `endpoint_url`, another language's SDK) sees the same buckets, tables and executions, and an upload
 through it sets off the S3 notification, the upload handler, the stream and the triggered executions.
-
-Also here: how a client finds a stage's resource names (`stage_settings`), locally or on AWS.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import socket
 from typing import Any
 
-from chalicelib import aws
-from chalicelib.config import Settings
 from chalicelib.errors import CascadeError
-from chalicelib.runtime.local import REGION, LocalCloud
+from chalicelib.runtime.local import LocalCloud
+from chalicelib.stage import LOCAL_STAGE
 
 DEFAULT_PORT = 4566
-LOCAL_STAGE = "local"
 
 
 class ServerError(CascadeError):
@@ -93,24 +88,3 @@ class LocalServer(LocalCloud):
             self._server.stop()  # no new requests; what is in flight finishes in LocalCloud.stop
             self._server = None
         super().stop()
-
-
-def stage_settings(stage: str, endpoint_url: str | None, region: str | None = None) -> Settings:
-    """A stage's resource names, as a client outside the stage's functions finds them: CASCADE_* variables
-    when CASCADE_BUCKET is set, else the outputs of the stage's infra stack `cascade-<stage>`."""
-    if os.environ.get("CASCADE_BUCKET"):
-        return Settings.from_env()
-    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or REGION
-    cfn = aws.client("cloudformation", region, endpoint_url)
-    stack = f"cascade-{stage}"
-    try:
-        desc = cfn.describe_stacks(StackName=stack)["Stacks"][0]
-    except Exception as exc:
-        where = f"at {endpoint_url}" if endpoint_url else f"in AWS region {region}"
-        hint = ("start it with `python -m chalicelib local`" if endpoint_url
-                else "deploy the stage, or set CASCADE_BUCKET, CASCADE_ARTIFACTS_TABLE and CASCADE_REGISTRY_TABLE")
-        raise CascadeError(f"cannot find stage {stage!r} {where} (stack {stack!r}: {exc}); {hint}") from exc
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
-    return Settings(stage=stage, bucket=outputs["BucketName"], artifacts_table=outputs["ArtifactsTable"],
-                    registry_table=outputs["RegistryTable"], region=region)
-

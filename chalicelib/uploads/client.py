@@ -3,59 +3,30 @@ follow what it set off (the upload's fate, the versions and executions that foll
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlparse
 
 from chalicelib import aws
-from chalicelib.config import Settings
 from chalicelib.errors import ArtifactError, CascadeError, UnknownArtifactError
 from chalicelib.runtime import report
-from chalicelib.runtime.local import DUMMY_CREDENTIALS
-from chalicelib.runtime.server import LOCAL_STAGE, stage_settings
+from chalicelib.stage import Target, resolve
 from chalicelib.sdk.timeparts import Granularity, normalize
 from chalicelib.store.declarations import Declarations
 from chalicelib.store.registry import Registry
 from chalicelib.uploads.keys import build_key, object_id, parse_time
 from chalicelib.uploads.records import UploadLog, UploadState
 
-LOCAL_ENDPOINT = "http://127.0.0.1:4566"
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
-@dataclass
-class Connection:
-    settings: Settings
-    endpoint_url: str | None
-
-    def client(self, service: str) -> Any:
-        return aws.client(service, self.settings.region, self.endpoint_url)
+Connection = Target
 
 
-def _check_listening(endpoint_url: str) -> None:
-    url = urlparse(endpoint_url)
-    try:
-        socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=2).close()
-    except OSError as exc:
-        raise CascadeError(
-            f"nothing listens at {endpoint_url} ({exc.strerror or exc}); start the local cloud with "
-            f"`python -m chalicelib local`, or pass --endpoint-url"
-        ) from exc
-
-
-def connect(stage: str = LOCAL_STAGE, endpoint_url: str | None = None) -> Connection:
-    """The local cloud (stage `local`, at LOCAL_ENDPOINT unless told otherwise) or a deployed stage."""
-    if stage == LOCAL_STAGE:
-        endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or LOCAL_ENDPOINT
-        for key, value in DUMMY_CREDENTIALS.items():  # the local cloud checks no credentials
-            os.environ.setdefault(key, value)
-    if endpoint_url:
-        _check_listening(endpoint_url)
-    return Connection(stage_settings(stage, endpoint_url), endpoint_url)
+def connect(stage: str | None = None, endpoint_url: str | None = None) -> Connection:
+    """The stage to upload to (see chalicelib.stage: the local cloud server unless told otherwise)."""
+    return resolve(stage, endpoint_url)
 
 
 @dataclass

@@ -28,7 +28,10 @@ def server() -> Iterator[str]:
 def cli(endpoint: str, *args: str, via_env: bool = False) -> Any:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CASCADE_", "AWS_"))}
     env.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                "CASCADE_STAGE": "srv", "COLUMNS": "200"})
+                "CASCADE_STAGE": "srv", "COLUMNS": "200",
+                # a stage without an infra stack: its names given as the functions get them
+                "CASCADE_BUCKET": "b", "CASCADE_ARTIFACTS_TABLE": "cascade-srv-artifacts",
+                "CASCADE_REGISTRY_TABLE": "cascade-srv-registry"})
     extra = []
     if via_env:
         env["AWS_ENDPOINT_URL"] = endpoint

@@ -1,0 +1,96 @@
+"""Which stage a command outside the stage's functions talks to, and how it finds the stage's resources.
+
+One rule for every command (views, upload, launchplan, replay):
+
+* The stage is `--stage NAME`, else CASCADE_STAGE, else `local` (the server of `python -m chalicelib local`).
+* Resource names come from the CASCADE_* variables when CASCADE_BUCKET is set for that stage (the functions
+  carry them; the in-process local cloud sets them), else from the outputs of the stage's infra stack
+  `cascade-<stage>` (what `make deploy` and the local server create).
+* The endpoint is `--endpoint-url`, else AWS_ENDPOINT_URL; for the stage `local` found through its stack,
+  `http://127.0.0.1:4566` with dummy credentials (the local cloud checks none).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from pydantic import ValidationError
+
+from chalicelib import aws
+from chalicelib.config import ENV_PREFIX, Settings
+from chalicelib.errors import CascadeError
+
+LOCAL_STAGE = "local"
+LOCAL_ENDPOINT = "http://127.0.0.1:4566"
+DEFAULT_REGION = "us-east-1"
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+class StageNotFoundError(CascadeError):
+    """The stage's resources could not be found."""
+
+
+@dataclass
+class Target:
+    """A stage's settings, and the endpoint its clients use (None: AWS itself)."""
+
+    settings: Settings
+    endpoint_url: str | None
+
+    def client(self, service: str) -> Any:
+        return aws.client(service, self.settings.region, self.endpoint_url)
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def check_listening(endpoint_url: str) -> None:
+    url = urlparse(endpoint_url)
+    try:
+        socket.create_connection((url.hostname or "127.0.0.1", url.port or 80), timeout=2).close()
+    except OSError as exc:
+        raise StageNotFoundError(
+            f"nothing listens at {endpoint_url} ({exc.strerror or exc}); start the local cloud with "
+            f"`python -m chalicelib local`, or pass --endpoint-url"
+        ) from exc
+
+
+def from_stack(stage: str, endpoint_url: str | None) -> Settings:
+    region = _region()
+    cfn = aws.client("cloudformation", region, endpoint_url)
+    stack = f"cascade-{stage}"
+    try:
+        desc = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+    except Exception as exc:
+        where = f"at {endpoint_url}" if endpoint_url else f"in AWS region {region}"
+        hint = ("start it with `python -m chalicelib local`" if stage == LOCAL_STAGE
+                else f"deploy it with `make deploy STAGE={stage}`, or set CASCADE_BUCKET, CASCADE_ARTIFACTS_TABLE "
+                     f"and CASCADE_REGISTRY_TABLE")
+        raise StageNotFoundError(f"cannot find stage {stage!r} {where} (stack {stack!r}: {exc}); {hint}") from exc
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
+    return Settings(stage=stage, bucket=outputs["BucketName"], artifacts_table=outputs["ArtifactsTable"],
+                    registry_table=outputs["RegistryTable"], region=region)
+
+
+def resolve(stage: str | None = None, endpoint_url: str | None = None) -> Target:
+    endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    env_stage = os.environ.get(ENV_PREFIX + "STAGE")
+    if os.environ.get(ENV_PREFIX + "BUCKET") and stage in (None, env_stage):
+        try:
+            return Target(Settings.from_env(), endpoint_url)
+        except ValidationError as exc:
+            missing = sorted(ENV_PREFIX + str(e["loc"][0]).upper() for e in exc.errors())
+            raise StageNotFoundError(f"CASCADE_BUCKET is set but not {', '.join(missing)}; set them too") from exc
+    stage = stage or env_stage or LOCAL_STAGE
+    if stage == LOCAL_STAGE:
+        endpoint_url = endpoint_url or LOCAL_ENDPOINT
+        for key, value in DUMMY_CREDENTIALS.items():
+            os.environ.setdefault(key, value)
+    if endpoint_url:
+        check_listening(endpoint_url)
+    return Target(from_stack(stage, endpoint_url), endpoint_url)
