@@ -27,3 +27,5 @@ def main() -> None:
 
 
 from chalicelib.cli import run as _run  # noqa: E402,F401  (registers commands)
+from chalicelib.cli import dlq as _dlq  # noqa: E402,F401
+from chalicelib.cli import gc as _gc  # noqa: E402,F401

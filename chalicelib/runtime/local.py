@@ -164,6 +164,8 @@ class LocalCloud:
             from moto.awslambda.utils import get_backend
 
             for arn, esm in shard.table.lambda_event_source_mappings.items():
+                if not getattr(esm, "enabled", True):  # a disabled mapping delivers nothing, as on AWS
+                    continue
                 get_backend(shard.account_id, arn.split(":")[3]).send_dynamodb_items(arn, [record], esm.event_source_arn)
 
         self._patches = [

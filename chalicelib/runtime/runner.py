@@ -13,8 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from chalicelib import logs
+from chalicelib.aws import is_transient
 from chalicelib.config import Settings
-from chalicelib.errors import DefinitionError, EventError
+from chalicelib.errors import DefinitionError, EventError, TransientAwsError
 from chalicelib.runtime import capture, loader
 from chalicelib.sdk import literals
 from chalicelib.sdk.artifact import ArtifactQuery, ArtifactValue, InputRef
@@ -24,6 +26,8 @@ from chalicelib.store import codec
 from chalicelib.store.artifacts import ArtifactStore, split_uri
 from chalicelib.store.models import make_version
 from chalicelib.store.registry import Registry
+
+log = logs.get_logger("task_runner")
 
 
 class TaskRef(BaseModel):
@@ -144,6 +148,21 @@ class Runner:
 
     # -- the whole step ---------------------------------------------------------------------------
     def run(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """One Task state, logged with its correlation ids. An AWS error that outlived the client's retries
+        (throttling, 5xx) is raised as TransientAwsError, which the state machine retries (compile/asl.py)."""
+        with logs.correlated(log, **_correlation(raw)), logs.failure_logged(log, "task failed"):
+            log.info("task started")
+            try:
+                result = self._run(raw)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise TransientAwsError(f"AWS is throttling or failing; the task is retried: {exc}") from exc
+                raise
+            log.info("task finished", extra={"outputs": [
+                {"artifact": a["name"], "version": a["version"]} for a in result["artifacts"]]})
+            return result
+
+    def _run(self, raw: dict[str, Any]) -> dict[str, Any]:
         try:
             event = TaskEvent.model_validate(raw)
         except ValidationError as exc:
@@ -169,6 +188,15 @@ class Runner:
             else:
                 outputs[output.name] = self._encode_output(result, event, output.name)
         return {"outputs": outputs, "artifacts": artifacts}
+
+
+def _correlation(raw: Any) -> dict[str, Any]:
+    raw = raw if isinstance(raw, dict) else {}
+    meta = raw.get("meta") if isinstance(raw.get("meta"), dict) else {}
+    trigger = meta.get("triggered_by") if isinstance(meta.get("triggered_by"), dict) else {}
+    return {"execution": str(raw.get("execution_id", "")).rsplit(":", 1)[-1] or None, "workflow": raw.get("workflow"),
+            "node": raw.get("node"), "launch_plan": meta.get("launch_plan"),
+            "trigger_artifact": trigger.get("artifact"), "trigger_version": trigger.get("version")}
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,8 @@
 """The trigger Lambda: each stream record of a new artifact version starts its subscribed launch plans.
 
-Per record: one Query for the artifact's subscriptions, then one StartExecution per match. A record that
-fails is reported alone (ReportBatchItemFailures), so it neither blocks nor replays the others.
+Per record: one Query for the artifact's subscriptions, one conditional PutItem claiming the runs (see
+trigger/ledger.py), then one StartExecution per match. A record that fails is logged with its error and
+reported alone (ReportBatchItemFailures), so it neither blocks nor replays the others.
 This module must stay light: it never imports pandas.
 """
 
@@ -10,41 +11,41 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from chalicelib import aws
+from chalicelib import aws, logs
 from chalicelib.config import Settings
-from chalicelib.events.stream import version_from_record
+from chalicelib.events.stream import record_id, version_from_record
 from chalicelib.store.registry import Registry
 from chalicelib.trigger.decide import decide
-from chalicelib.trigger.start import StartResult, start
+from chalicelib.trigger.ledger import StartLedger
+from chalicelib.trigger.start import StartResult, start_claimed
 
-logger = Logger(service="trigger")
+logger = logs.get_logger("trigger")
 
 
 class Trigger:
-    def __init__(self, registry: Registry, sfn: Any) -> None:
+    def __init__(self, registry: Registry, sfn: Any, ledger: StartLedger | None = None) -> None:
         self.registry = registry
         self.sfn = sfn
+        self.ledger = ledger or StartLedger(registry.table, registry.dynamodb)
 
     def on_record(self, record: DynamoDBRecord) -> list[StartResult]:
-        version = version_from_record(record)
-        if version is None:
-            return []
-        subs = self.registry.subscriptions_for(version.name)
-        results = []
-        for request in decide(version, subs):
-            result = start(self.sfn, request)
-            logger.info("run request", extra={"artifact": version.name, "version": version.version,
-                                              "launch_plan": request.launch_plan, "execution": request.name,
-                                              "outcome": result.outcome})
-            results.append(result)
-        return results
+        failed = "stream record failed; reported for retry, then dead-lettering"
+        with logs.correlated(logger, **record_id(record)), logs.failure_logged(logger, failed):
+            version = version_from_record(record)
+            if version is None:
+                return []
+            with logs.correlated(logger, artifact=version.name, version=version.version), \
+                    logs.failure_logged(logger, failed):
+                subs = self.registry.subscriptions_for(version.name)
+                return start_claimed(self.sfn, self.ledger, version, decide(version, subs))
 
     def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+        # A batch whose every record failed is reported like any other (all items failed), not raised: the
+        # event source mapping retries it the same way, and the function itself never errors on bad records.
+        processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
         return process_partial_response(event=event, record_handler=self.on_record, processor=processor, context=context)
 
 

@@ -1,0 +1,65 @@
+"""Structured JSON logs (powertools Logger), one line per event, carrying correlation ids.
+
+Correlation ids: `artifact`, `version`, `launch_plan`, `execution` (the Step Functions execution name), plus
+`event_id`/`sequence_number` for stream records and `workflow`/`node` in the task runner. Keys appended with
+`correlated(...)` are per thread (the local cloud runs many handlers in one process) and removed on exit.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, Iterator
+
+from aws_lambda_powertools import Logger
+
+
+class _CurrentStdout(io.TextIOBase):
+    """Writes to whatever sys.stdout is at write time (Lambda: CloudWatch; locally: the per-thread capture)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@lru_cache(maxsize=None)
+def get_logger(service: str) -> Logger:
+    """The one Logger of `service` (powertools shares handlers between Loggers of one service name)."""
+    return Logger(service=service, stream=_CurrentStdout(), utc=True)
+
+
+@contextmanager
+def correlated(logger: Logger, **keys: Any) -> Iterator[None]:
+    """Add `keys` (those not None) to every line this thread logs inside the block."""
+    present = {k: v for k, v in keys.items() if v is not None}
+    logger.thread_safe_append_keys(**present)
+    try:
+        yield
+    finally:
+        logger.thread_safe_remove_keys(list(present))
+
+
+@contextmanager
+def failure_logged(logger: Logger, message: str) -> Iterator[None]:
+    """Log an exception leaving the block as one error line (once, at the innermost such block), re-raise it."""
+    try:
+        yield
+    except Exception as exc:
+        if not getattr(exc, "_cascade_logged", False):
+            logger.error(message, extra=error_fields(exc))
+            try:
+                exc._cascade_logged = True  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+        raise
+
+
+def error_fields(exc: BaseException) -> dict[str, Any]:
+    """How a failure is logged: our error class (or the AWS error code) and its message."""
+    from chalicelib.aws import error_code
+
+    return {"error_type": type(exc).__name__, "error_code": error_code(exc) or None, "error": str(exc)[:2000]}
