@@ -50,7 +50,7 @@ class RedriveResult(BaseModel):
 
 
 # -- the stream ---------------------------------------------------------------------------------------
-def _lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     """A GetRecords record in the shape the event source mapping hands to Lambda."""
     body = dict(record.get("dynamodb", {}))
     created = body.get("ApproximateCreationDateTime")
@@ -81,7 +81,7 @@ def read_batch(streams: Any, batch: StreamBatchInfo) -> list[dict[str, Any]]:
                 if seq > end:
                     return records
                 if seq >= start:
-                    records.append(_lambda_record(record, batch.stream_arn))
+                    records.append(lambda_record(record, batch.stream_arn))
                 if seq == end:
                     return records
             iterator = resp.get("NextShardIterator")

@@ -86,6 +86,7 @@ class FaultInjector:
         self.retries = 0
         self.surfaced = 0
         self.codes: set[str] = set()
+        self._script: dict[str, list[str | None]] = {}
 
     # -- wiring -----------------------------------------------------------------------------------
     def attach(self, *clients: Any) -> FaultInjector:
@@ -130,12 +131,25 @@ class FaultInjector:
         events.register(f"needs-retry.{sid}", handler.needs_retry, unique_id=f"retry-config-{sid}")
 
     # -- decisions --------------------------------------------------------------------------------
+    def script(self, operation: str, *kinds: str | None) -> FaultInjector:
+        """Fault the next attempts of `operation` exactly so ("lost", "throttled", "server_error", or None for
+        no fault), before the random rate applies again."""
+        with self._lock:
+            self._script.setdefault(operation, []).extend(kinds)
+        return self
+
     def _roll(self, operation: str) -> str | None:
         with self._lock:
             self.attempts[operation] += 1
-            if not self.enabled or operation not in self.operations or self._random.random() >= self.rate:
+            if not self.enabled:
                 return None
-            if operation in LOSABLE and self._random.random() < self.lost_share:
+            if self._script.get(operation):
+                kind = self._script[operation].pop(0)
+                if kind is None:
+                    return None
+            elif operation not in self.operations or self._random.random() >= self.rate:
+                return None
+            elif operation in LOSABLE and self._random.random() < self.lost_share:
                 kind = "lost"
             else:
                 kind = "throttled" if self._random.random() < 0.5 else "server_error"
