@@ -55,7 +55,9 @@ def version_from_record(record: DynamoDBRecord | dict[str, Any]) -> ArtifactVers
         )
     try:
         version = ArtifactVersion.from_item(image)
-    except (KeyError, TypeError, ValueError, ValidationError) as exc:
+    except KeyError as exc:
+        raise MalformedRecordError(f"stream record {rid!r} is not a valid artifact version: it lacks {exc}") from exc
+    except (TypeError, ValueError, ValidationError) as exc:
         raise MalformedRecordError(f"stream record {rid!r} is not a valid artifact version: {exc}") from exc
     check_name("artifact", version.name)
     check_version(version.version)

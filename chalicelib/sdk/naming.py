@@ -57,6 +57,6 @@ def check_partition_size(artifact: str, partitions: Mapping[str, str]) -> None:
 def check_version(version: object) -> str:
     if not isinstance(version, str) or not _VERSION.fullmatch(version):
         raise InvalidNameError(
-            f"version {version!r} is not allowed; versions are 1-128 letters, digits, '_', '.', ':', '-'"
+            f"version {str(version)[:140]!r} is not allowed; versions are 1-128 letters, digits, '_', '.', ':', '-'"
         )
     return version

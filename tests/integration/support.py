@@ -15,7 +15,7 @@ from chalicelib.runtime.replay import read_stream
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.models import ArtifactVersion, make_version
 from chalicelib.store.registry import Registry
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, load_event
 
 FANOUT = EXAMPLES / "fanout.py"
 
@@ -50,6 +50,23 @@ def set_stream_delivery(cloud: Any, enabled: bool) -> None:
 def invoke_trigger(cloud: Any, event: dict[str, Any]) -> dict[str, Any]:
     """Invoke the deployed trigger function (through Lambda, as the event source mapping does)."""
     return lambda_invoker(aws.client("lambda", cloud.settings.region))(trigger_function(cloud), event)
+
+
+def invoke_logged(cloud: Any, function: str, event: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Invoke a deployed function with LogType=Tail: its response, and its structured (JSON) log lines."""
+    import base64
+
+    resp = aws.client("lambda", cloud.settings.region).invoke(
+        FunctionName=function, Payload=json.dumps(event).encode(), LogType="Tail")
+    lines = []
+    for line in base64.b64decode(resp.get("LogResult", "")).decode().splitlines():
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and "level" in doc:
+            lines.append(doc)
+    return json.loads(resp["Payload"].read() or b"null"), lines
 
 
 def write_version(cloud: Any, artifact: str, partitions: dict[str, str], value: Any = None,
@@ -90,3 +107,22 @@ def triggered(cloud: Any, version: str) -> list[str]:
     """Launch plans started for `version`, one entry per execution (duplicates show twice)."""
     return sorted(e["launch_plan"] for e in executions(cloud)
                   if e["triggered_by"] and e["triggered_by"]["version"] == version)
+
+
+def dead_letter(cloud: Any, queue_url: str, batch: list[dict[str, Any]], failed: list[str]) -> None:
+    """What Lambda sends to the on-failure destination when the failed part of `batch` runs out of retries:
+    the batch from the lowest failed sequence number to its end (the fixture's shape, real locations)."""
+    first = min(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed)
+    part = batch[first:]
+    message = load_event("dynamodb_stream_on_failure.json")
+    lam = aws.client("lambda", cloud.settings.region)
+    message["requestContext"]["functionArn"] = lam.get_function(
+        FunctionName=trigger_function(cloud))["Configuration"]["FunctionArn"]
+    streams = aws.client("dynamodbstreams", cloud.settings.region)
+    shard = streams.describe_stream(StreamArn=cloud.outputs["ArtifactsStreamArn"])["StreamDescription"]["Shards"][0]
+    message["DDBStreamBatchInfo"].update({
+        "shardId": shard["ShardId"], "streamArn": cloud.outputs["ArtifactsStreamArn"], "batchSize": len(part),
+        "startSequenceNumber": part[0]["dynamodb"]["SequenceNumber"],
+        "endSequenceNumber": part[-1]["dynamodb"]["SequenceNumber"],
+    })
+    aws.client("sqs", cloud.settings.region).send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
