@@ -1,7 +1,8 @@
 """One artifact, several launch plans: unfiltered, filtered by partition, paused; and a second artifact.
 
 Used by the reliability tests and benchmarks/faults.py: every new `readings` version starts `every_reading`,
-a `site=north` version also starts `north_only`, `paused` never starts, and `alerts` versions start `on_alert`.
+a `site=north` version also starts `north_only`, `paused` never starts, and `alerts` versions start `on_alert`,
+whose task reads the triggering version.
 """
 
 from typing_extensions import Annotated
@@ -40,4 +41,14 @@ north_only = LaunchPlan.create(
     trigger=OnArtifact(trigger_on=Readings.query(site="north"), inputs={"site": Readings.partitions.site}),
 )
 paused = LaunchPlan.create("paused", summary, trigger=OnArtifact(trigger_on=Readings), active=False)
-on_alert = LaunchPlan.create("on_alert", summary, trigger=OnArtifact(trigger_on=Alerts))
+@task
+def inspect(alert: dict) -> None:
+    print(f"alert: {alert}")
+
+
+@workflow
+def triage(alert: dict = None) -> None:
+    inspect(alert=alert)
+
+
+on_alert = LaunchPlan.create("on_alert", triage, trigger=OnArtifact(trigger_on=Alerts, inputs={"alert": Alerts}))
