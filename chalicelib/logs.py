@@ -7,13 +7,16 @@ Correlation ids: `artifact`, `version`, `launch_plan`, `execution` (the Step Fun
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from aws_lambda_powertools import Logger
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _CurrentStdout(io.TextIOBase):
@@ -41,6 +44,28 @@ def correlated(logger: Logger, **keys: Any) -> Iterator[None]:
         yield
     finally:
         logger.thread_safe_remove_keys(list(present))
+
+
+def add_keys(logger: Logger, **keys: Any) -> None:
+    """Add keys to this thread's lines until the enclosing `per_record` (or `correlated`) block ends."""
+    logger.thread_safe_append_keys(**{k: v for k, v in keys.items() if v is not None})
+
+
+def per_record(logger: Logger, keys: Callable[[Any], dict[str, Any]], failed: str) -> Callable[[F], F]:
+    """Decorate a record handler `(self, record)`: its lines carry `keys(record)` and whatever it adds with
+    `add_keys`; an exception leaving it is logged once as `failed` (with those keys), then re-raised."""
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def handler(self: Any, record: Any, *args: Any, **kwargs: Any) -> Any:
+            before = set(logger.thread_safe_get_current_keys())
+            logger.thread_safe_append_keys(**{k: v for k, v in keys(record).items() if v is not None})
+            try:
+                with failure_logged(logger, failed):
+                    return fn(self, record, *args, **kwargs)
+            finally:
+                logger.thread_safe_remove_keys(list(set(logger.thread_safe_get_current_keys()) - before))
+        return handler  # type: ignore[return-value]
+    return wrap
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 """The trigger Lambda: each stream record of a new artifact version starts its subscribed launch plans.
 
 Per record: one Query for the artifact's subscriptions, one conditional PutItem claiming the runs (see
-trigger/ledger.py), then one StartExecution per match. A record that fails is logged with its error and
+ledger.py), then one StartExecution per match. A record that fails is logged with its named error and
 reported alone (ReportBatchItemFailures), so it neither blocks nor replays the others.
 This module must stay light: it never imports pandas.
 """
@@ -23,6 +23,7 @@ from chalicelib.trigger.ledger import StartLedger
 from chalicelib.trigger.start import StartResult, start_claimed
 
 logger = logs.get_logger("trigger")
+FAILED = "stream record failed; reported for retry, then dead-lettering"
 
 
 class Trigger:
@@ -31,21 +32,17 @@ class Trigger:
         self.sfn = sfn
         self.ledger = ledger or StartLedger(registry.table, registry.dynamodb)
 
+    @logs.per_record(logger, record_id, FAILED)
     def on_record(self, record: DynamoDBRecord) -> list[StartResult]:
-        failed = "stream record failed; reported for retry, then dead-lettering"
-        with logs.correlated(logger, **record_id(record)), logs.failure_logged(logger, failed):
-            version = version_from_record(record)
-            if version is None:
-                return []
-            with logs.correlated(logger, artifact=version.name, version=version.version), \
-                    logs.failure_logged(logger, failed):
-                subs = self.registry.subscriptions_for(version.name)
-                return start_claimed(self.sfn, self.ledger, version, decide(version, subs))
+        version = version_from_record(record)
+        if version is None:
+            return []
+        logs.add_keys(logger, artifact=version.name, version=version.version)
+        subs = self.registry.subscriptions_for(version.name)
+        return start_claimed(self.sfn, self.ledger, version, decide(version, subs))
 
     def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-        # A batch whose every record failed is reported like any other (all items failed), not raised: the
-        # event source mapping retries it the same way, and the function itself never errors on bad records.
-        processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
         return process_partial_response(event=event, record_handler=self.on_record, processor=processor, context=context)
 
 

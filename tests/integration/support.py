@@ -66,7 +66,11 @@ def invoke_logged(cloud: Any, function: str, event: dict[str, Any]) -> tuple[dic
             continue
         if isinstance(doc, dict) and "level" in doc:
             lines.append(doc)
-    return json.loads(resp["Payload"].read() or b"null"), lines
+    payload = json.loads(resp["Payload"].read() or b"null")
+    if resp.get("FunctionError"):  # as the event source mapping sees it: every record of the batch failed
+        ids = [r.get("dynamodb", {}).get("SequenceNumber") for r in event.get("Records", [])]
+        payload = {"batchItemFailures": [{"itemIdentifier": i} for i in ids], "functionError": payload}
+    return payload, lines
 
 
 def write_version(cloud: Any, artifact: str, partitions: dict[str, str], value: Any = None,

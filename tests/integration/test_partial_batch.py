@@ -36,10 +36,12 @@ def test_only_the_poisoned_record_is_reported_as_failed(cloud):
     assert not cloud.errors
 
 
-def test_a_batch_of_only_bad_records_is_reported_not_raised(cloud):
-    """Every record failing is still a partial-batch response, so the function never errors (no crash loop)."""
+def test_a_batch_whose_every_record_fails_fails_whole(cloud):
+    """With nothing to checkpoint, the invocation fails, so the event source mapping's bisect and bounded
+    retries apply before the batch is dead-lettered: reported, never dropped."""
     register(cloud)
     poison = load_event("dynamodb_stream_mixed_batch.json")["Records"][1]
-    response, _ = invoke_logged(cloud, trigger_function(cloud), {"Records": [poison]})
-    assert response == {"batchItemFailures": [{"itemIdentifier": poison["dynamodb"]["SequenceNumber"]}]}
-    assert not cloud.errors
+    response, lines = invoke_logged(cloud, trigger_function(cloud), {"Records": [poison]})
+    assert response["batchItemFailures"] == [{"itemIdentifier": poison["dynamodb"]["SequenceNumber"]}]
+    assert "functionError" in response
+    assert [line["error_type"] for line in lines if line.get("error_type")] == ["MalformedRecordError"]
