@@ -1,10 +1,10 @@
 """DynamoDB stream records of the artifacts table → ArtifactVersion.
 
-Every INSERT into the artifacts table must be an artifact version (`pk = A#<name>`, `sk = V#<version>`)
-whose name, partitions and version pass the charset rules of `chalicelib.sdk.naming`: an item written
-around the SDK cannot smuggle S3 key or DynamoDB key syntax into the runs it triggers. A record that breaks
-these rules raises a named error, so the trigger reports it as a failed batch item (and after the event
-source mapping's retries it lands in the dead-letter queue); it is never dropped silently.
+A version item (`pk = A#<name>`, `sk = V#<version>`) must be complete, agree with its keys, and pass the
+charset rules of `chalicelib.sdk.naming`: an item written around the SDK cannot smuggle S3 key or DynamoDB
+key syntax into the runs it triggers. A record that breaks these rules raises a named error, so the trigger
+reports it as a failed batch item (after the event source mapping's retries it lands in the dead-letter
+queue); it is never dropped silently. Other items of the table (other key prefixes) announce no version.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from pydantic import ValidationError
 
-from chalicelib.errors import MalformedRecordError, UnknownArtifactError
+from chalicelib.errors import MalformedRecordError
 from chalicelib.sdk.naming import check_name, check_partition_size, check_value, check_version
 from chalicelib.store.models import ArtifactVersion
 
@@ -29,8 +29,8 @@ def record_id(record: DynamoDBRecord | dict[str, Any]) -> dict[str, Any]:
 
 def version_from_record(record: DynamoDBRecord | dict[str, Any]) -> ArtifactVersion | None:
     """The new artifact version a stream record announces, or None for records that announce none
-    (updates, deletes). A record that claims to be a version but cannot be read raises MalformedRecordError;
-    one outside the artifact key space raises UnknownArtifactError; forged names raise InvalidNameError."""
+    (updates, deletes, items that are not versions). A version record that cannot be read raises
+    MalformedRecordError; forged names, partitions or versions raise InvalidNameError."""
     if not isinstance(record, DynamoDBRecord):
         record = DynamoDBRecord(record)
     rid = record.raw_event.get("eventID")
@@ -48,11 +48,8 @@ def version_from_record(record: DynamoDBRecord | dict[str, Any]) -> ArtifactVers
     except Exception as exc:
         raise MalformedRecordError(f"stream record {rid!r}: NewImage is not DynamoDB JSON: {exc}") from exc
     pk, sk = image.get("pk"), image.get("sk")
-    if not isinstance(pk, str) or not pk.startswith("A#") or not isinstance(sk, str) or not sk.startswith("V#"):
-        raise UnknownArtifactError(
-            f"stream record {rid!r} inserts item pk={pk!r} sk={sk!r}, which is no artifact version "
-            f"(pk 'A#<artifact>', sk 'V#<version>'); only the artifact store writes to this table"
-        )
+    if not (isinstance(pk, str) and pk.startswith("A#") and isinstance(sk, str) and sk.startswith("V#")):
+        return None
     try:
         version = ArtifactVersion.from_item(image)
     except KeyError as exc:

@@ -58,6 +58,7 @@ def start_claimed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, reque
     Every recorded request is attempted; if any failed, the first error is raised after the others ran, so
     the record is delivered again and the claim re-issues only what is still missing."""
     if not requests:
+        log.info("no active launch plan subscribes to this version")
         return []
     for request in requests:
         check_input_size(request)
