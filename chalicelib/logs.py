@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import io
-import sys
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Callable, Iterator, TypeVar
@@ -20,13 +19,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _CurrentStdout(io.TextIOBase):
-    """Writes to whatever sys.stdout is at write time (Lambda: CloudWatch; locally: the per-thread capture)."""
+    """Writes to stdout as it is at write time (Lambda: CloudWatch), through the per-thread capture when one
+    is installed, so that locally each invocation's lines stay with that invocation."""
 
     def write(self, text: str) -> int:
-        return sys.stdout.write(text)
+        from chalicelib.runtime import capture
+
+        return int(capture.stream().write(text))
 
     def flush(self) -> None:
-        sys.stdout.flush()
+        from chalicelib.runtime import capture
+
+        capture.stream().flush()
 
 
 @lru_cache(maxsize=None)
@@ -75,7 +79,7 @@ def failure_logged(logger: Logger, message: str) -> Iterator[None]:
         yield
     except Exception as exc:
         if not getattr(exc, "_cascade_logged", False):
-            logger.error(message, extra=error_fields(exc))
+            logger.exception(message, extra=error_fields(exc))  # with the traceback, as `exception`
             try:
                 exc._cascade_logged = True  # type: ignore[attr-defined]
             except AttributeError:
