@@ -11,12 +11,19 @@ from chalicelib import aws
 from chalicelib.cli import main
 from chalicelib.cli.output import out, print_json
 
-queue_option = click.option("--queue", envvar="CASCADE_DLQ", required=True,
-                            help="Dead-letter queue URL or name [env CASCADE_DLQ].")
-region_option = click.option("--region", envvar=["AWS_REGION", "AWS_DEFAULT_REGION"], default="us-east-1",
-                             show_default=True, help="AWS region [env AWS_REGION].")
+queue_option = click.option("--queue", envvar="CASCADE_DLQ", default=None,
+                            help="Dead-letter queue URL or name [env CASCADE_DLQ; default: cascade-STAGE-trigger-dlq].")
+stage_option = click.option("--stage", default="dev", show_default=True,
+                            help="Stage whose queue to use: resources are named cascade-STAGE-*.")
+region_option = click.option("--region", default=None, help="AWS region [default: AWS_REGION, or your profile's].")
 limit_option = click.option("--limit", default=100, show_default=True, help="At most this many messages.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")
+
+
+def resolve_region(region: str | None) -> str:
+    import boto3
+
+    return region or boto3.session.Session().region_name or "us-east-1"
 
 
 @main.group()
@@ -25,18 +32,20 @@ def dlq() -> None:
 
 
 @dlq.command("list")
+@stage_option
 @queue_option
 @region_option
 @limit_option
 @click.option("--records", "show_records", is_flag=True,
               help="Read each batch back from the stream and show what the trigger makes of every record.")
 @json_option
-def list_cmd(queue: str, region: str, limit: int, show_records: bool, as_json: bool) -> None:
+def list_cmd(stage: str, queue: str | None, region: str | None, limit: int, show_records: bool, as_json: bool) -> None:
     """Show the dead-lettered batches (messages stay in the queue)."""
     from chalicelib.errors import DeadLetterError
     from chalicelib.ops import dlq as ops
 
-    q = ops.DeadLetterQueue(aws.client("sqs", region), queue)
+    region = resolve_region(region)
+    q = ops.DeadLetterQueue(aws.client("sqs", region), queue or f"cascade-{stage}-trigger-dlq")
     letters = ops.list_letters(q, limit)
     rows = []
     for letter in letters:
@@ -74,6 +83,7 @@ def list_cmd(queue: str, region: str, limit: int, show_records: bool, as_json: b
 
 
 @dlq.command("redrive")
+@stage_option
 @queue_option
 @region_option
 @limit_option
@@ -81,13 +91,15 @@ def list_cmd(queue: str, region: str, limit: int, show_records: bool, as_json: b
               help="Trigger function name or ARN [default: the function named in each record].")
 @click.option("--dry-run", is_flag=True, help="Read the batches back from the stream, invoke nothing.")
 @json_option
-def redrive_cmd(queue: str, region: str, limit: int, function: str | None, dry_run: bool, as_json: bool) -> None:
+def redrive_cmd(stage: str, queue: str | None, region: str | None, limit: int, function: str | None, dry_run: bool,
+                as_json: bool) -> None:
     """Feed dead-lettered batches through the trigger again; delete the messages that succeed.
 
     Exits 1 if any message was not re-driven (it stays in the queue)."""
     from chalicelib.ops import dlq as ops
 
-    q = ops.DeadLetterQueue(aws.client("sqs", region), queue)
+    region = resolve_region(region)
+    q = ops.DeadLetterQueue(aws.client("sqs", region), queue or f"cascade-{stage}-trigger-dlq")
     results = ops.redrive(q, aws.client("dynamodbstreams", region), ops.lambda_invoker(aws.client("lambda", region)),
                           function=function, limit=limit, dry_run=dry_run)
     if as_json:

@@ -81,8 +81,17 @@ def test_messages_that_are_not_on_failure_records_stay_and_are_reported(cloud):
     assert len(json.loads(CliRunner().invoke(main, ["dlq", "list", "--queue", queue, "--json"]).output)) == 1
 
 
+def stage_queue(cloud) -> str:
+    """The stage's dead-letter queue, `cascade-<stage>-trigger-dlq` (made here unless the stack has it)."""
+    sqs, name = aws.client("sqs", cloud.settings.region), f"cascade-{cloud.stage}-trigger-dlq"
+    try:
+        return sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    except sqs.exceptions.QueueDoesNotExist:
+        return sqs.create_queue(QueueName=name)["QueueUrl"]
+
+
 def test_records_gone_from_the_stream_are_reported_as_expired(cloud):
-    queue = aws.client("sqs", cloud.settings.region).create_queue(QueueName="trigger-dlq")["QueueUrl"]
+    queue = stage_queue(cloud)
     message = load_event("dynamodb_stream_on_failure.json")
     streams = aws.client("dynamodbstreams", cloud.settings.region)
     shard = streams.describe_stream(StreamArn=cloud.outputs["ArtifactsStreamArn"])["StreamDescription"]["Shards"][0]
@@ -90,5 +99,5 @@ def test_records_gone_from_the_stream_are_reported_as_expired(cloud):
     message["DDBStreamBatchInfo"].update({"shardId": shard["ShardId"], "streamArn": cloud.outputs["ArtifactsStreamArn"],
                                           "startSequenceNumber": str(start), "endSequenceNumber": str(start + 2)})
     aws.client("sqs", cloud.settings.region).send_message(QueueUrl=queue, MessageBody=json.dumps(message))
-    result = CliRunner().invoke(main, ["dlq", "redrive", "--queue", queue, "--json"])
+    result = CliRunner().invoke(main, ["dlq", "redrive", "--stage", cloud.stage, "--json"])  # queue from the stage
     assert result.exit_code == 1 and json.loads(result.output)[0]["outcome"] == "expired"

@@ -49,6 +49,8 @@ def test_a_half_made_artifact_is_invisible_and_collected(cloud):
     assert sorted(e["launch_plan"] for e in executions(cloud)) == ["every_reading", "north_only"]  # good's only
 
     assert gc(cloud, "--dry-run")["orphans"] == []  # younger than the default grace period of 24 hours
+    by_stage = CliRunner().invoke(main, ["gc", "--stage", "local", "--dry-run", "--grace-hours", "0", "--json"])
+    assert [o["key"] for o in json.loads(by_stage.output)["orphans"]] == [orphan]  # names derived from the stage
     dry = gc(cloud, "--dry-run", "--grace-hours", "0")
     assert [o["key"] for o in dry["orphans"]] == [orphan] and dry["deleted"] == []
     assert dry["foreign"] == ["artifacts/README.txt"]
