@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -37,6 +39,12 @@ def test_a_redelivered_record_starts_each_launch_plan_once(cloud):
     cloud.wait_quiet()
     assert triggered(cloud, v.version) == ["every_reading", "north_only"]  # not `paused`, and no duplicates
     assert not cloud.errors
+    item = aws.client("dynamodb", cloud.settings.region).get_item(
+        TableName=cloud.settings.registry_table, Key={"pk": {"S": f"START#readings#{v.version}"}, "sk": {"S": "RUNS"}},
+    )["Item"]
+    claimed = datetime.fromisoformat(item["claimed_at"]["S"].replace("Z", "+00:00"))
+    assert int(item["expires_at"]["N"]) == int((claimed + timedelta(days=90)).timestamp())
+    assert sorted(r["launch_plan"] for r in json.loads(item["requests"]["S"])) == ["every_reading", "north_only"]
 
 
 def test_a_launch_plan_registered_again_does_not_start_a_version_twice(cloud):
