@@ -50,7 +50,7 @@ def test_a_redelivered_record_starts_each_launch_plan_once(cloud):
 def test_a_launch_plan_registered_again_does_not_start_a_version_twice(cloud):
     """The execution name hashes the launch-plan version; a redelivery after re-registration gets a new
     name. The start ledger keeps the decision made at the first delivery."""
-    from chalicelib import LaunchPlan, OnArtifact
+    from chalicelib import LaunchPlan
     from chalicelib.runtime.loader import Definitions
 
     defs = register(cloud)
