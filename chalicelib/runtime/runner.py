@@ -158,8 +158,9 @@ class Runner:
                 if is_transient(exc):
                     raise TransientAwsError(f"AWS is throttling or failing; the task is retried: {exc}") from exc
                 raise
+            made = result.get("artifacts", []) if isinstance(result, dict) else []
             log.info("task finished", extra={"outputs": [
-                {"artifact": a["name"], "version": a["version"]} for a in result["artifacts"]]})
+                {"artifact": a.get("name"), "version": a.get("version")} for a in made if isinstance(a, dict)]})
             return result
 
     def _run(self, raw: dict[str, Any]) -> dict[str, Any]:
