@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-RETRIES = {"mode": "standard", "max_attempts": 5}
+# 5 attempts in all (the first + 4 retries). botocore rewrites the dict it is given, so each client gets a copy.
+RETRIES = {"mode": "standard", "total_max_attempts": 5}
 
 
 @lru_cache(maxsize=None)
@@ -14,10 +15,28 @@ def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
     from botocore.config import Config
 
     return boto3.session.Session().client(
-        service, region_name=region, endpoint_url=endpoint_url, config=Config(retries=RETRIES)
+        service, region_name=region, endpoint_url=endpoint_url, config=Config(retries=dict(RETRIES))
     )
 
 
 def error_code(exc: BaseException) -> str:
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+# Error codes botocore's standard mode retries as throttling, plus 5xx codes: still failing after the client's
+# attempts means the service is overloaded, not that the request is wrong.
+TRANSIENT_CODES = {
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+    "ProvisionedThroughputExceededException", "RequestLimitExceeded", "SlowDown", "RequestThrottled",
+    "InternalError", "InternalServerError", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException",
+    "ConditionalRequestConflict",  # S3: a concurrent conditional write of the same key is in flight
+}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for AWS errors worth retrying later: throttling and 5xx (after botocore's own retries)."""
+    if error_code(exc) in TRANSIENT_CODES:
+        return True
+    status = (getattr(exc, "response", None) or {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return isinstance(status, int) and status >= 500

@@ -72,3 +72,23 @@ class UnknownLaunchPlanError(CascadeError):
 
 class StageConfigError(CascadeError):
     """The CLI cannot tell which deployed stage (tables, region, endpoint) to talk to."""
+
+
+class MalformedRecordError(EventError):
+    """A stream record or dead-letter message cannot be read as what it claims to be."""
+
+
+class OversizeInputError(CascadeError):
+    """A value is larger than the service that has to carry it accepts."""
+
+
+class VersionConflictError(ArtifactError):
+    """Two different producers arrived at the same version id; the second is refused, nothing is overwritten."""
+
+
+class TransientAwsError(CascadeError):
+    """AWS kept throttling or failing (5xx) after the client's retries; the step is safe to run again."""
+
+
+class DeadLetterError(CascadeError):
+    """A dead-lettered batch cannot be read back or re-driven (e.g. its records expired from the stream)."""

@@ -35,3 +35,12 @@ def clients(cloud: Any) -> dict[str, Any]:
 
     region = cloud.settings.region
     return {name: aws.client(name, region) for name in ("s3", "dynamodb", "stepfunctions", "lambda")}
+
+
+# Figures a test wants shown after the run (e.g. how many deliveries and faults a property test exercised).
+FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in FIGURES:
+        terminalreporter.write_line(line)

@@ -33,3 +33,5 @@ from chalicelib.cli import upload as _upload  # noqa: E402,F401
 from chalicelib.cli import deploy as _deploy  # noqa: E402,F401
 from chalicelib.cli import launchplan as _launchplan  # noqa: E402,F401
 from chalicelib.cli import replay as _replay  # noqa: E402,F401
+from chalicelib.cli import dlq as _dlq  # noqa: E402,F401
+from chalicelib.cli import gc as _gc  # noqa: E402,F401

@@ -8,10 +8,18 @@ Nodes are grouped into levels by dependency depth. A level of one node is a Task
 is a Parallel state, whose branch results are merged back into `$.results` by a Pass state with
 `States.JsonMerge`, so independent tasks run at the same time. Every Task invokes the task-runner Lambda.
 
-Retry policy: Lambda service faults and throttling (never the task's own errors) are retried
-3 times with exponential backoff from 1 s. A task's own error fails the execution with the task's
-error type and message, unless the task says `@task(retries=N)`: then its own errors are retried N times
-(States.TaskFailed). `@task(timeout=...)` sets the state's TimeoutSeconds.
+Retry/Catch policy of every Task state:
+  * Retry Lambda service faults and throttling (`Lambda.ServiceException`, `Lambda.AWSLambdaException`,
+    `Lambda.SdkClientException`, `Lambda.TooManyRequestsException`): 3 more attempts, 1 s then x2.
+  * Retry `TransientAwsError`: the task runner raises it when S3, DynamoDB or Step Functions still throttle
+    or fail with 5xx after botocore's own 5 attempts: 3 more attempts, 2 s then x2. Re-running a task is
+    safe: its output version is a function of (execution, node, output) and both writes are conditional.
+  * `@task(retries=N)` also retries the task's own errors (`States.TaskFailed`) N times;
+    `@task(timeout=...)` sets the state's TimeoutSeconds.
+  * Nothing else is retried, and there is no Catch: a task's own error (and a timeout, `States.Timeout`)
+    fails the execution with the task's error type and message, which is the record of the failure.
+    A data object written before the failure stays invisible (only the metadata item makes a version) and
+    `python -m chalicelib gc` removes it.
 """
 
 from __future__ import annotations
@@ -31,7 +39,10 @@ LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 ]
-RETRY = [{"ErrorEquals": LAMBDA_TRANSIENT_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0}]
+RETRY = [
+    {"ErrorEquals": LAMBDA_TRANSIENT_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0},
+    {"ErrorEquals": ["TransientAwsError"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0},
+]
 
 
 def state_machine_name(workflow_name: str, prefix: str = "") -> str:

@@ -1,4 +1,11 @@
-"""DynamoDB stream records of the artifacts table → ArtifactVersion."""
+"""DynamoDB stream records of the artifacts table → ArtifactVersion.
+
+A version item (`pk = A#<name>`, `sk = V#<version>`) must be complete, agree with its keys, and pass the
+charset rules of `chalicelib.sdk.naming`: an item written around the SDK cannot smuggle S3 key or DynamoDB
+key syntax into the runs it triggers. A record that breaks these rules raises a named error, so the trigger
+reports it as a failed batch item (after the event source mapping's retries it lands in the dead-letter
+queue); it is never dropped silently. Other items of the table (other key prefixes) announce no version.
+"""
 
 from __future__ import annotations
 
@@ -7,31 +14,57 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from pydantic import ValidationError
 
-from chalicelib.errors import EventError
+from chalicelib.errors import MalformedRecordError
+from chalicelib.sdk.naming import check_name, check_partition_size, check_value, check_version
 from chalicelib.store.models import ArtifactVersion
+
+
+def record_id(record: DynamoDBRecord | dict[str, Any]) -> dict[str, Any]:
+    """The ids that name a stream record in logs and errors: event id and sequence number."""
+    raw = record.raw_event if isinstance(record, DynamoDBRecord) else record
+    body = raw.get("dynamodb") if isinstance(raw, dict) else None
+    return {"event_id": raw.get("eventID") if isinstance(raw, dict) else None,
+            "sequence_number": body.get("SequenceNumber") if isinstance(body, dict) else None}
 
 
 def version_from_record(record: DynamoDBRecord | dict[str, Any]) -> ArtifactVersion | None:
     """The new artifact version a stream record announces, or None for records that announce none
-    (updates, deletes). A record that claims to be a version but cannot be read raises EventError."""
+    (updates, deletes, items that are not versions). A version record that cannot be read raises
+    MalformedRecordError; forged names, partitions or versions raise InvalidNameError."""
     if not isinstance(record, DynamoDBRecord):
         record = DynamoDBRecord(record)
+    rid = record.raw_event.get("eventID")
     name = record.raw_event.get("eventName")
     if name != "INSERT":
         if name in ("MODIFY", "REMOVE"):
             return None
-        raise EventError(f"stream record {record.raw_event.get('eventID')!r} has eventName {name!r}; expected INSERT, MODIFY or REMOVE")
+        raise MalformedRecordError(f"stream record {rid!r} has eventName {name!r}; expected INSERT, MODIFY or REMOVE")
     if not isinstance(record.raw_event.get("dynamodb"), dict) or "NewImage" not in record.raw_event["dynamodb"]:
-        raise EventError(
-            f"stream record {record.raw_event.get('eventID')!r} has no NewImage; set the table's stream view type to NEW_IMAGE"
+        raise MalformedRecordError(
+            f"stream record {rid!r} has no NewImage; set the table's stream view type to NEW_IMAGE"
         )
     try:
         image = record.dynamodb.new_image  # type: ignore[union-attr]
     except Exception as exc:
-        raise EventError(f"stream record {record.raw_event.get('eventID')!r}: NewImage is not DynamoDB JSON: {exc}") from exc
-    if not str(image.get("pk", "")).startswith("A#"):
+        raise MalformedRecordError(f"stream record {rid!r}: NewImage is not DynamoDB JSON: {exc}") from exc
+    pk, sk = image.get("pk"), image.get("sk")
+    if not (isinstance(pk, str) and pk.startswith("A#") and isinstance(sk, str) and sk.startswith("V#")):
         return None
     try:
-        return ArtifactVersion.from_item(image)
-    except (KeyError, ValidationError) as exc:
-        raise EventError(f"stream record {record.raw_event.get('eventID')!r} is not a valid artifact version: {exc}") from exc
+        version = ArtifactVersion.from_item(image)
+    except KeyError as exc:
+        raise MalformedRecordError(f"stream record {rid!r} is not a valid artifact version: it lacks {exc}") from exc
+    except (TypeError, ValueError, ValidationError) as exc:
+        raise MalformedRecordError(f"stream record {rid!r} is not a valid artifact version: {exc}") from exc
+    check_name("artifact", version.name)
+    check_version(version.version)
+    for key, value in version.partitions.items():
+        check_name(f"artifact {version.name!r} partition key", key)
+        check_value(version.name, key, value)
+    check_partition_size(version.name, version.partitions)
+    if pk != f"A#{version.name}" or sk != f"V#{version.version}":
+        raise MalformedRecordError(
+            f"stream record {rid!r}: key {pk}/{sk} does not match its artifact {version.name!r} "
+            f"version {version.version!r}; the item was not written by the artifact store"
+        )
+    return version

@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 _local = threading.local()
 _install_lock = threading.Lock()
+_tee: _ThreadTee | None = None
 
 
 class _ThreadTee(io.TextIOBase):
@@ -37,9 +38,18 @@ class _ThreadTee(io.TextIOBase):
 
 def install() -> None:
     """Route sys.stdout through the per-thread tee (idempotent)."""
+    global _tee
     with _install_lock:
         if not isinstance(sys.stdout, _ThreadTee):
             sys.stdout = _ThreadTee(sys.stdout)
+        if _tee is None:
+            _tee = sys.stdout
+
+
+def stream() -> Any:
+    """Where handler output goes: the per-thread tee once installed (even if sys.stdout was swapped since,
+    e.g. by a CLI test runner), else sys.stdout."""
+    return _tee if _tee is not None else sys.stdout
 
 
 @contextmanager

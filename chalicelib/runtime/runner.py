@@ -13,8 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from chalicelib import logs
+from chalicelib.aws import is_transient
 from chalicelib.config import Settings
-from chalicelib.errors import DefinitionError, EventError
+from chalicelib.errors import DefinitionError, EventError, TransientAwsError
 from chalicelib.runtime import capture, loader, publish, resolve, types
 from chalicelib.sdk import cards, context, files, literals
 from chalicelib.sdk.artifact import ArtifactQuery, ArtifactValue, InputRef
@@ -27,6 +29,8 @@ from chalicelib.store.index import ArtifactIndex
 from chalicelib.store.lineage import LineageStore, TaskTrail
 from chalicelib.store.models import make_version
 from chalicelib.store.registry import Registry
+
+log = logs.get_logger("task_runner")
 
 
 class TaskRef(BaseModel):
@@ -145,6 +149,22 @@ class Runner:
 
     # -- the whole step ---------------------------------------------------------------------------
     def run(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """One Task state, logged with its correlation ids. An AWS error that outlived the client's retries
+        (throttling, 5xx) is raised as TransientAwsError, which the state machine retries (compile/asl.py)."""
+        with logs.correlated(log, **_correlation(raw)), logs.failure_logged(log, "task failed"):
+            log.info("task started")
+            try:
+                result = self._run(raw)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise TransientAwsError(f"AWS is throttling or failing; the task is retried: {exc}") from exc
+                raise
+            made = result.get("artifacts", []) if isinstance(result, dict) else []
+            log.info("task finished", extra={"outputs": [
+                {"artifact": a.get("name"), "version": a.get("version")} for a in made if isinstance(a, dict)]})
+            return result
+
+    def _run(self, raw: dict[str, Any]) -> dict[str, Any]:
         if raw.get("mode") == publish.MODE:  # the state after a workflow's last task, see chalicelib.compile.asl
             return publish.publish_workflow_output(self, raw)
         if "resolve" in raw:  # the Resolve state at the start of an execution
@@ -189,6 +209,15 @@ class Runner:
                 else:
                     outputs[output.name] = self._encode_output(result, event, output.name)
             return {"outputs": outputs, "artifacts": artifacts}
+
+
+def _correlation(raw: Any) -> dict[str, Any]:
+    raw = raw if isinstance(raw, dict) else {}
+    meta = raw.get("meta") if isinstance(raw.get("meta"), dict) else {}
+    trigger = meta.get("triggered_by") if isinstance(meta.get("triggered_by"), dict) else {}
+    return {"execution": str(raw.get("execution_id", "")).rsplit(":", 1)[-1] or None, "workflow": raw.get("workflow"),
+            "node": raw.get("node"), "launch_plan": meta.get("launch_plan"),
+            "trigger_artifact": trigger.get("artifact"), "trigger_version": trigger.get("version")}
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from chalicelib.errors import DefinitionError, PartitionMismatchError, TimePartitionError
-from chalicelib.sdk.naming import check_name, check_value
+from chalicelib.sdk.naming import check_name, check_partition_size, check_value
 from chalicelib.sdk.timeparts import Granularity, iso, normalize
 
 TIME_PARTITION = "time_partition"
@@ -215,6 +215,7 @@ class Artifact:
         if set(partitions) != set(self.partition_keys):
             raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(partitions))
         clean = {k: check_value(self.name, k, v) for k, v in partitions.items()}
+        check_partition_size(self.name, clean)
         if self.time_partitioned and time_partition is None:
             raise TimePartitionError(
                 f"artifact {self.name!r} is time partitioned; pass time_partition= to create_from "

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.aws import error_code
 from chalicelib.config import Settings
-from chalicelib.errors import NoMatchingVersionError, UnknownArtifactError
+from chalicelib.errors import NoMatchingVersionError, UnknownArtifactError, VersionConflictError
 from chalicelib.sdk.timeparts import iso
 from chalicelib.store import codec
 from chalicelib.store.dynamo import from_dynamo, to_dynamo
@@ -62,12 +62,13 @@ class ArtifactStore:
     ) -> ArtifactVersion:
         """Write the data object (never overwriting), then the metadata item (never overwriting).
 
-        A retry with the same version finds both already there and returns the stored version."""
+        A retry with the same version finds both already there and returns the stored version. A concurrent
+        write of the same key (ConditionalRequestConflict) is raised: the task is retried (it is transient)."""
         key = data_key(name, partitions, time_partition, version, fmt)
         try:
             self.s3.put_object(Bucket=self.settings.bucket, Key=key, Body=body, IfNoneMatch="*")
         except Exception as exc:
-            if error_code(exc) not in ("PreconditionFailed", "ConditionalRequestConflict"):
+            if error_code(exc) != "PreconditionFailed":
                 raise
         record = ArtifactVersion(
             name=name, version=version, partitions=partitions, time_partition=time_partition,
@@ -83,7 +84,13 @@ class ArtifactStore:
         except Exception as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
-            return self.get(name, version)
+            existing = self.get(name, version)
+            if existing.produced_by != produced_by:
+                raise VersionConflictError(
+                    f"artifact {name!r} version {version!r} was already made by {existing.produced_by!r}, "
+                    f"not by {produced_by!r}; nothing was overwritten. Run the producer again for a new version"
+                ) from exc
+            return existing
         return record
 
     # -- reading ----------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The trigger Lambda: each stream record of a new artifact version starts its subscribed launch plans.
 
 Per record: one Query for the artifact's subscriptions, one Query per member of each aligned trigger
-(`OnArtifacts`), then one StartExecution per match. A record that
-fails is reported alone (ReportBatchItemFailures), so it neither blocks nor replays the others.
+(`OnArtifacts`), one conditional PutItem claiming the runs (see ledger.py), then one StartExecution per
+match. A record that fails is logged with its named error and reported alone (ReportBatchItemFailures), so it
+neither blocks nor replays the others.
 This module must stay light: it never imports pandas.
 """
 
@@ -11,35 +12,40 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from chalicelib import aws
+from chalicelib import aws, logs
 from chalicelib.config import Settings
-from chalicelib.events.stream import version_from_record
+from chalicelib.events.stream import record_id, version_from_record
 from chalicelib.store.index import ArtifactIndex
 from chalicelib.store.models import ArtifactVersion, Subscription
 from chalicelib.store.registry import Registry
 from chalicelib.trigger.align import Aligner
 from chalicelib.trigger.decide import RunRequest, decide
-from chalicelib.trigger.start import StartResult, start
+from chalicelib.trigger.ledger import StartLedger
+from chalicelib.trigger.start import StartResult, start, start_claimed
 
-logger = Logger(service="trigger")
+logger = logs.get_logger("trigger")
+FAILED = "stream record failed; reported for retry, then dead-lettering"
 
 
 class Trigger:
-    def __init__(self, registry: Registry, sfn: Any, aligner: Aligner | None = None) -> None:
+    def __init__(self, registry: Registry, sfn: Any, aligner: Aligner | None = None,
+                 ledger: StartLedger | None = None) -> None:
         self.registry = registry
         self.sfn = sfn
         self.aligner = aligner
+        self.ledger = ledger or StartLedger(registry.table, registry.dynamodb)
 
+    @logs.per_record(logger, record_id, FAILED)
     def on_record(self, record: DynamoDBRecord) -> list[StartResult]:
         version = version_from_record(record)
         if version is None:
             return []
+        logs.add_keys(logger, artifact=version.name, version=version.version)
         subs = self.registry.subscriptions_for(version.name)
-        return [self.launch(version, request) for request in self.plan(version, subs)]
+        return start_claimed(self.sfn, self.ledger, version, self.plan(version, subs))
 
     def plan(self, version: ArtifactVersion, subs: list[Subscription], salt: str = "") -> list[RunRequest]:
         """The runs this version starts: single-artifact triggers (pure), then aligned sets (index lookups)."""
@@ -49,6 +55,7 @@ class Trigger:
         return requests
 
     def launch(self, version: ArtifactVersion, request: RunRequest) -> StartResult:
+        """Start one planned run outside the claim (replay: its names already make it idempotent)."""
         result = start(self.sfn, request)
         logger.info("run request", extra={"artifact": version.name, "version": version.version,
                                           "launch_plan": request.launch_plan, "execution": request.name,
