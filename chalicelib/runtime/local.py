@@ -9,6 +9,9 @@ Two moto behaviours are corrected, both in delivery only:
   * a DynamoDB stream shard re-sends every record accumulated since the last successful delivery when a
     handler writes to the table; here each write delivers its own record once;
   * handler errors in stream and S3 deliveries are swallowed by moto; here they are collected in `errors`.
+A disabled event-source mapping delivers nothing (moto ignores the flag); records written meanwhile are not
+delivered later, unlike on AWS, which resumes from its checkpoint. Tests and benchmarks use this to seed
+a long history quickly.
 """
 
 from __future__ import annotations
@@ -164,6 +167,8 @@ class LocalCloud:
             from moto.awslambda.utils import get_backend
 
             for arn, esm in shard.table.lambda_event_source_mappings.items():
+                if not esm.enabled:  # UpdateEventSourceMapping(Enabled=False); records are not replayed later
+                    continue
                 get_backend(shard.account_id, arn.split(":")[3]).send_dynamodb_items(arn, [record], esm.event_source_arn)
 
         self._patches = [

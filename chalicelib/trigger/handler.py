@@ -1,7 +1,8 @@
 """The trigger Lambda: each stream record of a new artifact version starts its subscribed launch plans.
 
-Per record: one Query for the artifact's subscriptions, then one StartExecution per match. A record that
-fails is reported alone (ReportBatchItemFailures), so it neither blocks nor replays the others.
+Per record: one Query for the artifact's subscriptions (shared by the batch's records of that artifact,
+see subscriptions.py), then one StartExecution per match. A record that fails is reported alone
+(ReportBatchItemFailures, see batch.py), so it neither blocks nor replays the others.
 This module must stay light: it never imports pandas.
 """
 
@@ -11,13 +12,14 @@ from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from chalicelib import aws
 from chalicelib.config import Settings
 from chalicelib.events.stream import version_from_record
 from chalicelib.store.registry import Registry
+from chalicelib.trigger import subscriptions
+from chalicelib.trigger.batch import process_stream_batch
 from chalicelib.trigger.decide import decide
 from chalicelib.trigger.start import StartResult, start
 
@@ -33,7 +35,7 @@ class Trigger:
         version = version_from_record(record)
         if version is None:
             return []
-        subs = self.registry.subscriptions_for(version.name)
+        subs = subscriptions.subscriptions_for(self.registry, version.name)
         results = []
         for request in decide(version, subs):
             result = start(self.sfn, request)
@@ -44,8 +46,8 @@ class Trigger:
         return results
 
     def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-        return process_partial_response(event=event, record_handler=self.on_record, processor=processor, context=context)
+        with subscriptions.one_batch():
+            return process_stream_batch(event, self.on_record)
 
 
 @lru_cache(maxsize=1)
