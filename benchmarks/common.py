@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from chalicelib.runtime import capture  # noqa: E402
 from chalicelib.store.dynamo import to_dynamo  # noqa: E402
 from chalicelib.store.models import ArtifactVersion, make_version  # noqa: E402
 
@@ -127,7 +128,10 @@ def paused_trigger(cloud: Any) -> Iterator[None]:
     """Disable the stream → trigger mapping while writing history that should start nothing."""
     lam = new_client("lambda", cloud.settings.region)
     function = f"{cloud.settings.prefix}on_artifact_event"
-    uuids = [m["UUID"] for m in lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]]
+    uuids = [m["UUID"] for m in lam.list_event_source_mappings()["EventSourceMappings"]
+             if m["FunctionArn"].endswith(f":function:{function}")]
+    if not uuids:
+        raise RuntimeError(f"no event source mapping invokes {function}; is the local cloud started?")
     for u in uuids:
         lam.update_event_source_mapping(UUID=u, Enabled=False)
     try:
@@ -349,7 +353,5 @@ def emit(report: Report, as_json: bool) -> None:
 @contextmanager
 def silenced() -> Iterator[None]:
     """Keep what handlers print (their log lines) off the benchmark's output, as the local cloud's dispatch does."""
-    from chalicelib.runtime import capture
-
     with capture.captured(passthrough=False):
         yield
