@@ -46,6 +46,8 @@ class Call:
     started: float
     ended: float | None = None
     items_read: int = 0  # ScannedCount of a Query or Scan, 1 for a GetItem that found its item
+    cpu_started: float = 0.0  # time.thread_time() of the calling thread (moto serves it in that thread)
+    cpu_ended: float = 0.0
 
     @property
     def name(self) -> str:
@@ -54,6 +56,10 @@ class Call:
     @property
     def seconds(self) -> float:
         return (self.ended or self.started) - self.started
+
+    @property
+    def cpu_seconds(self) -> float:
+        return max(0.0, self.cpu_ended - self.cpu_started)
 
 
 class CallCounter:
@@ -81,7 +87,8 @@ class CallCounter:
             client.meta.events.unregister("after-call", self._after, unique_id=self._id + "-after")
 
     def _before(self, model: Any, context: dict[str, Any], **_: Any) -> None:
-        call = Call(model.service_model.service_name, model.name, threading.get_ident(), time.perf_counter())
+        call = Call(model.service_model.service_name, model.name, threading.get_ident(), time.perf_counter(),
+                    cpu_started=time.thread_time())
         context[self._id] = call
         self.calls.append(call)
 
@@ -90,6 +97,7 @@ class CallCounter:
         if call is None:
             return
         call.ended = time.perf_counter()
+        call.cpu_ended = time.thread_time()
         if "ScannedCount" in parsed:
             call.items_read = int(parsed["ScannedCount"])
         elif "Item" in parsed:
