@@ -18,5 +18,8 @@ demo: $(STAMP)  ## run the seed example on the local cloud
 test: $(STAMP)  ## run the test suite
 	$(PY) -m pytest -q
 
+bench: $(STAMP)  ## run every benchmark on the local cloud, each against its baseline (python -m benchmarks --json for JSON)
+	$(PY) -m benchmarks
+
 clean:
 	rm -rf $(VENV) .pytest_cache

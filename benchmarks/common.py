@@ -63,7 +63,8 @@ class Call:
 
 
 class CallCounter:
-    """Records every API call the given boto3 clients make, through their `before-call`/`after-call` events.
+    """Records every API call the given boto3 clients make, through botocore's event hooks: from
+    `provide-client-params` (the call begins, before botocore builds the request) to `after-call` (parsed).
 
     `with CallCounter(ddb, sfn) as calls: ...` then `calls.counts()` → {"dynamodb.Query": 1, ...}.
     Pass `thread=` to `counts()` to keep only the calls one thread made (stream handlers of the local cloud run
@@ -77,13 +78,13 @@ class CallCounter:
 
     def __enter__(self) -> CallCounter:
         for client in self.clients:
-            client.meta.events.register("before-call", self._before, unique_id=self._id + "-before")
+            client.meta.events.register("provide-client-params", self._before, unique_id=self._id + "-before")
             client.meta.events.register("after-call", self._after, unique_id=self._id + "-after")
         return self
 
     def __exit__(self, *exc: Any) -> None:
         for client in self.clients:
-            client.meta.events.unregister("before-call", self._before, unique_id=self._id + "-before")
+            client.meta.events.unregister("provide-client-params", self._before, unique_id=self._id + "-before")
             client.meta.events.unregister("after-call", self._after, unique_id=self._id + "-after")
 
     def _before(self, model: Any, context: dict[str, Any], **_: Any) -> None:

@@ -24,15 +24,16 @@ def downstream_wf() -> None:
     touch()
 
 
-def definitions(launch_plans: int, elsewhere: str = "artifacts", matching: bool = True) -> Definitions:
+def definitions(launch_plans: int, elsewhere: str = "artifacts", matching: bool = True, active: bool = True) -> Definitions:
     """`launch_plans` launch plans on `downstream_wf`, exactly one of which a version of Events in PARTITIONS starts
-    (none with `matching=False`).
+    (none with `matching=False`; registered inactive with `active=False`).
 
     The others listen to other artifacts (`elsewhere="artifacts"`), or to Events with a partition filter that
     the version does not pass (`elsewhere="partitions"`)."""
     plans = {}
     if matching:
-        plans[MATCHING] = LaunchPlan(MATCHING, downstream_wf, trigger=OnArtifact(trigger_on=Events.query(**PARTITIONS)))
+        plans[MATCHING] = LaunchPlan(MATCHING, downstream_wf, trigger=OnArtifact(trigger_on=Events.query(**PARTITIONS)),
+                                     active=active)
     for i in range(1, launch_plans + (0 if matching else 1)):
         if elsewhere == "artifacts":
             trigger = OnArtifact(trigger_on=Artifact(f"bench_other_{i:05d}"))
