@@ -16,8 +16,11 @@ ALL = ["cold_start", "calls", "handler_time", "latency", "query_latest", "artifa
 def main() -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     p.add_argument("--json", action="store_true", help="print one JSON document with every benchmark's figures")
-    p.add_argument("names", nargs="*", choices=[[], *ALL], metavar="NAME", help=f"any of {', '.join(ALL)}")
+    p.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(ALL)} (default: all)")
     args = p.parse_args()
+    unknown = sorted(set(args.names) - set(ALL))
+    if unknown:
+        p.error(f"no benchmark named {unknown[0]!r}; choose from {', '.join(ALL)}")
     names = args.names or ALL
     started = time.monotonic()
     results, failed = [], []
