@@ -90,10 +90,11 @@ def run() -> Report:
                       round(trip_store * 1000, 1), round(trip_disk * 1000, 1), round(ratio, 2),
                       round(in_calls * 1000, 1), round((trip_store - in_calls) * 1000, 1))
         calls.__exit__()
-    report.goal(f"store round trip within {GOAL_RATIO}x of local parquet", all(r <= GOAL_RATIO for r in ratios.values()),
+    report.goal(f"store round trip within {GOAL_RATIO}x of local parquet",
+                all(r <= GOAL_RATIO for r in ratios.values()),
                 ", ".join(f"{k:,} rows {v}x" for k, v in ratios.items()))
-    report.notes.append("both sides encode and decode with the same pandas/fastparquet calls; the difference is "
-                        "the transport: moto's S3 (request parsing, MD5 for the ETag, spooling to a temp file) vs a file")
+    report.notes.append("both sides encode and decode with the same pandas/fastparquet calls; the difference is the "
+                        "transport: moto's S3 (request parsing, MD5 for the ETag, spooling to a temp file) vs a file")
     report.notes.append("the stream trigger is paused: on AWS it runs after the write returns, not inside it")
     report.notes.append("store: AWS calls = round-trip time inside S3/DynamoDB calls (botocore + moto); our code = "
                         "the rest (parquet encoding and decoding, building the version item)")

@@ -28,7 +28,8 @@ PATHS = {
     "task runner": "import app, chalicelib.runtime.runner",
     "trigger, pydantic imported first": "import pydantic, app, chalicelib.trigger.handler",
     # pydantic loads most of itself when the first model is defined, so the floor defines one
-    "baseline: chalice + boto3 + pydantic": "import chalice.app, boto3, pydantic; pydantic.create_model('M', a=(int, 0))",
+    "baseline: chalice + boto3 + pydantic":
+        "import chalice.app, boto3, pydantic; pydantic.create_model('M', a=(int, 0))",
 }
 RUNS = {"pyc": 15, "our .py": 9, "all .py": 5}
 GOAL_MS = 150.0
@@ -128,7 +129,8 @@ def run() -> Report:
                 if mode == "pyc":
                     typical[label] = runs_of_path[len(runs_of_path) // 2]
                     fastest[label] = total_ms(runs_of_path[0])
-        loaded = {label: modules_loaded(PATHS[label], dirs["pyc"], env_no_write) for label in ("trigger", "task runner")}
+        loaded = {label: modules_loaded(PATHS[label], dirs["pyc"], env_no_write)
+                  for label in ("trigger", "task runner")}
 
     floor = "baseline: chalice + boto3 + pydantic"
     table = report.table("import time, ms (median of fresh interpreters; 'fastest' = least disturbed run)",

@@ -24,7 +24,8 @@ def downstream_wf() -> None:
     touch()
 
 
-def definitions(launch_plans: int, elsewhere: str = "artifacts", matching: bool = True, active: bool = True) -> Definitions:
+def definitions(launch_plans: int, elsewhere: str = "artifacts", matching: bool = True,
+                active: bool = True) -> Definitions:
     """`launch_plans` launch plans on `downstream_wf`, exactly one of which a version of Events in PARTITIONS starts
     (none with `matching=False`; registered inactive with `active=False`).
 

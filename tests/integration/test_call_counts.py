@@ -36,7 +36,8 @@ class Writer:
 
     def version(self) -> str:
         self.serial += 1
-        return make_version(datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=self.serial), "t", str(self.serial))
+        made = datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=self.serial)
+        return make_version(made, "t", str(self.serial))
 
     def event_calls(self) -> dict[str, int]:
         """Write one version; the trigger's calls for it, by operation."""
