@@ -7,6 +7,7 @@ Write = `ArtifactStore.put` (parquet bytes, S3 PutObject, DynamoDB PutItem); rea
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import sys
@@ -63,10 +64,11 @@ def run() -> Report:
             print(f"  {rows:,} rows ...", file=sys.stderr, flush=True)
             df = frame(rows)
             path = os.path.join(tmp, f"{rows}.parquet")
-            loaded: list[Any] = []
             samples: dict[str, list[tuple[float, float]]] = {k: [] for k in ("sw", "dw", "sr", "dr")}
             for i in range(ROUNDS[rows] + 1):  # interleaved, so both sides share the machine's moods; round 0 warms up
                 version: list[Any] = []
+                loaded: list[Any] = []
+                gc.collect()
                 rnd = {
                     "sw": timed(lambda: version.append(store.put("bench_io", df, {}, None, f"r{rows}-{i}", "bench")),
                                 calls),
@@ -77,7 +79,7 @@ def run() -> Report:
                 if i:
                     for k, v in rnd.items():
                         samples[k].append(v)
-            if not (loaded[-2].equals(df) and loaded[-1].equals(df)):
+            if not (loaded[0].equals(df) and loaded[1].equals(df)):
                 raise RuntimeError("a DataFrame did not read back equal to the one written")
             med = {k: statistics.median(t for t, _ in v) for k, v in samples.items()}
             trip_store = statistics.median(a[0] + b[0] for a, b in zip(samples["sw"], samples["sr"]))
