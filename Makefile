@@ -31,5 +31,8 @@ deploy: $(STAMP)  ## deploy STAGE to AWS: infra stack, tasks layer, stage config
 destroy: $(STAMP)  ## tear STAGE down, data included (KEEP_DATA=1 keeps the bucket and tables)
 	$(PY) -m chalicelib destroy --stage $(STAGE) $(if $(KEEP_DATA),--keep-data)
 
+bench: $(STAMP)  ## run every benchmark on the local cloud, each against its baseline (python -m benchmarks --json for JSON)
+	$(PY) -m benchmarks
+
 clean:
 	rm -rf $(VENV) .pytest_cache node_modules build

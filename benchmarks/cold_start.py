@@ -1,137 +1,172 @@
-"""Cold import time of the Lambda entry points, from the packages `chalice deploy` ships.
+"""(6) Cold start: import time of each Lambda handler's import path, in a fresh interpreter (`python -X importtime`).
 
-    python benchmarks/cold_start.py [--runs 5]
-
-The function zip (and, for the task runner, the tasks layer) is unpacked and imported in fresh interpreters
-that see only the package and the standard library (`python -S`, PYTHONPATH=package) and write no bytecode
-(PYTHONDONTWRITEBYTECODE=1), as in Lambda, whose code directories are read-only: chalice ships `.py` files
-without `.pyc`, so every cold start compiles them, while the tasks layer ships bytecode. For comparison, in the
-same run: `import boto3` alone (any function calling AWS pays it), the trigger with bytecode available (what a
-function zip with `.pyc` would give), and the task runner with the layer's bytecode removed.
-
-Goal for the trigger (`import app` + `chalicelib.trigger.handler`): under 150 ms, with pandas absent.
+The trigger Lambda imports `app` and, on its first event, `chalicelib.trigger.handler`; the task runner imports
+`app` and `chalicelib.runtime.runner`. Each is measured on a copy of the sources in a temporary directory:
+  * pyc:          our modules compiled to .pyc beforehand, like every dependency;
+  * our .py:      our modules without .pyc (chalice zips ship .py only), dependencies with .pyc;
+  * all .py:      our modules and every dependency without .pyc (only the standard library keeps its .pyc),
+                  which is how a chalice package runs on its first cold start.
+Baseline: the third-party floor every such handler pays in the same run: chalice, boto3, and pydantic with one model.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import compileall
+import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.common import ROOT, Report, emit, parser
 
-from chalicelib.deploy import layer  # noqa: E402
-from chalicelib.deploy.workspace import (  # noqa: E402
-    configure_offline, copy_project, example_layer_arn, example_stage, package,
-)
-
+PATHS = {
+    "trigger": "import app, chalicelib.trigger.handler",
+    "task runner": "import app, chalicelib.runtime.runner",
+    "trigger, pydantic imported first": "import pydantic, app, chalicelib.trigger.handler",
+    # pydantic loads most of itself when the first model is defined, so the floor defines one
+    "baseline: chalice + boto3 + pydantic":
+        "import chalice.app, boto3, pydantic; pydantic.create_model('M', a=(int, 0))",
+}
+RUNS = {"pyc": 15, "our .py": 9, "all .py": 5}
 GOAL_MS = 150.0
-STAGE = "bench"
-
-PROBE = r"""
-import json, sys, time
-t0 = time.perf_counter()
-for name in sys.argv[1:]:
-    __import__(name)
-t1 = time.perf_counter()
-import importlib.util
-print(json.dumps({"ms": 1000 * (t1 - t0),
-                  "loaded": {m: m in sys.modules for m in ("pandas", "numpy", "boto3")},
-                  "shipped": {m: importlib.util.find_spec(m) is not None for m in ("pandas", "numpy")}}))
-"""
+LIST_OVER_MS = 10.0
+MARK = "@@measure"
+GROUPS = [
+    ("ours (chalicelib, app)", ("chalicelib", "app")),
+    ("boto3 / botocore", ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six")),
+    ("pydantic", ("pydantic", "pydantic_core", "annotated_types", "typing_extensions", "typing_inspection")),
+    ("powertools", ("aws_lambda_powertools",)),
+    ("chalice", ("chalice",)),
+]
 
 
-def probe(paths: list[Path], modules: list[str], pycache: Path | None = None, importtime: bool = False) -> dict:
-    """Import `modules` in a fresh interpreter. With `pycache`, bytecode is read from and written to it."""
-    cmd = [sys.executable, "-S"]
-    env = {"PYTHONPATH": ":".join(str(p) for p in paths), "PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"}
-    if pycache is not None:
-        cmd += ["-X", f"pycache_prefix={pycache}"]
-    else:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-    if importtime:
-        cmd += ["-X", "importtime"]
-    proc = subprocess.run([*cmd, "-c", PROBE, *modules], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise SystemExit(f"import of {modules} failed:\n{proc.stderr[-2000:]}")
-    result = json.loads(proc.stdout)
-    result["importtime"] = proc.stderr
-    return result
+def copy_sources(dest: Path) -> None:
+    shutil.copy2(ROOT / "app.py", dest / "app.py")
+    shutil.copytree(ROOT / "chalicelib", dest / "chalicelib", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-def median_ms(paths: list[Path], modules: list[str], work: Path, runs: int, warm: bool = False) -> tuple[float, dict]:
-    times, last = [], {}
-    for i in range(runs + (1 if warm else 0)):
-        last = probe(paths, modules, work / "pyc-warm" if warm else None)
-        if warm and i == 0:
-            continue  # the first run writes the cache
-        times.append(last["ms"])
-    return statistics.median(times), last
-
-
-def top_imports(importtime: str, count: int = 6) -> list[tuple[str, float]]:
-    """Largest third-party packages by cumulative import time (their first import)."""
-    found: dict[str, float] = {}
-    for line in importtime.splitlines():
+def importtime(statement: str, cwd: Path, env: dict[str, str], extra: list[str]) -> list[tuple[int, int, str]]:
+    """(self µs, cumulative µs, indented name) of each module `statement` imports, in import order."""
+    code = f"import sys; sys.stderr.write('{MARK}\\n'); {statement}"
+    proc = subprocess.run([sys.executable, *extra, "-X", "importtime", "-c", code], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"{statement!r} failed in {cwd}: {proc.stderr[-2000:]}")
+    lines = proc.stderr.split(MARK + "\n", 1)[1].splitlines()
+    out = []
+    for line in lines:
         if not line.startswith("import time:") or "|" not in line:
             continue
-        _, cumulative, name = line.split("|")
-        name = name.strip()
-        if "." in name or name in ("app", "chalicelib") or not cumulative.strip().isdigit():
+        own, cumulative, name = line[len("import time:"):].split("|", 2)
+        if own.strip().startswith("self"):
             continue
-        found.setdefault(name, int(cumulative) / 1000)
-    return sorted(found.items(), key=lambda kv: -kv[1])[:count]
+        out.append((int(own), int(cumulative), name[1:].rstrip()))
+    return out
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="cascade-cold-") as tmp:
-        work = Path(tmp)
-        stage = example_stage(STAGE)
-        project = copy_project(ROOT, work / "project")
-        configure_offline(project, stage, example_layer_arn(stage))
-        fn_dir, layer_dir = work / "function", work / "layer"
-        zipfile.ZipFile(package(project, STAGE, work / "out") / "deployment.zip").extractall(fn_dir)
-        built = layer.build(project)
-        zipfile.ZipFile(built.path).extractall(layer_dir)
-        zipfile.ZipFile(built.path).extractall(work / "layer-source-only")
-        for cache in sorted((work / "layer-source-only").rglob("__pycache__")):
-            shutil.rmtree(cache)
+def total_ms(rows: list[tuple[int, int, str]]) -> float:
+    return sum(c for _, c, name in rows if not name.startswith(" ")) / 1000
 
-        fn, trigger, runner = [fn_dir], ["app", "chalicelib.trigger.handler"], ["app", "chalicelib.runtime.runner", "pandas"]
-        rows = [
-            ("baseline: import boto3 (from the function zip)", *median_ms(fn, ["boto3"], work, args.runs)),
-            ("trigger: import app", *median_ms(fn, ["app"], work, args.runs)),
-            ("trigger: app + chalicelib.trigger.handler", *median_ms(fn, trigger, work, args.runs)),
-            ("  same, if the function zip shipped bytecode", *median_ms(fn, trigger, work, args.runs, warm=True)),
-            ("task runner: app + runner + pandas (tasks layer)",
-             *median_ms([fn_dir, layer_dir / "python"], runner, work, args.runs)),
-            ("  same, tasks layer without its bytecode",
-             *median_ms([fn_dir, work / "layer-source-only" / "python"], runner, work, args.runs)),
-        ]
-        trace = probe(fn, trigger, importtime=True)
 
-    print(f"median of {args.runs} fresh interpreters, Python {sys.version.split()[0]}, no bytecode written")
-    for name, ms, last in rows:
-        print(f"  {name:52} {ms:8.0f} ms")
-    trigger_ms, trigger = rows[2][1], rows[2][2]
-    print(f"trigger path: pandas imported: {trigger['loaded']['pandas']}, numpy imported: {trigger['loaded']['numpy']}, "
-          f"pandas in the trigger's package: {trigger['shipped']['pandas']}")
-    print(f"goal {GOAL_MS:.0f} ms: {'met' if trigger_ms <= GOAL_MS else f'missed by {trigger_ms - GOAL_MS:.0f} ms'}")
-    print("largest imports on the trigger path (cumulative ms, one run):")
-    for name, ms in top_imports(trace["importtime"]):
-        print(f"  {name:30} {ms:8.0f}")
-    return 0 if not trigger["loaded"]["pandas"] else 1
+def group_ms(rows: list[tuple[int, int, str]]) -> dict[str, float]:
+    out = {label: 0.0 for label, _ in GROUPS}
+    out["standard library"] = 0.0
+    out["other"] = 0.0
+    for own, _, name in rows:
+        top = name.strip().split(".")[0]
+        for label, tops in GROUPS:
+            if top in tops:
+                out[label] += own / 1000
+                break
+        else:
+            out["standard library" if top in sys.stdlib_module_names else "other"] += own / 1000
+    return out
+
+
+def modules_loaded(statement: str, cwd: Path, env: dict[str, str]) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    return set(proc.stdout.split())
+
+
+def run() -> Report:
+    report = Report("cold_start", "import time of each Lambda handler path in a fresh interpreter")
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        dirs = {mode: base / mode.replace(" ", "_").replace(".", "") for mode in RUNS}
+        for d in dirs.values():
+            d.mkdir()
+            copy_sources(d)
+        compileall.compile_dir(str(dirs["pyc"]), quiet=1)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env_no_write = {**env, "PYTHONDONTWRITEBYTECODE": "1"}
+        # "all .py": an empty pycache prefix hides every .pyc; the standard library's are put back by one warm-up.
+        prefix = base / "pycache"
+        stdlib = sorted({name.strip() for stmt in PATHS.values()
+                         for _, _, name in importtime(stmt, dirs["pyc"], env_no_write, [])
+                         if name.strip().split(".")[0] in sys.stdlib_module_names})
+        warm = "\n".join(f"try:\n import {m}\nexcept Exception:\n pass" for m in stdlib)
+        subprocess.run([sys.executable, "-X", f"pycache_prefix={prefix}", "-c", warm], env=env, check=True,
+                       cwd=base)
+        extra = {"pyc": [], "our .py": [], "all .py": ["-B", "-X", f"pycache_prefix={prefix}"]}
+
+        totals: dict[tuple[str, str], float] = {}
+        fastest: dict[str, float] = {}
+        typical: dict[str, list[tuple[int, int, str]]] = {}
+        for mode, runs in RUNS.items():
+            print(f"  {mode}: {runs} rounds ...", file=sys.stderr, flush=True)
+            samples: dict[str, list[list[tuple[int, int, str]]]] = {label: [] for label in PATHS}
+            for _ in range(runs):  # rounds interleave the paths, so they share the machine's moods
+                for label, statement in PATHS.items():
+                    samples[label].append(importtime(statement, dirs[mode], env_no_write, extra[mode]))
+            for label, runs_of_path in samples.items():
+                runs_of_path.sort(key=total_ms)
+                totals[(label, mode)] = statistics.median(total_ms(r) for r in runs_of_path)
+                if mode == "pyc":
+                    typical[label] = runs_of_path[len(runs_of_path) // 2]
+                    fastest[label] = total_ms(runs_of_path[0])
+        loaded = {label: modules_loaded(PATHS[label], dirs["pyc"], env_no_write)
+                  for label in ("trigger", "task runner")}
+
+    floor = "baseline: chalice + boto3 + pydantic"
+    table = report.table("import time, ms (median of fresh interpreters; 'fastest' = least disturbed run)",
+                         "import path", "pyc", "pyc fastest", *list(RUNS)[1:], "pyc vs baseline", "modules", "pandas")
+    for label in PATHS:
+        ratio = round(totals[(label, "pyc")] / totals[(floor, "pyc")], 2)
+        mods = loaded.get(label)
+        table.add(label, round(totals[(label, "pyc")], 1), round(fastest[label], 1),
+                  *(round(totals[(label, m)], 1) for m in list(RUNS)[1:]), ratio, len(mods) if mods else None,
+                  ("imported" if "pandas" in mods else "no") if mods else None)
+    groups = report.table("where the time goes (pyc, self time summed by package, median run), ms", "package",
+                          *(k for k in PATHS if k != floor))
+    split = {label: group_ms(typical[label]) for label in PATHS if label != floor}
+    for package in next(iter(split.values())):
+        groups.add(package, *(round(split[label][package], 1) for label in split))
+    for label in ("trigger", "task runner"):
+        heavy = report.table(f"{label}: modules over {LIST_OVER_MS:g} ms (cumulative, pyc, median run)", "module", "ms")
+        for _, cumulative, name in typical[label]:
+            if cumulative / 1000 > LIST_OVER_MS:
+                heavy.add(name, round(cumulative / 1000, 1))
+    trigger_ms = fastest["trigger"]
+    report.goal(f"trigger import path under {GOAL_MS:g} ms (pyc, fastest of {RUNS['pyc']})", trigger_ms < GOAL_MS,
+                f"{round(trigger_ms, 1)} ms (median {round(totals[('trigger', 'pyc')], 1)} ms)")
+    report.goal("no pandas on either handler path", all("pandas" not in m for m in loaded.values()),
+                {k: ("pandas" in v) for k, v in loaded.items()})
+    report.notes.append("'trigger, pydantic imported first': powertools' batch utility imports all of its pydantic "
+                        "event models when pydantic is already loaded; the trigger no longer imports that utility")
+    report.notes.append(f"load average during the run: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+                        f"on {os.cpu_count()} CPUs (other processes inflate these times)")
+    return report
+
+
+def main(argv: list[str] | None = None) -> Any:
+    args = parser(__doc__.splitlines()[0]).parse_args(argv)
+    emit(run(), args.json)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

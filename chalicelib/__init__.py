@@ -4,50 +4,75 @@ A flytekit or Union file runs after changing its imports to `from chalicelib imp
 `import chalicelib as union`; `chalicelib.artifacts` mirrors `union.artifacts`). What each flytekit
 construct means here is in README's compatibility table and in chalicelib.sdk.compat.
 
-Importing this package makes no AWS call and does not import pandas.
+Importing this package makes no AWS call and does not import pandas. The names below are loaded on first
+use, so the Lambda handlers, which import `chalicelib.<module>` but never the SDK, do not pay for it at
+cold start.
 """
 
 from __future__ import annotations
 
-from chalicelib.errors import CascadeError
-from chalicelib.sdk.aligned import OnArtifacts
-from chalicelib.sdk.artifact import Artifact, ArtifactQuery, Inputs
-from chalicelib.sdk.cards import DataCard, ModelCard
-from chalicelib.sdk.compat import (
-    ActorEnvironment,
-    Annotations,
-    ContainerTask,
-    CronSchedule,
-    Deck,
-    Email,
-    FixedRate,
-    Labels,
-    PagerDuty,
-    Resources,
-    Secret,
-    ShellTask,
-    Slack,
-    StructuredDataset,
-    approve,
-    conditional,
-    dynamic,
-    eager,
-    map_task,
-    reference_launch_plan,
-    reference_task,
-    reference_workflow,
-    sleep,
-    wait_for_input,
-)
-from chalicelib.sdk.context import current_context
-from chalicelib.sdk.files import FlyteDirectory, FlyteFile
-from chalicelib.sdk.image import ImageSpec
-from chalicelib.sdk.launch_plan import LaunchPlan, OnArtifact
-from chalicelib.sdk.task import task
-from chalicelib.sdk.timeparts import Granularity
-from chalicelib.sdk.workflow import workflow
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from chalicelib import artifacts  # noqa: E402,F401  (`chalicelib.artifacts`, as `union.artifacts`)
+if TYPE_CHECKING:
+    from chalicelib.errors import CascadeError
+    from chalicelib.sdk.aligned import OnArtifacts
+    from chalicelib.sdk.artifact import Artifact, ArtifactQuery, Inputs
+    from chalicelib.sdk.cards import DataCard, ModelCard
+    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, Deck, Email, FixedRate, Labels, PagerDuty, Resources, Secret, ShellTask, Slack, StructuredDataset, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
+    from chalicelib.sdk.context import current_context
+    from chalicelib.sdk.files import FlyteDirectory, FlyteFile
+    from chalicelib.sdk.image import ImageSpec
+    from chalicelib.sdk.launch_plan import LaunchPlan, OnArtifact
+    from chalicelib.sdk.task import task
+    from chalicelib.sdk.timeparts import Granularity
+    from chalicelib.sdk.workflow import workflow
+    from chalicelib import artifacts
+
+# public name → the module that defines it (`artifacts` is the module `chalicelib.artifacts` itself)
+_EXPORTS = {
+    "ActorEnvironment": "chalicelib.sdk.compat",
+    "Annotations": "chalicelib.sdk.compat",
+    "approve": "chalicelib.sdk.compat",
+    "Artifact": "chalicelib.sdk.artifact",
+    "ArtifactQuery": "chalicelib.sdk.artifact",
+    "artifacts": "chalicelib.artifacts",
+    "CascadeError": "chalicelib.errors",
+    "conditional": "chalicelib.sdk.compat",
+    "ContainerTask": "chalicelib.sdk.compat",
+    "CronSchedule": "chalicelib.sdk.compat",
+    "current_context": "chalicelib.sdk.context",
+    "DataCard": "chalicelib.sdk.cards",
+    "Deck": "chalicelib.sdk.compat",
+    "dynamic": "chalicelib.sdk.compat",
+    "eager": "chalicelib.sdk.compat",
+    "Email": "chalicelib.sdk.compat",
+    "FixedRate": "chalicelib.sdk.compat",
+    "FlyteDirectory": "chalicelib.sdk.files",
+    "FlyteFile": "chalicelib.sdk.files",
+    "Granularity": "chalicelib.sdk.timeparts",
+    "ImageSpec": "chalicelib.sdk.image",
+    "Inputs": "chalicelib.sdk.artifact",
+    "Labels": "chalicelib.sdk.compat",
+    "LaunchPlan": "chalicelib.sdk.launch_plan",
+    "map_task": "chalicelib.sdk.compat",
+    "ModelCard": "chalicelib.sdk.cards",
+    "OnArtifact": "chalicelib.sdk.launch_plan",
+    "OnArtifacts": "chalicelib.sdk.aligned",
+    "PagerDuty": "chalicelib.sdk.compat",
+    "reference_launch_plan": "chalicelib.sdk.compat",
+    "reference_task": "chalicelib.sdk.compat",
+    "reference_workflow": "chalicelib.sdk.compat",
+    "Resources": "chalicelib.sdk.compat",
+    "Secret": "chalicelib.sdk.compat",
+    "ShellTask": "chalicelib.sdk.compat",
+    "Slack": "chalicelib.sdk.compat",
+    "sleep": "chalicelib.sdk.compat",
+    "StructuredDataset": "chalicelib.sdk.compat",
+    "task": "chalicelib.sdk.task",
+    "wait_for_input": "chalicelib.sdk.compat",
+    "workflow": "chalicelib.sdk.workflow",
+}
 
 __all__ = [
     "ActorEnvironment",
@@ -92,3 +117,16 @@ __all__ = [
     "wait_for_input",
     "workflow",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chalicelib' has no attribute {name!r}")
+    value = import_module(module) if name == "artifacts" else getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import zlib
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +23,12 @@ def data_key(name: str, partitions: dict[str, str], time_partition: datetime | N
     if time_partition is not None:
         parts.append(f"time_partition={iso(time_partition)}")
     return "/".join(["artifacts", name, *parts, f"{version}.{codec.EXTENSIONS[fmt]}"])
+
+
+def crc32_checksum(body: bytes) -> str:
+    """S3's ChecksumCRC32 of `body`. Sent as a header, S3 still verifies the upload, and botocore sends the body
+    as it is instead of re-reading it through its chunked-trailer encoding in Python (twice as slow on large frames)."""
+    return base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -66,7 +74,8 @@ class ArtifactStore:
         write of the same key (ConditionalRequestConflict) is raised: the task is retried (it is transient)."""
         key = data_key(name, partitions, time_partition, version, fmt)
         try:
-            self.s3.put_object(Bucket=self.settings.bucket, Key=key, Body=body, IfNoneMatch="*")
+            self.s3.put_object(Bucket=self.settings.bucket, Key=key, Body=body, IfNoneMatch="*",
+                               ChecksumCRC32=crc32_checksum(body))
         except Exception as exc:
             if error_code(exc) != "PreconditionFailed":
                 raise

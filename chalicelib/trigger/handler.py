@@ -1,9 +1,10 @@
 """The trigger Lambda: each stream record of a new artifact version starts its subscribed launch plans.
 
-Per record: one Query for the artifact's subscriptions, one Query per member of each aligned trigger
-(`OnArtifacts`), one conditional PutItem claiming the runs (see ledger.py), then one StartExecution per
-match. A record that fails is logged with its named error and reported alone (ReportBatchItemFailures), so it
-neither blocks nor replays the others.
+Per record: one Query for the artifact's subscriptions (shared by the batch's records of that artifact, see
+subscriptions.py), one Query per member of each aligned trigger (`OnArtifacts`), one conditional PutItem
+claiming the runs (see ledger.py), then one StartExecution per match. A record that fails is logged with its
+named error and reported alone (ReportBatchItemFailures, see batch.py), so it neither blocks nor replays the
+others.
 This module must stay light: it never imports pandas.
 """
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from chalicelib import aws, logs
@@ -21,7 +21,9 @@ from chalicelib.events.stream import record_id, version_from_record
 from chalicelib.store.index import ArtifactIndex
 from chalicelib.store.models import ArtifactVersion, Subscription
 from chalicelib.store.registry import Registry
+from chalicelib.trigger import subscriptions
 from chalicelib.trigger.align import Aligner
+from chalicelib.trigger.batch import process_stream_batch
 from chalicelib.trigger.decide import RunRequest, decide
 from chalicelib.trigger.ledger import StartLedger
 from chalicelib.trigger.start import StartResult, start, start_claimed
@@ -44,7 +46,7 @@ class Trigger:
         if version is None:
             return []
         logs.add_keys(logger, artifact=version.name, version=version.version)
-        subs = self.registry.subscriptions_for(version.name)
+        subs = subscriptions.subscriptions_for(self.registry, version.name)
         return start_claimed(self.sfn, self.ledger, version, self.plan(version, subs))
 
     def plan(self, version: ArtifactVersion, subs: list[Subscription], salt: str = "") -> list[RunRequest]:
@@ -63,8 +65,8 @@ class Trigger:
         return result
 
     def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-        return process_partial_response(event=event, record_handler=self.on_record, processor=processor, context=context)
+        with subscriptions.one_batch():
+            return process_stream_batch(event, self.on_record)
 
 
 @lru_cache(maxsize=1)
