@@ -173,27 +173,33 @@ def make_versions(name: str, count: int, partitions: dict[str, str] | None = Non
 
 
 def seed_versions(cloud: Any, versions: Iterable[ArtifactVersion], ddb: Any | None = None) -> int:
-    """Write version items straight into the artifacts table with BatchWriteItem, with the trigger paused.
+    """Write version items (artifacts table) and their query index items (index table) with BatchWriteItem,
+    with the trigger paused. The items are the real ones (`ArtifactVersion.to_item`, `index_items`); only the
+    data objects are left out."""
+    from chalicelib.store.index import index_items
 
-    The items are the real ones (`ArtifactVersion.to_item`); only the data objects are left out."""
     ddb = ddb or new_client("dynamodb", cloud.settings.region)
-    table = cloud.settings.artifacts_table
     written = 0
-    batch: list[dict[str, Any]] = []
+    batch: list[tuple[str, dict[str, Any]]] = []
 
     def flush() -> None:
         nonlocal batch
-        pending = {table: batch}
+        pending: dict[str, list[dict[str, Any]]] = {}
+        for table, item in batch:
+            pending.setdefault(table, []).append({"PutRequest": {"Item": to_dynamo(item)}})
         while pending:
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
         batch = []
 
     with paused_trigger(cloud):
         for v in versions:
-            batch.append({"PutRequest": {"Item": to_dynamo(v.to_item())}})
+            rows = [(cloud.settings.artifacts_table, v.to_item())]
+            rows += [(cloud.settings.index_table, item) for item in index_items(v)]
+            for row in rows:
+                batch.append(row)
+                if len(batch) == 25:
+                    flush()
             written += 1
-            if len(batch) == 25:
-                flush()
         if batch:
             flush()
     return written

@@ -58,7 +58,7 @@ def main(sizes: list[int]) -> None:
                           make_version(T0 + timedelta(minutes=i), str(i)), produced_by="bench",
                           card={"pad": "x" * 2000})
             write_ms = (time.perf_counter() - started) * 1000 / n
-            index = ArtifactIndex(ddb, s.artifacts_table)
+            index = ArtifactIndex.of(ddb, s)
             calls: list[str] = []
             ddb.meta.events.register("before-call.dynamodb.*", lambda event_name, **_: calls.append(event_name))
             idx_ms, base_ms = [], []

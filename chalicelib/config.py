@@ -17,6 +17,7 @@ class Settings(BaseModel):
     bucket: str
     artifacts_table: str
     registry_table: str
+    index_table: str
     task_runner_arn: str = ""
     region: str = "us-east-1"
     max_inline_bytes: int = 32 * 1024

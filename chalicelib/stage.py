@@ -69,12 +69,12 @@ def from_stack(stage: str, endpoint_url: str | None) -> Settings:
     except Exception as exc:
         where = f"at {endpoint_url}" if endpoint_url else f"in AWS region {region}"
         hint = ("start it with `python -m chalicelib local`" if stage == LOCAL_STAGE
-                else f"deploy it with `make deploy STAGE={stage}`, or set CASCADE_BUCKET, CASCADE_ARTIFACTS_TABLE "
-                     f"and CASCADE_REGISTRY_TABLE")
+                else f"deploy it with `make deploy STAGE={stage}`, or set CASCADE_BUCKET, CASCADE_ARTIFACTS_TABLE, "
+                     f"CASCADE_REGISTRY_TABLE and CASCADE_INDEX_TABLE")
         raise StageNotFoundError(f"cannot find stage {stage!r} {where} (stack {stack!r}: {exc}); {hint}") from exc
     outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
     return Settings(stage=stage, bucket=outputs["BucketName"], artifacts_table=outputs["ArtifactsTable"],
-                    registry_table=outputs["RegistryTable"], region=region)
+                    registry_table=outputs["RegistryTable"], index_table=outputs["IndexTable"], region=region)
 
 
 def resolve(stage: str | None = None, endpoint_url: str | None = None) -> Target:

@@ -41,7 +41,7 @@ class Stage:
     def index(self) -> ArtifactIndex:
         from chalicelib.store.index import ArtifactIndex
 
-        return ArtifactIndex(self.dynamodb, self.settings.artifacts_table)
+        return ArtifactIndex.of(self.dynamodb, self.settings)
 
     def trigger(self) -> Trigger:
         """The trigger Lambda's own logic, so operator commands fire runs exactly as events do."""

@@ -43,6 +43,8 @@ def _task_runner(stage: StageInfo) -> list[dict[str, Any]]:
         # one item per version; "latest" and queries read the indexes
         _statement("ArtifactVersions", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
                    _table(stage, out.artifacts_table, indexes=True)),
+        # the query index: written with each version, read when a task resolves a query (store/index.py)
+        _statement("QueryIndex", ["dynamodb:BatchWriteItem", "dynamodb:Query"], _table(stage, out.index_table)),
         # task logs per execution, and lineage edges (store/lineage.py)
         _statement("TaskLogsAndLineage", ["dynamodb:BatchWriteItem", "dynamodb:PutItem"],
                    _table(stage, out.registry_table)),
@@ -58,7 +60,10 @@ def _trigger(stage: StageInfo) -> list[dict[str, Any]]:
                    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
                     "dynamodb:ListStreams"],
                    [f"{stage.table_arn(out.artifacts_table)}/stream/*"]),
-        _statement("Subscriptions", ["dynamodb:Query"], _table(stage, out.registry_table)),
+        # subscriptions (Query) and start claims (conditional PutItem, trigger/ledger.py)
+        _statement("Registry", ["dynamodb:PutItem", "dynamodb:Query"], _table(stage, out.registry_table)),
+        # aligned triggers look up the other members' versions (trigger/align.py)
+        _statement("QueryIndex", ["dynamodb:Query"], _table(stage, out.index_table)),
         _statement("StartLaunchPlans", ["states:StartExecution"], [stage.state_machines_arn]),
         # the mapping's on-failure destination is sent with the function's role too
         _statement("DeadLetters", ["sqs:SendMessage"], [out.trigger_dlq_arn]),
@@ -78,6 +83,7 @@ def _upload(stage: StageInfo) -> list[dict[str, Any]]:
                    _table(stage, out.artifacts_table, indexes=True)),
         _statement("Registry", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
                    _table(stage, out.registry_table)),
+        _statement("QueryIndex", ["dynamodb:BatchWriteItem"], _table(stage, out.index_table)),
         _logs(stage, UPLOAD),
     ]
 
@@ -87,7 +93,8 @@ def _api(stage: StageInfo) -> list[dict[str, Any]]:
     out = stage.outputs
     return [
         _statement("ReadMetadata", ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
-                   _table(stage, out.artifacts_table, indexes=True) + _table(stage, out.registry_table)),
+                   _table(stage, out.artifacts_table, indexes=True) + _table(stage, out.registry_table)
+                   + _table(stage, out.index_table)),
         # ListStateMachines has no resource-level permission: AWS only accepts "*" for it
         _statement("ListWorkflows", ["states:ListStateMachines"], ["*"]),
         _statement("ReadExecutions", ["states:DescribeExecution", "states:ListExecutions"],

@@ -148,7 +148,7 @@ class Stage:
         elif info is not None:
             out = info.outputs
             steps.append(Step(name="data", action="kept",
-                              detail=[f"bucket {out.bucket}", f"tables {out.artifacts_table}, {out.registry_table}"]))
+                              detail=[f"bucket {out.bucket}", f"tables {out.artifacts_table}, {out.registry_table}, {out.index_table}"]))
         existed = stack.delete_stack(cfn, self.stack_name)
         steps.append(Step(name="infra", action="deleted" if existed else "absent", detail=[f"stack {self.stack_name}"]))
         for step in steps:
@@ -198,7 +198,7 @@ class Stage:
         except Exception as exc:
             if error_code(exc) != "NoSuchBucket":
                 raise
-        for table in (out.artifacts_table, out.registry_table):
+        for table in (out.artifacts_table, out.registry_table, out.index_table):
             try:
                 ddb.delete_table(TableName=table)
             except Exception as exc:

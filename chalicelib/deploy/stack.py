@@ -33,6 +33,7 @@ class StackOutputs(BaseModel):
     artifacts_table: str = Field(alias="ArtifactsTable")
     artifacts_stream_arn: str = Field(alias="ArtifactsStreamArn")
     registry_table: str = Field(alias="RegistryTable")
+    index_table: str = Field(alias="IndexTable")
     states_role_arn: str = Field(alias="StatesRoleArn")
     trigger_dlq_arn: str = Field(alias="TriggerDlqArn")
     trigger_dlq_url: str = Field(alias="TriggerDlqUrl")

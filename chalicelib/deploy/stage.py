@@ -79,6 +79,7 @@ class StageInfo(BaseModel):
             "bucket": self.outputs.bucket,
             "artifacts_table": self.outputs.artifacts_table,
             "registry_table": self.outputs.registry_table,
+            "index_table": self.outputs.index_table,
             "task_runner_arn": task_runner_arn or self.function_arn(TASK_RUNNER),
             # Read by other modules when present in Settings; ignored otherwise.
             "trigger_dlq_url": self.outputs.trigger_dlq_url,

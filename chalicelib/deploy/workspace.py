@@ -38,6 +38,7 @@ def example_stage(stage: str, region: str = "us-east-1", account: str = "1234567
         ArtifactsTable=f"{prefix}-artifacts",
         ArtifactsStreamArn=f"arn:aws:dynamodb:{region}:{account}:table/{prefix}-artifacts/stream/2026-01-01T00:00:00.000",
         RegistryTable=f"{prefix}-registry",
+        IndexTable=f"{prefix}-index",
         StatesRoleArn=f"arn:aws:iam::{account}:role/{prefix}-states",
         TriggerDlqArn=f"arn:aws:sqs:{region}:{account}:{prefix}-trigger-dlq",
         TriggerDlqUrl=f"https://sqs.{region}.amazonaws.com/{account}/{prefix}-trigger-dlq",

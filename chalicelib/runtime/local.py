@@ -249,6 +249,7 @@ class LocalCloud:
             bucket=self.outputs["BucketName"],
             artifacts_table=self.outputs["ArtifactsTable"],
             registry_table=self.outputs["RegistryTable"],
+            index_table=self.outputs["IndexTable"],
             region=REGION,
         )
         arns = {}

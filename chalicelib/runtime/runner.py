@@ -61,7 +61,7 @@ class Runner:
         self.settings = settings
         self.store = store
         self.registry = registry
-        self.index = ArtifactIndex(store.dynamodb, settings.artifacts_table)
+        self.index = ArtifactIndex.of(store.dynamodb, settings)
 
     # -- inputs -----------------------------------------------------------------------------------
     def _literal(self, event: TaskEvent, name: str, binding: dict[str, Any]) -> Any:

@@ -8,9 +8,8 @@ from typing import Any, Mapping
 
 from chalicelib.errors import DefinitionError, PartitionMismatchError, TimePartitionError
 from chalicelib.sdk.naming import check_name, check_partition_size, check_value
-from chalicelib.sdk.timeparts import Granularity, iso, normalize
+from chalicelib.sdk.timeparts import Granularity, TIME_PARTITION, iso, normalize
 
-TIME_PARTITION = "time_partition"
 MAX_PARTITION_KEYS = 5
 
 

@@ -8,6 +8,10 @@ from datetime import date, datetime, timezone
 from chalicelib.errors import TimePartitionError
 
 
+# The reserved name of the time partition, in annotations, queries, key layouts and aligned triggers.
+TIME_PARTITION = "time_partition"
+
+
 class Granularity(str, enum.Enum):
     MINUTE = "MINUTE"
     HOUR = "HOUR"

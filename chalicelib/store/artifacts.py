@@ -83,7 +83,7 @@ class ArtifactStore:
             name=name, version=version, partitions=partitions, time_partition=time_partition,
             uri=f"s3://{self.settings.bucket}/{key}", format=fmt, produced_by=produced_by, card=card,
         )
-        ArtifactIndex(self.dynamodb, self.settings.artifacts_table).write(record)  # before the version is announced
+        ArtifactIndex.of(self.dynamodb, self.settings).write(record)  # before the version is announced
         try:
             self.dynamodb.put_item(
                 TableName=self.settings.artifacts_table,

@@ -9,7 +9,8 @@ version item's own partition):
 
 An index item carries the version's attributes (not its GSI keys), so a lookup needs nothing else.
 Index items are written before the version item: when a version is announced on the stream, every
-lookup that should find it does. They live in the artifacts table, whose stream handler ignores them.
+lookup that should find it does. They live in their own table (Settings.index_table), which has no stream,
+so writing them invokes nothing; a version by id is read from the artifacts table.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ def index_items(version: ArtifactVersion) -> list[dict[str, Any]]:
         for subset in itertools.combinations(keys, size):
             parts = {k: version.partitions[k] for k in subset}
             for tp in times:
-                if not parts and tp is None:
-                    continue  # the artifact's own partition: pk = A#<name>
                 items.append({**body, "pk": index_pk(version.name, parts, tp), "sk": f"V#{version.version}"})
     return items
 
@@ -52,9 +51,14 @@ def index_items(version: ArtifactVersion) -> list[dict[str, Any]]:
 class ArtifactIndex:
     """Writes index items and answers queries with exactly one DynamoDB call each."""
 
-    def __init__(self, dynamodb: Any, table: str) -> None:
+    def __init__(self, dynamodb: Any, table: str, versions_table: str) -> None:
         self.dynamodb = dynamodb
         self.table = table
+        self.versions_table = versions_table
+
+    @classmethod
+    def of(cls, dynamodb: Any, settings: Any) -> ArtifactIndex:
+        return cls(dynamodb, settings.index_table, settings.artifacts_table)
 
     def write(self, version: ArtifactVersion) -> None:
         """Idempotent: rewriting an index item writes the same attributes."""
@@ -73,7 +77,7 @@ class ArtifactIndex:
 
     def latest(self, name: str, partitions: dict[str, str], time_partition: datetime | None) -> ArtifactVersion | None:
         """The newest version matching these partitions (any subset) and time partition, or None."""
-        pk = f"A#{name}" if not partitions and time_partition is None else index_pk(name, partitions, time_partition)
+        pk = index_pk(name, partitions, time_partition)
         resp = self.dynamodb.query(
             TableName=self.table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
@@ -87,7 +91,8 @@ class ArtifactIndex:
 
     def version(self, name: str, version: str) -> ArtifactVersion | None:
         resp = self.dynamodb.get_item(
-            TableName=self.table, Key=to_dynamo({"pk": f"A#{name}", "sk": f"V#{version}"}), ConsistentRead=True
+            TableName=self.versions_table, Key=to_dynamo({"pk": f"A#{name}", "sk": f"V#{version}"}),
+            ConsistentRead=True
         )
         return ArtifactVersion.from_item(from_dynamo(resp["Item"])) if "Item" in resp else None
 

@@ -23,9 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.sdk.artifact import TIME_PARTITION
 from chalicelib.sdk.query import contains_query
-from chalicelib.sdk.timeparts import iso
+from chalicelib.sdk.timeparts import TIME_PARTITION, iso
 from chalicelib.store.index import ArtifactIndex
 from chalicelib.store.models import ArtifactVersion, Subscription
 from chalicelib.trigger.decide import RunRequest, _bind

@@ -74,4 +74,4 @@ def default_trigger() -> Trigger:
     settings = Settings.from_env()
     ddb = aws.client("dynamodb", settings.region)
     return Trigger(Registry(settings, ddb), aws.client("stepfunctions", settings.region),
-                   Aligner(ArtifactIndex(ddb, settings.artifacts_table)))
+                   Aligner(ArtifactIndex.of(ddb, settings)))

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from pydantic import BaseModel
 
 from chalicelib.errors import InvalidNameError
-from chalicelib.sdk.artifact import TIME_PARTITION
+from chalicelib.sdk.timeparts import TIME_PARTITION
 from chalicelib.sdk.naming import check_name, check_value
 from chalicelib.sdk.timeparts import Granularity, iso, normalize
 from chalicelib.store.declarations import ArtifactDeclaration

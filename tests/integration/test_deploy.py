@@ -145,6 +145,7 @@ def test_functions_are_deployed_with_stage_settings_and_own_roles(deployed: dict
         assert env["CASCADE_BUCKET"] == info.outputs.bucket
         assert env["CASCADE_ARTIFACTS_TABLE"] == info.outputs.artifacts_table
         assert env["CASCADE_REGISTRY_TABLE"] == info.outputs.registry_table
+        assert env["CASCADE_INDEX_TABLE"] == info.outputs.index_table
         assert env["CASCADE_ARTIFACTS_STREAM_ARN"] == info.outputs.artifacts_stream_arn
         assert env["CASCADE_TASK_RUNNER_ARN"] == fns[PREFIX + TASK_RUNNER]["FunctionArn"]
         assert fn["Role"].endswith(f":role/{PREFIX}{short}")

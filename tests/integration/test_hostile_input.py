@@ -48,7 +48,11 @@ def test_hostile_partition_keys_are_refused(name):
         Artifact(name="ok", partition_keys=[name])  # type: ignore[list-item]
 
 
-@pytest.mark.parametrize("value", HOSTILE_VALUES + [None, 3])
+def test_scalar_partition_values_become_text_as_in_flytekit():
+    assert Artifact(name="ok", partition_keys=["k"]).create_from([1], k=3).partitions == {"k": "3"}
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES + [None])
 def test_hostile_partition_values_are_refused(value):
     art = Artifact(name="ok", partition_keys=["k"])
     with pytest.raises(InvalidNameError):

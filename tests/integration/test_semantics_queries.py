@@ -58,7 +58,7 @@ def test_query_defaults_resolve_to_the_latest_of_many_versions(cloud):
 
 def test_each_resolution_is_one_query_and_no_scan(cloud):
     latest = _write_many(cloud, n=48)
-    index = ArtifactIndex(stage_of(cloud).dynamodb, cloud.settings.artifacts_table)
+    index = ArtifactIndex.of(stage_of(cloud).dynamodb, cloud.settings)
     calls: list[str] = []
 
     def count(event_name, **_):
@@ -84,7 +84,7 @@ def test_each_resolution_is_one_query_and_no_scan(cloud):
 
 def test_a_specific_version_and_its_mismatch(cloud):
     latest = _write_many(cloud, n=12)
-    index = ArtifactIndex(stage_of(cloud).dynamodb, cloud.settings.artifacts_table)
+    index = ArtifactIndex.of(stage_of(cloud).dynamodb, cloud.settings)
     old_version, old_value = min(latest.values())
     found = index.find(QuerySpec.from_literal({"artifact": "q_targets", "version": old_version}))
     assert found.version == old_version and found.partitions

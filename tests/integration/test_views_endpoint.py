@@ -31,7 +31,7 @@ def cli(endpoint: str, *args: str, via_env: bool = False) -> Any:
                 "CASCADE_STAGE": "srv", "COLUMNS": "200",
                 # a stage without an infra stack: its names given as the functions get them
                 "CASCADE_BUCKET": "b", "CASCADE_ARTIFACTS_TABLE": "cascade-srv-artifacts",
-                "CASCADE_REGISTRY_TABLE": "cascade-srv-registry"})
+                "CASCADE_REGISTRY_TABLE": "cascade-srv-registry", "CASCADE_INDEX_TABLE": "cascade-srv-index"})
     extra = []
     if via_env:
         env["AWS_ENDPOINT_URL"] = endpoint
@@ -48,7 +48,8 @@ def test_views_over_an_endpoint_url(server: str) -> None:
     from chalicelib.store.models import ArtifactVersion
 
     settings = Settings(stage="srv", bucket="b", artifacts_table="cascade-srv-artifacts",
-                        registry_table="cascade-srv-registry")
+                        registry_table="cascade-srv-registry",
+                        index_table="cascade-srv-index")
     ddb = boto3.client("dynamodb", endpoint_url=server, region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     for table in (settings.artifacts_table, settings.registry_table):
