@@ -50,13 +50,15 @@ def banner(server: Any, defs: Any) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--port", default=4566, show_default=True, help="Port on 127.0.0.1; 0 picks a free one.")
-def local(paths: tuple[str, ...], port: int) -> None:
+@click.option("--web-port", default=4567, show_default=True, help="Port of the lineage page; 0 picks a free one.")
+def local(paths: tuple[str, ...], port: int, web_port: int) -> None:
     """Run the local cloud on 127.0.0.1 until Ctrl-C, with the workflows in PATH (files or folders) registered.
 
     Uploads through it become artifact versions and start the triggered executions, as on AWS.
     """
     from chalicelib.runtime import loader
     from chalicelib.runtime.server import LocalServer
+    from chalicelib.web.server import WebServer
 
     defs = loader.load_paths(list(paths))  # bad definitions fail before anything starts
     stop = threading.Event()
@@ -66,11 +68,14 @@ def local(paths: tuple[str, ...], port: int) -> None:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     server = LocalServer(port=port)
+    web = WebServer(port=web_port)
     try:
         server.start()
         try:
             register_all(server, defs)
+            web.start()  # the app's routes, reading this local cloud
             banner(server, defs)
+            out.print(f"lineage page: {web.url}/lineage", markup=False)
             shown = 0
             while not stop.wait(0.2):
                 for e in server.errors[shown:]:  # handler failures do not stop the endpoint; show them
@@ -78,6 +83,7 @@ def local(paths: tuple[str, ...], port: int) -> None:
                 shown = len(server.errors)
         finally:
             err.print("stopping: waiting for running executions (up to 30 s)")
+            web.stop()
             server.stop()
     finally:
         for sig, handler in previous.items():

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -36,7 +37,8 @@ class LocalProcess:
         for name in [k for k in env if k.startswith("CASCADE_") or k == "AWS_ENDPOINT_URL"]:
             env.pop(name)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib", "local", "--port", str(port), str(EXAMPLES / "uploads.py")],
+            [sys.executable, "-m", "chalicelib", "local", "--port", str(port), "--web-port", str(free_port()),
+             str(EXAMPLES / "uploads.py")],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
@@ -148,6 +150,26 @@ def test_the_aws_cli_uploads_to_the_local_cloud(local, tmp_path):
     assert state["state"] == "registered" and state["artifact"] == "price_list"
 
 
+def test_views_and_the_lineage_page_read_the_running_local_cloud(local, tmp_path):
+    csv = tmp_path / "sales.csv"
+    csv.write_text("sku,units\na,3\n")
+    assert local.cli("upload", str(csv), "--artifact", "raw_sales", "--partition", "region=nordics",
+                     "--time-partition", "2026-11-20", "--json").returncode == 0
+    # no --stage and no CASCADE_* names: the views find the local stage through its stack, at AWS_ENDPOINT_URL
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CASCADE_", "AWS_"))}
+    env["AWS_ENDPOINT_URL"] = local.url
+    proc = subprocess.run([sys.executable, "-m", "chalicelib", "artifacts", "raw_sales", "--json"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert any(v["partitions"] == {"region": "nordics"} for v in json.loads(proc.stdout))
+    page = next(line for line in local.output if line.startswith("lineage page: ")).split(": ", 1)[1].strip()
+    with urllib.request.urlopen(page, timeout=30) as resp:
+        assert resp.status == 200 and b"<title>cascade lineage</title>" in resp.read()
+    api = page.rsplit("/lineage", 1)[0] + "/api/versions?artifact=raw_sales"
+    with urllib.request.urlopen(api, timeout=30) as resp:
+        assert {"region": "nordics"} in [v["partitions"] for v in json.loads(resp.read())]
+
+
 def test_ctrl_c_stops_the_local_cloud_cleanly(local):
     local.proc.send_signal(signal.SIGINT)
     assert local.proc.wait(60) == 0
@@ -157,3 +179,4 @@ def test_ctrl_c_stops_the_local_cloud_cleanly(local):
     assert "Traceback" not in text
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", int(local.url.rsplit(":", 1)[1])), timeout=1).close()
+
