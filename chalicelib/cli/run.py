@@ -6,8 +6,8 @@ import sys
 from typing import Any
 
 import click
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from chalicelib import aws
 from chalicelib.cli import main
@@ -61,37 +61,45 @@ def run_local(file: str, workflow: str, raw_inputs: dict[str, Any], timeout: flo
         return run_in_cloud(cloud, defs, workflow, raw_inputs, timeout=timeout, progress=progress)
 
 
+def _short(workflow: str | None) -> str:
+    return (workflow or "?").rsplit(".", 1)[-1]
+
+
 def print_report(rep: dict[str, Any]) -> None:
+    """A summary for people: every user-supplied string is shown as text, never as markup."""
     for warning in rep.get("warnings", []):
-        err.print(f"[yellow]warning:[/] {escape(warning)}")
+        err.print(Text.assemble(("warning: ", "yellow"), warning))
     table = Table(title="Executions", title_justify="left")
     for col in ("workflow", "launch plan", "status", "triggered by", "seconds"):
         table.add_column(col, overflow="fold")
     for ex in rep["executions"]:
         trig = ex["triggered_by"]
-        style = STATUS_STYLE.get(ex["status"], "")
         table.add_row(
-            ex["workflow"] or "?", ex["launch_plan"] or "-", f"[{style}]{ex['status']}[/]",
-            f"{trig['artifact']}:{trig['version']}" if trig else "-",
+            Text(_short(ex["workflow"])), Text(ex["launch_plan"] or "-"),
+            Text(ex["status"], style=STATUS_STYLE.get(ex["status"], "")),
+            Text(f"{trig['artifact']}:{trig['version']}" if trig else "-"),
             f"{ex['duration_s']:.2f}" if ex["duration_s"] is not None else "-",
         )
     out.print(table)
     arts = Table(title="Artifact versions", title_justify="left")
-    for col in ("artifact", "version", "partitions", "time partition", "uri"):
+    for col in ("artifact", "version", "partitions", "time partition"):
         arts.add_column(col, overflow="fold")
     for a in rep["artifacts"]:
-        arts.add_row(a["name"], a["version"], ", ".join(f"{k}={v}" for k, v in a["partitions"].items()) or "-",
-                     a["time_partition"] or "-", a["uri"])
+        arts.add_row(Text(a["name"]), Text(a["version"]),
+                     Text(", ".join(f"{k}={v}" for k, v in a["partitions"].items()) or "-"),
+                     Text(a["time_partition"] or "-"))
     out.print(arts)
+    for a in rep["artifacts"]:
+        out.print(Text(f"  {a['name']}:{a['version']} → {a['uri']}"), soft_wrap=True)
     for ex in rep["executions"]:
         if ex["logs"]:
-            out.print(f"[bold]logs of {ex['workflow']} ({ex['name']})[/]")
+            out.print(Text(f"logs of {_short(ex['workflow'])} ({ex['name']})", style="bold"))
             for line in ex["logs"]:
-                out.print(f"  {line}", markup=False)
+                out.print(Text(f"  {line}"))
         if ex["status"] == "FAILED":
-            out.print(f"[red]{ex['workflow']} failed: {escape(str(ex.get('error')))}: {escape(str(ex.get('cause')))}[/]")
+            out.print(Text(f"{_short(ex['workflow'])} failed: {ex.get('error')}: {ex.get('cause')}", style="red"))
     for e in rep["errors"]:
-        out.print(f"[red]handler {e['function']} failed: {e['type']}: {escape(e['message'])}[/]")
+        out.print(Text(f"handler {e['function']} failed: {e['type']}: {e['message']}", style="red"))
 
 
 def failed(rep: dict[str, Any]) -> bool:
