@@ -5,7 +5,7 @@ One rule for every command (views, upload, launchplan, replay):
 * The stage is `--stage NAME`, else CASCADE_STAGE, else `local` (the server of `python -m chalicelib local`).
 * Resource names come from the CASCADE_* variables when CASCADE_BUCKET is set for that stage (the functions
   carry them; the in-process local cloud sets them), else from the outputs of the stage's infra stack
-  `cascade-<stage>` (what `make deploy` and the local server create).
+  `cascade-<stage>-infra` (what `make deploy` and the local server create).
 * The endpoint is `--endpoint-url`, else AWS_ENDPOINT_URL; for the stage `local` found through its stack,
   `http://127.0.0.1:4566` with dummy credentials (the local cloud checks none).
 """
@@ -22,6 +22,8 @@ from pydantic import ValidationError
 
 from chalicelib import aws
 from chalicelib.config import ENV_PREFIX, Settings
+from chalicelib.deploy.stack import stack_name
+from chalicelib.deploy.stage import APP_NAME
 from chalicelib.errors import CascadeError
 
 LOCAL_STAGE = "local"
@@ -63,7 +65,7 @@ def check_listening(endpoint_url: str) -> None:
 def from_stack(stage: str, endpoint_url: str | None) -> Settings:
     region = _region()
     cfn = aws.client("cloudformation", region, endpoint_url)
-    stack = f"cascade-{stage}"
+    stack = stack_name(APP_NAME, stage)
     try:
         desc = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     except Exception as exc:

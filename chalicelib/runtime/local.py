@@ -34,6 +34,8 @@ from unittest import mock
 
 from chalicelib import aws
 from chalicelib.config import Settings
+from chalicelib.deploy.stack import stack_name
+from chalicelib.deploy.stage import APP_NAME
 from chalicelib.runtime import capture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -214,7 +216,7 @@ class LocalCloud:
     # -- resources --------------------------------------------------------------------------------
     def _deploy(self) -> None:
         cfn = aws.client("cloudformation", REGION)
-        stack = f"cascade-{self.stage}"
+        stack = stack_name(APP_NAME, self.stage)
         with warnings.catch_warnings():
             # moto cannot apply AWS::S3::BucketPolicy; the template's policy is checked on the template itself
             warnings.filterwarnings("ignore", message=".*AWS::S3::BucketPolicy.*")
