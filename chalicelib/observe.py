@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from chalicelib.aws import error_code
 from chalicelib.config import Settings
 from chalicelib.errors import CascadeError, UnknownArtifactError
+from chalicelib.runtime.report import task_cause
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.dynamo import from_dynamo, to_dynamo
 from chalicelib.store.lineage import Edge, LineageStore
@@ -279,7 +280,7 @@ class Observer:
             duration_s=round((stopped - started).total_seconds(), 3) if started and stopped else None,
         )
         if d["status"] == "FAILED":
-            row.error, row.cause = d.get("error"), _cause(d.get("cause"))
+            row.error, row.cause = d.get("error"), task_cause(d.get("cause"))
         return row
 
     # -- logs -------------------------------------------------------------------------------------
@@ -507,15 +508,4 @@ def _epoch_ms(text: str | None) -> int:
     if not text:
         return 0
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
-
-
-def _cause(cause: str | None) -> str | None:
-    """Step Functions wraps a Lambda error as JSON; keep the task's own message."""
-    if not cause:
-        return cause
-    try:
-        parsed = json.loads(cause)
-    except ValueError:
-        return cause
-    return parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause
 

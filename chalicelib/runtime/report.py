@@ -46,11 +46,11 @@ def describe(sfn: Any, registry: Registry, arn: str) -> dict[str, Any]:
         row["outputs"] = json.loads(d["output"]).get("outputs", {})
     if d["status"] == "FAILED":
         row["error"] = d.get("error")
-        row["cause"] = _cause(d.get("cause"))
+        row["cause"] = task_cause(d.get("cause"))
     return row
 
 
-def _cause(cause: str | None) -> str | None:
+def task_cause(cause: str | None) -> str | None:
     """Step Functions wraps a Lambda error as JSON; show the task's own message."""
     if not cause:
         return cause
