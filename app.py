@@ -42,6 +42,7 @@ def api(view):
 
     return routes.api(view, app.current_request.query_params)
 
+
 @app.on_s3_event(bucket=os.environ.get("CASCADE_BUCKET", ""), events=["s3:ObjectCreated:*"], prefix="uploads/",
                  name="on_upload")
 def on_upload(event):
