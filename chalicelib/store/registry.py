@@ -1,8 +1,7 @@
-"""The registry table: launch plans, their trigger subscriptions, and task logs per execution."""
+"""The registry table: trigger subscriptions and task logs per execution (launch plans: store/plans.py)."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -36,25 +35,6 @@ class Registry:
             ConsistentRead=True,
         )
         return [Subscription.from_item(i) for i in items]
-
-    # -- launch plans -----------------------------------------------------------------------------
-    def put_launch_plan(self, name: str, version: str, definition: dict[str, Any], state_machine_arn: str,
-                        active: bool) -> None:
-        self.dynamodb.put_item(TableName=self.table, Item=to_dynamo({
-            "pk": f"LP#{name}", "sk": "CURRENT", "name": name, "version": version, "active": active,
-            "state_machine_arn": state_machine_arn, "doc": json.dumps(definition, sort_keys=True),
-        }))
-
-    def launch_plans(self) -> list[dict[str, Any]]:
-        resp_items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"TableName": self.table, "FilterExpression": "begins_with(pk, :p)",
-                                  "ExpressionAttributeValues": {":p": {"S": "LP#"}}}
-        while True:  # listing for humans; the trigger path never scans
-            resp = self.dynamodb.scan(**kwargs)
-            resp_items.extend(from_dynamo(i) for i in resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp:
-                return resp_items
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     # -- task logs --------------------------------------------------------------------------------
     def put_logs(self, execution: str, node: str, lines: list[str]) -> None:
