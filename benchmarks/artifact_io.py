@@ -16,7 +16,7 @@ import time
 from typing import Any, Callable
 
 from benchmarks.common import CallCounter, Report, emit, new_client, parser, paused_trigger
-from chalicelib.runtime.local import LocalCloud
+from chalicelib.local.cloud import LocalCloud
 from chalicelib.store.artifacts import ArtifactStore
 
 ROWS = [100_000, 1_000_000]
@@ -70,7 +70,7 @@ def run() -> Report:
                 loaded: list[Any] = []
                 gc.collect()
                 rnd = {
-                    "sw": timed(lambda: version.append(store.put("bench_io", df, {}, None, f"r{rows}-{i}", "bench")),
+                    "sw": timed(lambda: version.append(store.write("bench_io", df, {}, None, f"r{rows}-{i}", "bench")),
                                 calls),
                     "dw": timed(lambda: df.to_parquet(path, engine="fastparquet")),
                     "sr": timed(lambda: loaded.append(store.load(version[0])), calls),

@@ -20,7 +20,7 @@ from benchmarks.common import (
     stream_event,
 )
 from chalicelib import aws
-from chalicelib.runtime.local import LocalCloud
+from chalicelib.local.cloud import LocalCloud
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.models import ArtifactVersion, make_version
 
@@ -61,7 +61,7 @@ class Bench:
         for _ in range(EVENTS):
             v = self._new_version()
             with self.ours as calls:
-                self.writer.register(v.name, b"{}", "json", v.partitions, None, v.version, "bench")
+                self.writer.write(v.name, b"{}", v.partitions, None, v.version, "bench", fmt="json")
             out.append((calls.counts(thread=me), calls.items_read(thread=me)))
             calls.reset()
             self.cloud.wait_quiet()
@@ -72,7 +72,7 @@ class Bench:
         for _ in range(EVENTS):
             v = self._new_version()
             with paused_trigger(self.cloud):
-                self.writer.register(v.name, b"{}", "json", v.partitions, None, v.version, "bench")
+                self.writer.write(v.name, b"{}", v.partitions, None, v.version, "bench", fmt="json")
             with self.naive_calls as calls, silenced():
                 self.naive.handle(stream_event([v], self.cloud.outputs["ArtifactsStreamArn"]))
             out.append((calls.counts(), calls.items_read()))

@@ -53,7 +53,7 @@ def write(store: Any, artifact: str, partitions: dict[str, str], rng: random.Ran
     body = json.dumps({"producer": producer, "value": rng.random()}).encode()
     for attempt in range(20):
         try:
-            store.register(artifact, body, "json", partitions, None, version, produced_by=producer)
+            store.write(artifact, body, partitions, None, version, produced_by=producer, fmt="json")
             return version, attempt
         except Exception:
             time.sleep(0.01)
@@ -62,11 +62,11 @@ def write(store: Any, artifact: str, partitions: dict[str, str], rng: random.Ran
 
 def run_round(rate: float, versions: int, timeout_rate: float, seed: int) -> dict[str, Any]:
     from chalicelib import aws
-    from chalicelib.register import Registrar
+    from chalicelib.ops.register import Registrar
     from chalicelib.runtime import loader
-    from chalicelib.runtime.faults import FaultInjector
-    from chalicelib.runtime.local import LocalCloud
-    from chalicelib.runtime.replay import read_stream, replay, started_runs
+    from chalicelib.local.faults import FaultInjector
+    from chalicelib.local.cloud import LocalCloud
+    from chalicelib.local.delivery import deliver, read_stream, started_runs
     from chalicelib.store.artifacts import ArtifactStore
     from chalicelib.store.registry import Registry
 
@@ -115,7 +115,7 @@ def run_round(rate: float, versions: int, timeout_rate: float, seed: int) -> dic
                                               for r in event["Records"]]}
             return payload
 
-        stats = replay(records, invoke, rng, timeout_rate=timeout_rate)
+        stats = deliver(records, invoke, rng, timeout_rate=timeout_rate)
         cloud.wait_quiet(600)
         seconds = time.perf_counter() - started
         faults.detach()

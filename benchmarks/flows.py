@@ -48,7 +48,7 @@ def definitions(launch_plans: int, elsewhere: str = "artifacts", matching: bool 
 def register(cloud: Any, defs: Definitions) -> dict[str, str]:
     """Register through the real registrar; returns workflow name → state machine ARN."""
     from chalicelib import aws
-    from chalicelib.register import Registrar
+    from chalicelib.ops.register import Registrar
     from chalicelib.store.registry import Registry
 
     settings = cloud.settings

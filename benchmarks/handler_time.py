@@ -19,7 +19,7 @@ from benchmarks.common import (
 )
 from chalicelib import aws
 from chalicelib.events.stream import version_from_record
-from chalicelib.runtime.local import LocalCloud
+from chalicelib.local.cloud import LocalCloud
 from chalicelib.store.models import Subscription
 from chalicelib.trigger.batch import process_stream_batch
 from chalicelib.trigger.decide import decide

@@ -20,7 +20,7 @@ from benchmarks import flows
 from benchmarks.baselines import PollingSensor
 from benchmarks.common import CallCounter, Report, emit, new_client, parser, paused_trigger, summary_ms
 from chalicelib import aws
-from chalicelib.runtime.local import LocalCloud
+from chalicelib.local.cloud import LocalCloud
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.models import make_version
 
@@ -78,8 +78,8 @@ def run() -> Report:
             serial += 1
             made = datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=serial)
             with writes:
-                store.register(flows.Events.name, b"{}", "json", dict(flows.PARTITIONS), None,
-                               make_version(made, "latency", str(serial)), "bench")
+                store.write(flows.Events.name, b"{}", dict(flows.PARTITIONS), None,
+                            make_version(made, "latency", str(serial)), "bench", fmt="json")
             put = [c for c in writes.calls if c.operation == "PutItem"][-1]
             writes.reset()
             return put.started

@@ -20,10 +20,10 @@ sys.path.insert(0, str(ROOT))
 
 def main(rounds: int) -> None:
     from chalicelib import aws
-    from chalicelib.register import Registrar
+    from chalicelib.ops.register import Registrar
     from chalicelib.runtime import loader
-    from chalicelib.runtime.launch import check_inputs, start_workflow
-    from chalicelib.runtime.local import LocalCloud
+    from chalicelib.ops.launch import check_inputs, start_workflow
+    from chalicelib.local.cloud import LocalCloud
     from chalicelib.store.lineage import LineageStore
     from chalicelib.store.registry import Registry
 

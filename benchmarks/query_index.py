@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from chalicelib import aws  # noqa: E402
-from chalicelib.runtime.local import LocalCloud  # noqa: E402
+from chalicelib.local.cloud import LocalCloud  # noqa: E402
 from chalicelib.sdk.query import QuerySpec  # noqa: E402
 from chalicelib.store.artifacts import ArtifactStore  # noqa: E402
 from chalicelib.store.index import ArtifactIndex  # noqa: E402

@@ -16,7 +16,7 @@ from benchmarks.baselines import latest_by_listing
 from benchmarks.common import (
     BASE_TIME, CallCounter, Report, emit, make_versions, new_client, parser, seed_versions, summary_ms,
 )
-from chalicelib.runtime.local import LocalCloud
+from chalicelib.local.cloud import LocalCloud
 from chalicelib.runtime.runner import Runner, query_literal
 from chalicelib.sdk.artifact import Artifact
 from chalicelib.store.artifacts import ArtifactStore

@@ -7,6 +7,20 @@ import os
 from pydantic import BaseModel
 
 ENV_PREFIX = "CASCADE_"
+DEFAULT_REGION = "us-east-1"
+
+
+def region(given: str | None = None) -> str:
+    """The one rule for the region: `given` (a `--region` option), else AWS_REGION, else AWS_DEFAULT_REGION,
+    else the AWS profile's region, else us-east-1. Lambda always sets AWS_REGION, so functions read no profile."""
+    if given:
+        return given
+    found = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if found:
+        return found
+    import boto3  # off Lambda only: a profile may name the region
+
+    return boto3.session.Session().region_name or DEFAULT_REGION
 
 
 class Settings(BaseModel):
@@ -19,6 +33,7 @@ class Settings(BaseModel):
     registry_table: str
     index_table: str
     task_runner_arn: str = ""
+    trigger_dlq_url: str = ""
     region: str = "us-east-1"
     max_inline_bytes: int = 32 * 1024
     max_upload_bytes: int = 512 * 1024 * 1024
@@ -30,13 +45,15 @@ class Settings(BaseModel):
             for field in cls.model_fields
             if ENV_PREFIX + field.upper() in os.environ
         }
-        values.setdefault("region", os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+        values.setdefault("region", region())
         return cls(**values)
 
     @property
     def prefix(self) -> str:
         """Prefix of every resource name of this stage, as chalice names functions: `<app>-<stage>-`."""
-        return f"{self.app_name}-{self.stage}-"
+        from chalicelib.naming import prefix
+
+        return prefix(self.stage, self.app_name)
 
     def to_env(self) -> dict[str, str]:
         return {ENV_PREFIX + k.upper(): str(v) for k, v in self.model_dump().items()}

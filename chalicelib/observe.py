@@ -1,7 +1,7 @@
 """Read-only views of a stage: artifacts and versions, executions, task logs and lineage graphs.
 
-The CLI (`chalicelib/cli/views.py`) and the web API (`chalicelib/web/`) both call this module, so they show
-the same data. It works the same against the local cloud (in process, or a server through an endpoint URL)
+The one read side: the CLI views (`chalicelib/cli/views.py`), the `run` and `upload` reports and the web API
+(`chalicelib/web/`) all call this module, so they show the same data. Tables are read through the store. It works the same against the local cloud (in process, or a server through an endpoint URL)
 and a deployed stage: it only reads the stage's tables, Step Functions and CloudWatch Logs.
 It never imports pandas (the web API shares its Lambda package with the trigger).
 """
@@ -18,11 +18,10 @@ from pydantic import BaseModel, Field
 from chalicelib.aws import error_code
 from chalicelib.config import Settings
 from chalicelib.errors import CascadeError, UnknownArtifactError
-from chalicelib.runtime.report import task_cause
+from chalicelib.naming import names_workflow
 from chalicelib.store.artifacts import ArtifactStore
-from chalicelib.store.dynamo import from_dynamo, to_dynamo
-from chalicelib.store.lineage import Edge, LineageStore
-from chalicelib.store.models import ArtifactVersion, iso_ms, partition_key
+from chalicelib.store.lineage import Edge
+from chalicelib.store.models import ArtifactVersion, iso_ms
 from chalicelib.store.registry import Registry
 
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
@@ -52,6 +51,8 @@ class ExecutionRow(BaseModel):
     duration_s: float | None = None
     error: str | None = None
     cause: str | None = None
+    outputs: dict[str, Any] | None = None
+    logs: list[str] | None = None  # filled by `report`, which shows what every task printed
 
 
 class VersionDetail(BaseModel):
@@ -71,6 +72,7 @@ class GraphNode(BaseModel):
     partitions: dict[str, str] = Field(default_factory=dict)
     time_partition: str | None = None
     created_at: str | None = None
+    produced_by: dict[str, Any] | None = None  # a version's producer: an execution, an upload or a manual write
     execution: str | None = None
     workflow: str | None = None
     launch_plan: str | None = None
@@ -112,6 +114,17 @@ def short_workflow(name: str | None) -> str:
     return (name or "?").rsplit(".", 1)[-1]
 
 
+def task_cause(cause: str | None) -> str | None:
+    """Step Functions wraps a Lambda error as JSON; show the task's own message."""
+    if not cause:
+        return cause
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    return parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause
+
+
 class Observer:
     """One stage's read side. Clients are injected; `from_env` builds them."""
 
@@ -122,13 +135,13 @@ class Observer:
         self.logs_client = logs
         self.store = ArtifactStore(settings, None, dynamodb)
         self.registry = Registry(settings, dynamodb)
-        self.lineage_store = LineageStore(settings, dynamodb)
+        self.lineage_store = self.store.lineage
 
     @classmethod
     def from_env(cls, stage: str | None = None, endpoint_url: str | None = None) -> Observer:
         """Clients for this stage; `endpoint_url` (or AWS_ENDPOINT_URL, which boto3 reads itself) points
         them at a local cloud server."""
-        from chalicelib.stage import resolve
+        from chalicelib.ops.stage import resolve
 
         target = resolve(stage, endpoint_url)
         return cls(target.settings, target.client("dynamodb"), target.client("stepfunctions"), target.client("logs"))
@@ -138,58 +151,23 @@ class Observer:
         """Every artifact with its version count and newest version (a Scan of the artifact table: for
         people looking, never on a hot path)."""
         seen: dict[str, ArtifactSummary] = {}
-        kwargs: dict[str, Any] = {
-            "TableName": self.settings.artifacts_table,
-            "ProjectionExpression": "pk, #n, version, created_at",
-            "ExpressionAttributeNames": {"#n": "name"},
-        }
-        while True:
-            resp = self.dynamodb.scan(**kwargs)
-            for raw in resp.get("Items", []):
-                item = from_dynamo(raw)
-                if not str(item.get("pk", "")).startswith("A#"):
-                    continue
-                cur = seen.get(item["name"])
-                if cur is None:
-                    seen[item["name"]] = ArtifactSummary(name=item["name"], versions=1, latest=item["version"],
-                                                         latest_created_at=item["created_at"])
-                    continue
-                cur.versions += 1
-                if item["version"] > cur.latest:
-                    cur.latest, cur.latest_created_at = item["version"], item["created_at"]
-            if "LastEvaluatedKey" not in resp:
-                break
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        for item in self.store.scan_versions(["name", "version", "created_at"]):
+            cur = seen.get(item["name"])
+            if cur is None:
+                seen[item["name"]] = ArtifactSummary(name=item["name"], versions=1, latest=item["version"],
+                                                     latest_created_at=item["created_at"])
+                continue
+            cur.versions += 1
+            if item["version"] > cur.latest:
+                cur.latest, cur.latest_created_at = item["version"], item["created_at"]
         return sorted(seen.values(), key=lambda a: a.latest, reverse=True)
 
     def versions(self, name: str, partitions: dict[str, str] | None = None, limit: int | None = None) -> list[ArtifactVersion]:
         """Versions of one artifact, newest first, keeping those whose partitions include `partitions`."""
-        wanted = partitions or {}
-        newest = self.store.versions(name, limit=1)
-        if not newest:
+        if not self.store.versions(name, limit=1):
             known = ", ".join(a.name for a in self.artifacts()) or "none yet"
             raise UnknownArtifactError(f"no artifact named {name!r} in stage {self.settings.stage!r}; artifacts: {known}")
-        if not wanted:
-            return self.store.versions(name, limit=limit)
-        if set(wanted) == set(newest[0].partitions):  # every key given: the partition index has them in order
-            return self._with_partitions(name, wanted, limit)
-        found = [v for v in self.store.versions(name) if all(v.partitions.get(k) == x for k, x in wanted.items())]
-        return found[:limit] if limit else found
-
-    def _with_partitions(self, name: str, partitions: dict[str, str], limit: int | None) -> list[ArtifactVersion]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.settings.artifacts_table, "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :k",
-            "ExpressionAttributeValues": {":k": {"S": f"{name}|{partition_key(partitions)}"}},
-            "ScanIndexForward": False,
-        }
-        found: list[ArtifactVersion] = []
-        while True:
-            resp = self.dynamodb.query(**kwargs)
-            found.extend(ArtifactVersion.from_item(from_dynamo(i)) for i in resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp or (limit and len(found) >= limit):
-                return found[:limit] if limit else found
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return self.store.versions(name, partitions or None, limit=limit)
 
     def version(self, name: str, version: str | None = None) -> ArtifactVersion:
         if version:
@@ -201,9 +179,9 @@ class Observer:
         v = self.version(name, version)
         report = {**v.report(), "card": v.card}
         producer = None
-        if v.produced_by:
+        if v.execution:
             try:
-                producer = self.execution(v.produced_by)
+                producer = self.execution(v.execution)
             except UnknownExecutionError:
                 producer = None
         return VersionDetail(version=report, produced_by=producer,
@@ -217,7 +195,7 @@ class Observer:
             for sm in page["stateMachines"]:
                 if not sm["name"].startswith(prefix):
                     continue
-                if workflow is not None and not _names_workflow(sm["name"][len(prefix):], workflow):
+                if workflow is not None and not names_workflow(sm["name"][len(prefix):], workflow):
                     continue
                 machines.append(sm)
         return machines
@@ -238,11 +216,23 @@ class Observer:
         listed.sort(key=lambda e: (e["startDate"], e["executionArn"]), reverse=True)
         chosen = [e["executionArn"] for e in listed[:limit]]
         with ThreadPoolExecutor(max_workers=8) as pool:  # one DescribeExecution each, for input and meta
-            return list(pool.map(self._describe, chosen))
+            return list(pool.map(self.describe, chosen))
+
+    def report(self) -> dict[str, Any]:
+        """Everything that happened in the stage, oldest first: each execution with what its tasks printed and
+        its outputs, and every artifact version (what `run --json` prints)."""
+        arns = [ex["executionArn"] for sm in self._state_machines()
+                for page in self.sfn.get_paginator("list_executions").paginate(stateMachineArn=sm["stateMachineArn"])
+                for ex in page["executions"]]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            rows = list(pool.map(lambda arn: self.describe(arn, full=True), arns))
+        rows.sort(key=lambda r: (r.started_at or "", r.id))
+        return {"executions": [r.model_dump() for r in rows],
+                "artifacts": [v.report() for v in self.store.all_versions()]}
 
     def execution(self, ref: str) -> ExecutionRow:
         """An execution by ARN or by name (looked up in this stage's state machines)."""
-        return self._describe(self.resolve_execution(ref))
+        return self.describe(self.resolve_execution(ref))
 
     def resolve_execution(self, ref: str) -> str:
         if ref.startswith("arn:"):
@@ -260,7 +250,7 @@ class Observer:
             f"no execution named {ref!r} in stage {self.settings.stage!r}; list them with `executions`"
         )
 
-    def _describe(self, arn: str) -> ExecutionRow:
+    def describe(self, arn: str, full: bool = False) -> ExecutionRow:
         try:
             d = self.sfn.describe_execution(executionArn=arn)
         except Exception as exc:
@@ -281,6 +271,13 @@ class Observer:
         )
         if d["status"] == "FAILED":
             row.error, row.cause = d.get("error"), task_cause(d.get("cause"))
+        if full:
+            row.logs = self.registry.logs(arn)
+            if d.get("output"):
+                try:
+                    row.outputs = (json.loads(d["output"]) or {}).get("outputs", {})
+                except (ValueError, AttributeError):
+                    row.outputs = None
         return row
 
     # -- logs -------------------------------------------------------------------------------------
@@ -291,9 +288,9 @@ class Observer:
         same time are interleaved, since a task's stdout does not name its execution."""
         arn = self.resolve_execution(ref)
         if not cloudwatch:
-            self._describe(arn)  # an unknown execution is an error, not an empty log
+            self.describe(arn)  # an unknown execution is an error, not an empty log
             return self.registry.logs(arn)
-        row = self._describe(arn)
+        row = self.describe(arn)
         return self.cloudwatch_lines(row)
 
     def cloudwatch_lines(self, row: ExecutionRow) -> list[str]:
@@ -368,7 +365,7 @@ class LineageWalker:
         rid = version_id(root.name, root.version)
         self.nodes[rid] = GraphNode(id=rid, kind="version", depth=0, label=f"{root.name}:{root.version}",
                                     artifact=root.name, version=root.version)
-        self.producers[rid] = root.produced_by
+        self.producers[rid] = root.execution
         self._walk_up(rid, depth)
         self._walk_down(rid, depth)
         self._details()
@@ -439,21 +436,13 @@ class LineageWalker:
     def _details(self) -> None:
         """Partitions of every version (BatchGetItem, 100 keys a call) and status of every execution."""
         versions = [n for n in self.nodes.values() if n.kind == "version"]
-        table = self.obs.settings.artifacts_table
-        for start in range(0, len(versions), 100):
-            keys = [to_dynamo({"pk": f"A#{n.artifact}", "sk": f"V#{n.version}"}) for n in versions[start:start + 100]]
-            request: dict[str, Any] = {table: {"Keys": keys}}
-            for _ in range(6):
-                resp = self.obs.dynamodb.batch_get_item(RequestItems=request)
-                for raw in resp.get("Responses", {}).get(table, []):
-                    v = ArtifactVersion.from_item(from_dynamo(raw))
-                    node = self.nodes[version_id(v.name, v.version)]
-                    report = v.report()
-                    node.partitions, node.time_partition = v.partitions, report["time_partition"]
-                    node.created_at = report["created_at"]
-                request = resp.get("UnprocessedKeys") or {}
-                if not request:
-                    break
+        found = self.obs.store.get_many([(n.artifact or "", n.version or "") for n in versions])
+        for v in found.values():
+            node = self.nodes[version_id(v.name, v.version)]
+            report = v.report()
+            node.partitions, node.time_partition = v.partitions, report["time_partition"]
+            node.created_at = report["created_at"]
+            node.produced_by = report["produced_by"]
         executions = [n for n in self.nodes.values() if n.kind == "execution"]
         with ThreadPoolExecutor(max_workers=8) as pool:
             rows = list(pool.map(self._status, executions))
@@ -466,7 +455,7 @@ class LineageWalker:
 
     def _status(self, node: GraphNode) -> ExecutionRow | None:
         try:
-            return self.obs._describe(node.execution or "")
+            return self.obs.describe(node.execution or "")
         except UnknownExecutionError:
             return None  # Step Functions forgets executions after 90 days; the edges remain
 
@@ -492,12 +481,6 @@ def layers(nodes: list[GraphNode], edges: list[GraphEdge]) -> dict[str, int]:
                 order.append(nxt)
     low = min((n.depth for n in nodes), default=0)
     return {n.id: layer.get(n.id, n.depth - low) for n in nodes}
-
-
-def _names_workflow(machine: str, workflow: str) -> bool:
-    """Does a state machine name (without the stage prefix) belong to `workflow` (short or full name)?"""
-    clean = workflow.replace(".", "-")
-    return machine == clean or machine.endswith("-" + clean)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -23,7 +23,7 @@ def load_event(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def cloud() -> Iterator[Any]:
-    from chalicelib.runtime.local import LocalCloud
+    from chalicelib.local.cloud import LocalCloud
 
     with LocalCloud() as c:
         yield c

@@ -43,10 +43,10 @@ def deploy(stage: str, region: str | None, workflows: tuple[Path, ...], connecti
 
     Run from the project root. Every step is idempotent; after a failure, run it again.
     """
-    from chalicelib.deploy.sequence import Stage
+    from chalicelib.deploy.sequence import Deployment
 
     with _aws_errors(stage):
-        Stage(Path.cwd(), stage, region, echo=_echo).deploy(list(workflows) or [DEFAULT_WORKFLOWS], connection_timeout)
+        Deployment(Path.cwd(), stage, region, echo=_echo).deploy(list(workflows) or [DEFAULT_WORKFLOWS], connection_timeout)
     err.print(f"[green]stage {stage} deployed[/]")
 
 
@@ -56,10 +56,10 @@ def deploy(stage: str, region: str | None, workflows: tuple[Path, ...], connecti
 @click.option("--keep-data", is_flag=True, help="Keep the artifact bucket and the tables (with their data).")
 def destroy(stage: str, region: str | None, keep_data: bool) -> None:
     """Tear STAGE down: state machines, functions and roles (chalice delete), tasks layer, data, infra stack."""
-    from chalicelib.deploy.sequence import Stage
+    from chalicelib.deploy.sequence import Deployment
 
     with _aws_errors(stage):
-        Stage(Path.cwd(), stage, region, echo=_echo).destroy(keep_data=keep_data)
+        Deployment(Path.cwd(), stage, region, echo=_echo).destroy(keep_data=keep_data)
     err.print(f"[green]stage {stage} destroyed[/]")
 
 
@@ -70,10 +70,10 @@ def destroy(stage: str, region: str | None, keep_data: bool) -> None:
 def register(paths: tuple[Path, ...], stage: str, region: str | None) -> None:
     """Register the workflows and launch plans in PATHS with a deployed STAGE (idempotent)."""
     from chalicelib.deploy.registration import register_paths
-    from chalicelib.deploy.sequence import Stage
+    from chalicelib.deploy.sequence import Deployment
 
     with _aws_errors(stage):
-        target = Stage(Path.cwd(), stage, region, echo=_echo)
+        target = Deployment(Path.cwd(), stage, region, echo=_echo)
         registered = register_paths(target.info(), list(paths), target.client("lambda"),
                                     target.client("stepfunctions"), target.client("dynamodb"))
     for line in registered.changed or ["state machines already current"]:

@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 from rich.table import Table
 
-from chalicelib import aws
 from chalicelib.cli import main
+from chalicelib.cli.options import stage_options
 from chalicelib.cli.output import out, print_json
 
 queue_option = click.option("--queue", envvar="CASCADE_DLQ", default=None,
-                            help="Dead-letter queue URL or name [env CASCADE_DLQ; default: cascade-STAGE-trigger-dlq].")
-stage_option = click.option("--stage", default="dev", show_default=True,
-                            help="Stage whose queue to use: resources are named cascade-STAGE-*.")
-region_option = click.option("--region", default=None, help="AWS region [default: AWS_REGION, or your profile's].")
+                            help="Dead-letter queue URL or name [env CASCADE_DLQ; default: the stage's, from its stack].")
 limit_option = click.option("--limit", default=100, show_default=True, help="At most this many messages.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")
 
 
-def resolve_region(region: str | None) -> str:
-    import boto3
+def _queue(stage: Any, queue: str | None) -> str:
+    from chalicelib import naming
+    from chalicelib.errors import InputError
 
-    return region or boto3.session.Session().region_name or "us-east-1"
+    found = queue or stage.settings.trigger_dlq_url
+    if not found:
+        raise InputError(f"stage {stage.settings.stage!r} names no dead-letter queue (its settings come from "
+                         f"CASCADE_* variables without CASCADE_TRIGGER_DLQ_URL); pass --queue "
+                         f"{naming.prefix(stage.settings.stage)}trigger-dlq")
+    return found
 
 
 @main.group()
@@ -32,20 +36,21 @@ def dlq() -> None:
 
 
 @dlq.command("list")
-@stage_option
+@stage_options
 @queue_option
-@region_option
 @limit_option
 @click.option("--records", "show_records", is_flag=True,
               help="Read each batch back from the stream and show what the trigger makes of every record.")
 @json_option
-def list_cmd(stage: str, queue: str | None, region: str | None, limit: int, show_records: bool, as_json: bool) -> None:
+def list_cmd(stage: str | None, endpoint_url: str | None, queue: str | None, limit: int, show_records: bool,
+             as_json: bool) -> None:
     """Show the dead-lettered batches (messages stay in the queue)."""
     from chalicelib.errors import DeadLetterError
     from chalicelib.ops import dlq as ops
+    from chalicelib.ops.stage import resolve
 
-    region = resolve_region(region)
-    q = ops.DeadLetterQueue(aws.client("sqs", region), queue or f"cascade-{stage}-trigger-dlq")
+    target = resolve(stage, endpoint_url)
+    q = ops.DeadLetterQueue(target.client("sqs"), _queue(target, queue))
     letters = ops.list_letters(q, limit)
     rows = []
     for letter in letters:
@@ -53,7 +58,7 @@ def list_cmd(stage: str, queue: str | None, region: str | None, limit: int, show
                "record": letter.record.model_dump(mode="json") if letter.record else None, "age_s": ops.age(letter)}
         if show_records and letter.record is not None:
             try:
-                batch = ops.read_batch(aws.client("dynamodbstreams", region), letter.record.batch)
+                batch = ops.read_batch(target.client("dynamodbstreams"), letter.record.batch)
                 row["records"] = [ops.view(r).model_dump() for r in batch]
             except DeadLetterError as exc:
                 row["records_error"] = str(exc)
@@ -83,24 +88,24 @@ def list_cmd(stage: str, queue: str | None, region: str | None, limit: int, show
 
 
 @dlq.command("redrive")
-@stage_option
+@stage_options
 @queue_option
-@region_option
 @limit_option
 @click.option("--function", default=None,
               help="Trigger function name or ARN [default: the function named in each record].")
 @click.option("--dry-run", is_flag=True, help="Read the batches back from the stream, invoke nothing.")
 @json_option
-def redrive_cmd(stage: str, queue: str | None, region: str | None, limit: int, function: str | None, dry_run: bool,
-                as_json: bool) -> None:
+def redrive_cmd(stage: str | None, endpoint_url: str | None, queue: str | None, limit: int, function: str | None,
+                dry_run: bool, as_json: bool) -> None:
     """Feed dead-lettered batches through the trigger again; delete the messages that succeed.
 
     Exits 1 if any message was not re-driven (it stays in the queue)."""
     from chalicelib.ops import dlq as ops
+    from chalicelib.ops.stage import resolve
 
-    region = resolve_region(region)
-    q = ops.DeadLetterQueue(aws.client("sqs", region), queue or f"cascade-{stage}-trigger-dlq")
-    results = ops.redrive(q, aws.client("dynamodbstreams", region), ops.lambda_invoker(aws.client("lambda", region)),
+    target = resolve(stage, endpoint_url)
+    q = ops.DeadLetterQueue(target.client("sqs"), _queue(target, queue))
+    results = ops.redrive(q, target.client("dynamodbstreams"), ops.lambda_invoker(target.client("lambda")),
                           function=function, limit=limit, dry_run=dry_run)
     if as_json:
         print_json([r.model_dump() for r in results])

@@ -9,7 +9,8 @@ from rich.table import Table
 
 from chalicelib.cli import main
 from chalicelib.cli.output import out, print_json
-from chalicelib.cli.stage import Stage, from_env, stage_options
+from chalicelib.cli.options import stage_options
+from chalicelib.ops.stage import Stage, resolve
 
 if TYPE_CHECKING:
     from chalicelib.store.plans import LaunchPlanState
@@ -60,7 +61,7 @@ def launchplan() -> None:
 @stage_options
 def list_command(name: str | None, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
     """List launch plans, or the versions of NAME."""
-    data = list_plans(from_env(endpoint_url, stage), name)
+    data = list_plans(resolve(stage, endpoint_url), name)
     if as_json:
         print_json(data)
         return
@@ -77,7 +78,7 @@ def list_command(name: str | None, as_json: bool, stage: str | None, endpoint_ur
 
 
 def _switch(name: str, active: bool, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
-    state = set_active(from_env(endpoint_url, stage), name, active)
+    state = set_active(resolve(stage, endpoint_url), name, active)
     if as_json:
         print_json(state)
     else:

@@ -16,7 +16,7 @@ from chalicelib.cli.output import err, out
 
 
 def register_all(server: Any, defs: Any) -> Any:
-    from chalicelib.register import Registrar
+    from chalicelib.ops.register import Registrar
     from chalicelib.store.registry import Registry
 
     settings = server.settings
@@ -57,8 +57,8 @@ def local(paths: tuple[str, ...], port: int, web_port: int) -> None:
     Uploads through it become artifact versions and start the triggered executions, as on AWS.
     """
     from chalicelib.runtime import loader
-    from chalicelib.runtime.server import LocalServer
-    from chalicelib.web.server import WebServer
+    from chalicelib.local.server import LocalServer
+    from chalicelib.local.web import WebServer
 
     defs = loader.load_paths(list(paths))  # bad definitions fail before anything starts
     stop = threading.Event()

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any, Callable
 
 from chalicelib.config import Settings
+from chalicelib.store.artifacts import ArtifactStore
 
 ORDER = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -33,17 +34,7 @@ class CascadeProgress:
                 if sm["name"].startswith(self.settings.prefix):
                     for epage in self.sfn.get_paginator("list_executions").paginate(stateMachineArn=sm["stateMachineArn"]):
                         counts.update(e["status"] for e in epage["executions"])
-        versions = 0
-        kwargs: dict[str, Any] = {"TableName": self.settings.artifacts_table, "Select": "COUNT",
-                                  # version items only, not the query index items beside them
-                                  "FilterExpression": "begins_with(pk, :a)",
-                                  "ExpressionAttributeValues": {":a": {"S": "A#"}}}
-        while True:
-            resp = self.dynamodb.scan(**kwargs)
-            versions += resp.get("Count", 0)
-            if "LastEvaluatedKey" not in resp:
-                break
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        versions = ArtifactStore(self.settings, None, self.dynamodb).count_versions()
         self._counts, self._versions = counts, versions
 
     def text(self) -> str:

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from chalicelib.cli import main
 from chalicelib.cli.output import err, out, print_json
-from chalicelib.cli.stage import from_env, stage_options
+from chalicelib.cli.options import stage_options
 
 
 @main.command("replay")
@@ -28,11 +28,13 @@ def replay_command(artifact: str, since: str | None, until: str | None, launch_p
     Versions whose runs already started start nothing, unless --force.
     """
     from chalicelib.errors import InputError
-    from chalicelib.replay import new_salt, parse_time, replay
+    from chalicelib.ops.replay import new_salt, parse_time, replay
 
     if salt and not force:
         raise InputError("--salt only applies with --force")
-    target = from_env(endpoint_url, stage)
+    from chalicelib.ops.stage import resolve
+
+    target = resolve(stage, endpoint_url)
     key = (salt or new_salt()) if force else ""
     with Progress(TextColumn("replaying {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=err, transient=True, disable=as_json) as progress:
@@ -41,7 +43,7 @@ def replay_command(artifact: str, since: str | None, until: str | None, launch_p
         def tick(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        report = replay(target.trigger(), target.dynamodb, target.settings.artifacts_table, artifact,
+        report = replay(target.trigger(), target.store, artifact,
                         since=parse_time(since, "--since") if since else None,
                         until=parse_time(until, "--until") if until else None,
                         launch_plan=launch_plan, dry_run=dry_run, salt=key, on_version=tick)

@@ -17,19 +17,18 @@ from chalicelib.cli.output import STATUS_STYLE, err, out, print_json
 def run_in_cloud(cloud: Any, defs: Any, workflow: str, raw_inputs: dict[str, Any], from_text: bool = True,
                  timeout: float = 600, progress: bool = False) -> dict[str, Any]:
     """Register `defs` in a started local cloud, start WORKFLOW, wait for the cascade to settle, report."""
-    from chalicelib.register import Registrar
-    from chalicelib.runtime import manual, report
-    from chalicelib.runtime.launch import start_workflow
+    from chalicelib.observe import Observer
+    from chalicelib.ops import launch
+    from chalicelib.ops.register import Registrar
     from chalicelib.store.registry import Registry
 
-    wf, lp = manual.resolve(defs, workflow)  # a workflow, or a launch plan with its fixed and default inputs
-    inputs = manual.inputs_for(wf, lp, raw_inputs, from_text=from_text)
+    wf, lp = launch.resolve(defs, workflow)  # a workflow, or a launch plan with its fixed and default inputs
+    inputs = launch.inputs_for(wf, lp, raw_inputs, from_text=from_text)
     settings = cloud.settings
     ddb = aws.client("dynamodb", settings.region)
     sfn = aws.client("stepfunctions", settings.region)
-    registry = Registry(settings, ddb)
-    registered = Registrar(settings, sfn, registry, cloud.states_role_arn).register(defs)
-    start_workflow(sfn, settings, wf, inputs, launch_plan=lp.name if lp else None)
+    registered = Registrar(settings, sfn, Registry(settings, ddb), cloud.states_role_arn).register(defs)
+    launch.start_workflow(sfn, settings, wf, inputs, launch_plan=lp.name if lp else None)
     if progress:
         from chalicelib.cli.progress import CascadeProgress
 
@@ -41,8 +40,7 @@ def run_in_cloud(cloud: Any, defs: Any, workflow: str, raw_inputs: dict[str, Any
     else:
         cloud.wait_quiet(timeout)
     return {
-        "executions": report.executions(sfn, settings, registry),
-        "artifacts": report.artifacts(ddb, settings),
+        **Observer(settings, ddb, sfn).report(),
         "errors": [{"function": e.function, "type": e.error_type, "message": e.message} for e in cloud.errors],
         "warnings": registered.warnings,
     }
@@ -51,11 +49,13 @@ def run_in_cloud(cloud: Any, defs: Any, workflow: str, raw_inputs: dict[str, Any
 def run_local(file: str, workflow: str, raw_inputs: dict[str, Any], timeout: float = 600,
               progress: bool = False) -> dict[str, Any]:
     """Load FILE (failing fast on bad definitions or inputs), then run it on a fresh local cloud."""
-    from chalicelib.runtime import loader, manual, portability
-    from chalicelib.runtime.local import LocalCloud
+    from chalicelib.compile import portability
+    from chalicelib.local.cloud import LocalCloud
+    from chalicelib.ops import launch
+    from chalicelib.runtime import loader
 
     defs = loader.load_paths([file])
-    manual.inputs_for(*manual.resolve(defs, workflow), raw_inputs, from_text=True)  # before paying for the cloud
+    launch.inputs_for(*launch.resolve(defs, workflow), raw_inputs, from_text=True)  # before paying for the cloud
     portability.check(defs)
     with LocalCloud() as cloud:
         return run_in_cloud(cloud, defs, workflow, raw_inputs, timeout=timeout, progress=progress)
@@ -118,7 +118,7 @@ def run(ctx: click.Context, file: str, workflow: str, as_json: bool, timeout: fl
     Workflow inputs follow as --NAME VALUE, e.g. `run wf.py my_wf --region emea`.
     Exits 1 if any execution failed.
     """
-    from chalicelib.runtime.launch import parse_cli_inputs
+    from chalicelib.ops.launch import parse_cli_inputs
 
     rep = run_local(file, workflow, parse_cli_inputs(ctx.args), timeout=timeout, progress=not as_json)
     if as_json:

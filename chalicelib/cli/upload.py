@@ -14,7 +14,8 @@ from rich.table import Table
 
 from chalicelib.cli import main
 from chalicelib.cli.output import err, out, print_json
-from chalicelib.cli.stage import stage_options
+from chalicelib.cli.options import stage_options
+from chalicelib.ops.stage import resolve
 from chalicelib.errors import CascadeError
 
 
@@ -43,9 +44,9 @@ def upload(file: str, artifact: str, partitions: tuple[str, ...], time_partition
     """Upload FILE (.csv, .parquet or .json) as a new version of ARTIFACT, then wait for and report the
     versions and executions that followed. Exits 1 if the upload was quarantined or anything failed."""
     from chalicelib.cli.run import print_report
-    from chalicelib.uploads import client
+    from chalicelib.ops import upload as client
 
-    conn = client.connect(stage, endpoint_url)
+    conn = resolve(stage, endpoint_url)
     before = client.execution_arns(conn)
     size = Path(file).stat().st_size if Path(file).is_file() else 0
     with Progress(TextColumn("uploading {task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
@@ -70,7 +71,7 @@ def upload(file: str, artifact: str, partitions: tuple[str, ...], time_partition
     state = followed.upload
     quarantined = state is not None and state.state == "quarantined"
     if quarantined:
-        from chalicelib.uploads.records import UploadLog
+        from chalicelib.store.uploads import UploadLog
 
         record = next((r for r in UploadLog(conn.settings.registry_table, conn.client("dynamodb")).failed()
                        if r.id == uploaded.object_id), None)
@@ -101,10 +102,10 @@ def upload(file: str, artifact: str, partitions: tuple[str, ...], time_partition
 @stage_options
 def uploads(failed: bool, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
     """Uploaded objects and what became of them: registered as a version, or quarantined."""
-    from chalicelib.uploads import client
-    from chalicelib.uploads.records import UploadLog
+    from chalicelib.ops import upload as client
+    from chalicelib.store.uploads import UploadLog
 
-    conn = client.connect(stage, endpoint_url)
+    conn = resolve(stage, endpoint_url)
     log = UploadLog(conn.settings.registry_table, conn.client("dynamodb"))
     if failed:
         records = [r.report() for r in log.failed()]

@@ -15,7 +15,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from chalicelib.cli import main
-from chalicelib.cli.stage import stage_options
+from chalicelib.cli.options import stage_options
 from chalicelib.cli.output import STATUS_STYLE, out, print_json
 from chalicelib.errors import InputError
 from chalicelib.observe import (

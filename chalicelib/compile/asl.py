@@ -24,8 +24,6 @@ Retry/Catch policy of every Task state:
 
 from __future__ import annotations
 
-import hashlib
-import re
 from typing import Any
 
 from chalicelib.compile.resolve import resolve_states
@@ -43,15 +41,6 @@ RETRY = [
     {"ErrorEquals": LAMBDA_TRANSIENT_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0},
     {"ErrorEquals": ["TransientAwsError"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0},
 ]
-
-
-def state_machine_name(workflow_name: str, prefix: str = "") -> str:
-    """A valid, stable state machine name (≤ 80 chars of [A-Za-z0-9_-]) for a workflow."""
-    clean = re.sub(r"[^A-Za-z0-9_-]", "-", f"{prefix}{workflow_name}")
-    if len(clean) > 80 or clean != f"{prefix}{workflow_name}".replace(".", "-"):
-        digest = hashlib.sha256(workflow_name.encode()).hexdigest()[:8]
-        clean = f"{clean[:71]}-{digest}"
-    return clean
 
 
 def levels(nodes: list[Node]) -> list[list[Node]]:

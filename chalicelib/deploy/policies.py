@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.deploy.errors import DeployError
-from chalicelib.deploy.stage import API, TASK_RUNNER, TRIGGER, UPLOAD, StageInfo
+from chalicelib.deploy.arns import StageArns
+from chalicelib.naming import API, TASK_RUNNER, TRIGGER, UPLOAD
 
 VERSION = "2012-10-17"
 
@@ -20,22 +21,22 @@ def _statement(sid: str, actions: list[str], resources: list[str]) -> dict[str, 
     return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
 
 
-def _logs(stage: StageInfo, function: str) -> dict[str, Any]:
+def _logs(stage: StageArns, function: str) -> dict[str, Any]:
     group = stage.log_group_arn(function)
     return _statement("Logs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                       [group, f"{group}:*"])
 
 
-def _objects(stage: StageInfo, *prefixes: str) -> list[str]:
+def _objects(stage: StageArns, *prefixes: str) -> list[str]:
     return [f"{stage.bucket_arn}/{p}/*" for p in prefixes]
 
 
-def _table(stage: StageInfo, table: str, indexes: bool = False) -> list[str]:
+def _table(stage: StageArns, table: str, indexes: bool = False) -> list[str]:
     arn = stage.table_arn(table)
     return [arn, f"{arn}/index/*"] if indexes else [arn]
 
 
-def _task_runner(stage: StageInfo) -> list[dict[str, Any]]:
+def _task_runner(stage: StageArns) -> list[dict[str, Any]]:
     out = stage.outputs
     return [
         # artifact data and values passed between tasks (runtime/runner.py, store/artifacts.py)
@@ -52,7 +53,7 @@ def _task_runner(stage: StageInfo) -> list[dict[str, Any]]:
     ]
 
 
-def _trigger(stage: StageInfo) -> list[dict[str, Any]]:
+def _trigger(stage: StageArns) -> list[dict[str, Any]]:
     out = stage.outputs
     return [
         # the event-source mapping polls with the function's role
@@ -71,7 +72,7 @@ def _trigger(stage: StageInfo) -> list[dict[str, Any]]:
     ]
 
 
-def _upload(stage: StageInfo) -> list[dict[str, Any]]:
+def _upload(stage: StageArns) -> list[dict[str, Any]]:
     out = stage.outputs
     return [
         # the uploaded object is read, then moved into the artifact layout or quarantined
@@ -88,7 +89,7 @@ def _upload(stage: StageInfo) -> list[dict[str, Any]]:
     ]
 
 
-def _api(stage: StageInfo) -> list[dict[str, Any]]:
+def _api(stage: StageArns) -> list[dict[str, Any]]:
     """The lineage page and its JSON API (chalicelib/observe.py): read-only."""
     out = stage.outputs
     return [
@@ -109,7 +110,7 @@ POLICIES = {TASK_RUNNER: _task_runner, TRIGGER: _trigger, UPLOAD: _upload, API: 
 UNSCOPABLE = {"states:ListStateMachines"}
 
 
-def policy_for(function: str, stage: StageInfo) -> dict[str, Any]:
+def policy_for(function: str, stage: StageArns) -> dict[str, Any]:
     try:
         statements = POLICIES[function](stage)
     except KeyError:

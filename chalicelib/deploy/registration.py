@@ -9,8 +9,9 @@ from typing import Any
 
 from chalicelib.aws import error_code
 from chalicelib.deploy.errors import DeployError
-from chalicelib.deploy.stage import TASK_RUNNER, StageInfo
-from chalicelib.register import Registered, Registrar
+from chalicelib.deploy.arns import StageArns
+from chalicelib.naming import TASK_RUNNER
+from chalicelib.ops.register import Registered, Registrar
 from chalicelib.runtime import loader
 from chalicelib.store.registry import Registry
 
@@ -30,7 +31,7 @@ def workflow_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def deployed_task_runner(lam: Any, stage: StageInfo) -> str:
+def deployed_task_runner(lam: Any, stage: StageArns) -> str:
     name = stage.function_name(TASK_RUNNER)
     try:
         return str(lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"])
@@ -41,7 +42,7 @@ def deployed_task_runner(lam: Any, stage: StageInfo) -> str:
         raise
 
 
-def register_paths(stage: StageInfo, paths: list[Path], lam: Any, sfn: Any, ddb: Any) -> Registered:
+def register_paths(stage: StageArns, paths: list[Path], lam: Any, sfn: Any, ddb: Any) -> Registered:
     files = workflow_files(paths)
     defs = loader.load_paths(list(files))
     settings = stage.settings(deployed_task_runner(lam, stage))

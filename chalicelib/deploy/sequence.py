@@ -15,13 +15,15 @@ from typing import Any, Callable
 
 from pydantic import BaseModel
 
-from chalicelib import aws
+from chalicelib import aws, naming
+from chalicelib.config import region as region_rule
 from chalicelib.aws import error_code
 from chalicelib.deploy import layer, stack
 from chalicelib.deploy.appinfo import AppInfo, app_info
 from chalicelib.deploy.chalice_cli import deployed_resources, run_chalice
 from chalicelib.deploy.errors import DeployError
-from chalicelib.deploy.stage import APP_NAME, TASK_RUNNER, TRIGGER, StageInfo
+from chalicelib.deploy.arns import StageArns
+from chalicelib.naming import APP_NAME, TASK_RUNNER, TRIGGER
 from chalicelib.deploy.stage_config import write_stage_config
 from chalicelib.deploy.wiring import wire_stream_mapping
 
@@ -35,18 +37,7 @@ class Step(BaseModel):
     detail: list[str] = []
 
 
-def resolve_region(region: str | None) -> str:
-    if region:
-        return region
-    import boto3
-
-    found = boto3.session.Session().region_name
-    if not found:
-        raise DeployError("no AWS region: pass --region or set AWS_DEFAULT_REGION (or a region in your AWS profile)")
-    return found
-
-
-class Stage:
+class Deployment:
     """One stage of the project in `project`, in one region."""
 
     def __init__(self, project: Path, stage: str, region: str | None = None,
@@ -56,9 +47,9 @@ class Stage:
                               f"and must match infra/template.yaml's Stage pattern)")
         self.project = project.resolve()
         self.stage = stage
-        self.region = resolve_region(region)
+        self.region = region_rule(region)
         self.echo = echo
-        self.stack_name = stack.stack_name(APP_NAME, stage)
+        self.stack_name = naming.stack_name(stage)
 
     def client(self, service: str) -> Any:
         return aws.client(service, self.region)
@@ -67,19 +58,19 @@ class Stage:
         env = {**os.environ, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
         run_chalice(args, self.project, echo=self.echo, env=env)
 
-    def info(self) -> StageInfo:
+    def info(self) -> StageArns:
         outputs = stack.read_outputs(self.client("cloudformation"), self.stack_name)
-        return StageInfo.from_outputs(APP_NAME, self.stage, self.region, outputs)
+        return StageArns.from_outputs(APP_NAME, self.stage, self.region, outputs)
 
     # -- deploy steps ---------------------------------------------------------------------------------
-    def infra(self) -> tuple[StageInfo, Step]:
+    def infra(self) -> tuple[StageArns, Step]:
         template = (self.project / stack.TEMPLATE).read_text()
         result = stack.deploy_stack(self.client("cloudformation"), self.stack_name, template,
                                     {"Stage": self.stage, "AppName": APP_NAME})
-        info = StageInfo.from_outputs(APP_NAME, self.stage, self.region, result.outputs)
+        info = StageArns.from_outputs(APP_NAME, self.stage, self.region, result.outputs)
         return info, Step(name="infra", action=result.action, detail=[f"stack {result.name}"])
 
-    def tasks_layer(self, info: StageInfo) -> tuple[str, Step]:
+    def tasks_layer(self, info: StageArns) -> tuple[str, Step]:
         built = layer.build(self.project)
         published = layer.publish(self.client("lambda"), self.client("s3"), info.tasks_layer_name, built,
                                   info.outputs.bucket)
@@ -87,7 +78,7 @@ class Stage:
                                  f"{built.unzipped_bytes / 2**20:.1f} MiB unzipped"]
         return published.arn, Step(name="tasks layer", action=published.action, detail=detail)
 
-    def stage_config(self, info: StageInfo, app: AppInfo, layer_arn: str) -> Step:
+    def stage_config(self, info: StageArns, app: AppInfo, layer_arn: str) -> Step:
         changed = write_stage_config(self.project, info, app.functions, layer_arn)
         return Step(name="stage config", action="updated" if changed else "unchanged", detail=changed)
 
@@ -96,7 +87,7 @@ class Stage:
         return Step(name="chalice deploy", action="deployed",
                     detail=["chalice uploads the function code on every deploy; unchanged code keeps its sha256"])
 
-    def wire(self, info: StageInfo) -> Step:
+    def wire(self, info: StageArns) -> Step:
         recorded = next((r.get("event_uuid") for r in deployed_resources(self.project, self.stage)
                          if r.get("resource_type") == "dynamodb_event"), None)
         result = wire_stream_mapping(self.client("lambda"), info.function_name(TRIGGER),
@@ -106,7 +97,7 @@ class Stage:
         return Step(name="stream mapping", action="updated" if result.changed or result.removed else "unchanged",
                     detail=detail)
 
-    def register(self, info: StageInfo, paths: list[Path]) -> Step:
+    def register(self, info: StageArns, paths: list[Path]) -> Step:
         from chalicelib.deploy.registration import register_paths
 
         registered = register_paths(info, paths, self.client("lambda"), self.client("stepfunctions"),
@@ -139,7 +130,7 @@ class Stage:
     def destroy(self, keep_data: bool = False) -> list[Step]:
         cfn = self.client("cloudformation")
         try:
-            info: StageInfo | None = self.info()
+            info: StageArns | None = self.info()
         except stack.StackError:
             info = None
         steps = [self._delete_state_machines(), self._chalice_delete(), self._delete_layer()]
@@ -157,7 +148,7 @@ class Stage:
 
     def _delete_state_machines(self) -> Step:
         sfn = self.client("stepfunctions")
-        prefix = f"{APP_NAME}-{self.stage}-"
+        prefix = naming.prefix(self.stage)
         runner = f":function:{prefix}{TASK_RUNNER}"
         deleted = []
         for page in sfn.get_paginator("list_state_machines").paginate():
@@ -177,11 +168,11 @@ class Stage:
         return Step(name="chalice delete", action="deleted")
 
     def _delete_layer(self) -> Step:
-        name = f"{APP_NAME}-{self.stage}-tasks"
+        name = naming.tasks_layer_name(self.stage)
         count = layer.delete_all(self.client("lambda"), name)
         return Step(name="tasks layer", action="deleted" if count else "absent", detail=[f"{count} version(s) of {name}"])
 
-    def _delete_data(self, info: StageInfo) -> Step:
+    def _delete_data(self, info: StageArns) -> Step:
         out = info.outputs
         s3, ddb = self.client("s3"), self.client("dynamodb")
         detail = []

@@ -9,34 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from chalicelib.aws import error_code
 from chalicelib.deploy.errors import StackError
+from chalicelib.naming import StackOutputs
 
 TEMPLATE = Path("infra") / "template.yaml"
 WAIT = {"Delay": 5, "MaxAttempts": 360}  # up to 30 minutes
 # A stack whose creation failed can only be deleted; anything *_IN_PROGRESS must finish first.
 DEAD_ON_ARRIVAL = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"}
-
-
-def stack_name(app_name: str, stage: str) -> str:
-    return f"{app_name}-{stage}-infra"
-
-
-class StackOutputs(BaseModel):
-    """The template's Outputs that deploy and registration read. Other outputs are ignored."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
-
-    bucket: str = Field(alias="BucketName")
-    artifacts_table: str = Field(alias="ArtifactsTable")
-    artifacts_stream_arn: str = Field(alias="ArtifactsStreamArn")
-    registry_table: str = Field(alias="RegistryTable")
-    index_table: str = Field(alias="IndexTable")
-    states_role_arn: str = Field(alias="StatesRoleArn")
-    trigger_dlq_arn: str = Field(alias="TriggerDlqArn")
-    trigger_dlq_url: str = Field(alias="TriggerDlqUrl")
 
 
 class StackResult(BaseModel):
@@ -78,7 +60,7 @@ def read_outputs(cfn: Any, name: str) -> StackOutputs:
         raise StackError(f"stack {name!r} does not exist in this account and region; deploy the stage first "
                          f"(make deploy STAGE=...)")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
-    missing = [f.alias for f in StackOutputs.model_fields.values() if f.alias not in outputs]
+    missing = StackOutputs.missing(outputs)
     if missing:
         raise StackError(f"stack {name!r} has no output(s) {missing}; it was made from an older template. "
                          f"Run the deploy again to update it.")

@@ -21,7 +21,8 @@ from typing import Any
 from chalicelib.config import ENV_PREFIX
 from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.policies import policy_for
-from chalicelib.deploy.stage import TASK_RUNNER, UPLOAD, StageInfo
+from chalicelib.deploy.arns import StageArns
+from chalicelib.naming import TASK_RUNNER, UPLOAD
 
 CONFIG = Path(".chalice") / "config.json"
 POLICY_DIR = "policies"
@@ -34,7 +35,7 @@ def policy_file(stage: str, function: str) -> str:
     return f"{POLICY_DIR}/{stage}/{function}.json"
 
 
-def stage_section(current: dict[str, Any], stage: StageInfo, functions: list[str],
+def stage_section(current: dict[str, Any], stage: StageArns, functions: list[str],
                   tasks_layer_arn: str | None) -> dict[str, Any]:
     """The new `stages.<stage>` dict: `current` with the generated keys replaced. Pure."""
     section = json.loads(json.dumps(current))  # deep copy
@@ -65,7 +66,7 @@ def _dump(data: Any) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def write_stage_config(project: Path, stage: StageInfo, functions: list[str],
+def write_stage_config(project: Path, stage: StageArns, functions: list[str],
                        tasks_layer_arn: str | None) -> list[str]:
     """Write the stage's config section and policy files. Returns the files that changed."""
     config_path = project / CONFIG

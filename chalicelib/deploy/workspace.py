@@ -10,8 +10,10 @@ from pathlib import Path
 
 from chalicelib.deploy.appinfo import app_info
 from chalicelib.deploy.chalice_cli import run_chalice
-from chalicelib.deploy.stack import StackOutputs
-from chalicelib.deploy.stage import APP_NAME, StageInfo
+from chalicelib.naming import StackOutputs
+from chalicelib.deploy.arns import StageArns
+from chalicelib import naming
+from chalicelib.naming import APP_NAME
 from chalicelib.deploy.stage_config import write_stage_config
 
 # What a deployment is made of; everything else (tests, docs, build output, chalice state) stays behind.
@@ -30,9 +32,9 @@ def copy_project(source: Path, dest: Path) -> Path:
     return dest
 
 
-def example_stage(stage: str, region: str = "us-east-1", account: str = "123456789012") -> StageInfo:
-    """The StageInfo a deploy of `stage` would read from its stack, for an example account."""
-    prefix = f"{APP_NAME}-{stage}"
+def example_stage(stage: str, region: str = "us-east-1", account: str = "123456789012") -> StageArns:
+    """The StageArns a deploy of `stage` would read from its stack, for an example account."""
+    prefix = naming.prefix(stage).rstrip("-")
     outputs = StackOutputs(
         BucketName=f"{prefix}-{account}-{region}",
         ArtifactsTable=f"{prefix}-artifacts",
@@ -43,14 +45,14 @@ def example_stage(stage: str, region: str = "us-east-1", account: str = "1234567
         TriggerDlqArn=f"arn:aws:sqs:{region}:{account}:{prefix}-trigger-dlq",
         TriggerDlqUrl=f"https://sqs.{region}.amazonaws.com/{account}/{prefix}-trigger-dlq",
     )
-    return StageInfo.from_outputs(APP_NAME, stage, region, outputs)
+    return StageArns.from_outputs(APP_NAME, stage, region, outputs)
 
 
-def example_layer_arn(stage: StageInfo) -> str:
+def example_layer_arn(stage: StageArns) -> str:
     return stage.arn("lambda", f"layer:{stage.tasks_layer_name}:1")
 
 
-def configure_offline(project: Path, stage: StageInfo, tasks_layer_arn: str | None) -> list[str]:
+def configure_offline(project: Path, stage: StageArns, tasks_layer_arn: str | None) -> list[str]:
     """Write the stage config a deploy would write, without AWS. Returns the app's function names."""
     functions = app_info(project).functions
     write_stage_config(project, stage, functions, tasks_layer_arn)

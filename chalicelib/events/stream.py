@@ -1,7 +1,7 @@
 """DynamoDB stream records of the artifacts table → ArtifactVersion.
 
-A version item (`pk = A#<name>`, `sk = V#<version>`) must be complete, agree with its keys, and pass the
-charset rules of `chalicelib.sdk.naming`: an item written around the SDK cannot smuggle S3 key or DynamoDB
+A version item (keyed as chalicelib.store.models.version_key says) must be complete, agree with its keys, and pass the
+charset rules of `chalicelib.sdk.charset`: an item written around the SDK cannot smuggle S3 key or DynamoDB
 key syntax into the runs it triggers. A record that breaks these rules raises a named error, so the trigger
 reports it as a failed batch item (after the event source mapping's retries it lands in the dead-letter
 queue); it is never dropped silently. Other items of the table (other key prefixes) announce no version.
@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from pydantic import ValidationError
 
 from chalicelib.errors import MalformedRecordError
-from chalicelib.sdk.naming import check_name, check_partition_size, check_value, check_version
-from chalicelib.store.models import ArtifactVersion
+from chalicelib.sdk.charset import check_name, check_partition_size, check_value, check_version
+from chalicelib.store.models import ArtifactVersion, is_version_key, version_key
 
 
 def record_id(record: DynamoDBRecord | dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def version_from_record(record: DynamoDBRecord | dict[str, Any]) -> ArtifactVers
     except Exception as exc:
         raise MalformedRecordError(f"stream record {rid!r}: NewImage is not DynamoDB JSON: {exc}") from exc
     pk, sk = image.get("pk"), image.get("sk")
-    if not (isinstance(pk, str) and pk.startswith("A#") and isinstance(sk, str) and sk.startswith("V#")):
+    if not is_version_key(pk, sk):
         return None
     try:
         version = ArtifactVersion.from_item(image)
@@ -62,7 +62,7 @@ def version_from_record(record: DynamoDBRecord | dict[str, Any]) -> ArtifactVers
         check_name(f"artifact {version.name!r} partition key", key)
         check_value(version.name, key, value)
     check_partition_size(version.name, version.partitions)
-    if pk != f"A#{version.name}" or sk != f"V#{version.version}":
+    if {"pk": pk, "sk": sk} != version_key(version.name, version.version):
         raise MalformedRecordError(
             f"stream record {rid!r}: key {pk}/{sk} does not match its artifact {version.name!r} "
             f"version {version.version!r}; the item was not written by the artifact store"

@@ -1,4 +1,4 @@
-"""Artifact versions that are not a task's own output: files, and workflow-level annotated outputs.
+"""The workflow-output state: a workflow-level annotated output becomes an artifact version, through the store.
 
 Workflow-level annotations (`@workflow def wf(...) -> Annotated[T, A(key=Inputs.x)]`) are published by one
 extra Task state that the compiler appends after the workflow's last task (see `chalicelib.compile.asl`). It
@@ -18,43 +18,21 @@ version the output came from, when it came from one.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from chalicelib.aws import error_code
 from chalicelib.errors import DefinitionError
-from chalicelib.runtime import loader, types
-from chalicelib.sdk import files, literals
+from chalicelib.events.task import PublishEvent, TaskEvent, TaskRef
+from chalicelib.runtime import loader
+from chalicelib.runtime.binding import Binder
+from chalicelib.runtime.trail import producer
+from chalicelib.sdk import carry, files, literals
 from chalicelib.sdk.artifact import InputRef
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.sdk.workflow import WorkflowDef
-from chalicelib.store.artifacts import ArtifactStore, data_key, split_uri
-from chalicelib.store.dynamo import to_dynamo
-from chalicelib.store.models import ArtifactVersion, make_version
+from chalicelib.store.artifacts import ArtifactStore
+from chalicelib.store.models import make_version
 
-if TYPE_CHECKING:
-    from chalicelib.runtime.runner import Runner
-
-MODE = "publish"
 NODE = "workflow-output"
-
-
-def put_file_version(store: ArtifactStore, name: str, value: Any, partitions: dict[str, str],
-                     time_partition: datetime | None, version: str, produced_by: str | None,
-                     card: dict[str, Any] | None = None) -> ArtifactVersion:
-    """A FlyteFile or FlyteDirectory as an artifact version: the object(s) first, then the metadata item."""
-    prefix = data_key(name, partitions, time_partition, version, "json").rsplit(".", 1)[0]
-    uri, fmt = files.copy_or_upload(value, store.s3, store.settings.bucket, prefix)
-    record = ArtifactVersion(name=name, version=version, partitions=partitions, time_partition=time_partition,
-                             uri=uri, format=fmt, produced_by=produced_by, card=card)
-    try:
-        store.dynamodb.put_item(TableName=store.settings.artifacts_table, Item=to_dynamo(record.to_item()),
-                                ConditionExpression="attribute_not_exists(pk)")
-    except Exception as exc:
-        if error_code(exc) != "ConditionalCheckFailedException":
-            raise
-        return store.get(name, version)  # a retry: the version is already there
-    return record
 
 
 def _workflow(name: str) -> WorkflowDef:
@@ -65,21 +43,20 @@ def _workflow(name: str) -> WorkflowDef:
     return wf
 
 
-def publish_workflow_output(runner: Runner, raw: dict[str, Any]) -> dict[str, Any]:
-    from chalicelib.runtime.runner import TaskEvent, TaskRef
-
-    wf = _workflow(raw["workflow"])
-    out_name = raw["output"]
-    output = next(o for o in wf.outputs if o.name == out_name)
-    spec = output.artifact
-    assert spec is not None  # the compiler adds this state only for annotated outputs
+def publish_workflow_output(store: ArtifactStore, binder: Binder, raw: PublishEvent) -> dict[str, Any]:
+    wf = _workflow(raw.workflow)
+    out_name = raw.output
+    output = next((o for o in wf.outputs if o.name == out_name), None)
+    spec = output.artifact if output is not None else None
+    if spec is None:
+        raise DefinitionError(f"workflow {wf.name} has no annotated output {out_name!r} in the deployed code; "
+                              f"register and deploy the same files")
     event = TaskEvent(workflow=wf.name, node=NODE, task=TaskRef(module=wf.module, name=wf.short_name),
-                      bindings={out_name: raw["binding"]}, meta=raw.get("meta") or {}, inputs=raw.get("inputs") or {},
-                      results=raw.get("results") or {}, execution_id=raw["execution_id"],
-                      execution_start=raw["execution_start"])
-    literal = runner._literal(event, out_name, raw["binding"])
+                      bindings={out_name: raw.binding}, meta=raw.meta, inputs=raw.inputs, results=raw.results,
+                      execution_id=raw.execution_id, execution_start=raw.execution_start)
+    literal = binder.literal(event, raw.binding)
     if isinstance(literal, dict) and len(literal) == 1 and "$query" in literal:  # an input defaulting to a query
-        literal = runner.resolve_query(literal["$query"]).reference()
+        literal = binder.resolve_query(literal["$query"]).reference()
     source = literal.get("$artifact") if isinstance(literal, dict) and len(literal) == 1 else None
     if source and source["name"] == spec.artifact.name:
         return {"outputs": {out_name: literal}, "artifacts": []}
@@ -89,13 +66,13 @@ def publish_workflow_output(runner: Runner, raw: dict[str, Any]) -> dict[str, An
     def bound(ref: Any) -> Any:
         if not isinstance(ref, InputRef):
             return ref
-        lit = runner._literal(event, ref.name, {"input": ref.name})
-        return types.to_python(runner.materialize(lit), hints.get(ref.name), runner.store.s3)
+        lit = binder.literal(event, {"input": ref.name})
+        return carry.to_python(binder.materialize(lit), hints.get(ref.name), store.s3)
 
     partitions = {k: str(bound(v)) for k, v in spec.partitions.items()}
     time_partition = bound(spec.time_partition) if spec.time_partition is not None else None
     if source:  # inherit what the annotation leaves open from the version the value came from
-        origin = runner.store.get(source["name"], source["version"])
+        origin = store.get(source["name"], source["version"])
         for key in spec.artifact.partition_keys:
             if key not in partitions and key in origin.partitions:
                 partitions[key] = origin.partitions[key]
@@ -103,18 +80,14 @@ def publish_workflow_output(runner: Runner, raw: dict[str, Any]) -> dict[str, An
             time_partition = origin.time_partition
     partitions, time_partition = spec.artifact.finalize(partitions, time_partition)
     version = make_version(to_utc(event.execution_start), event.execution_id, NODE, out_name, seq=0xFFF)  # after every task
-    store = runner.store
-    name = spec.artifact.name
     body = literal.get("$ref") or source if isinstance(literal, dict) and len(literal) == 1 else None
     if files.is_file_literal(literal):
-        record = put_file_version(store, name, files.from_literal(literal, store.s3), partitions, time_partition,
-                                  version, produced_by=event.execution_id)
-    elif body and "uri" in body:
-        bucket, key = split_uri(body["uri"])
-        data = store.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        record = store.register(name, data, body["format"], partitions, time_partition, version,
-                                produced_by=event.execution_id)
+        value: Any = files.from_literal(literal, store.s3)
+        fmt = None
+    elif body and "uri" in body:  # stored bytes are copied as they are (a DataFrame is never decoded)
+        value, fmt = store.read_bytes(body["uri"]), body["format"]
     else:
-        record = store.put(name, literals.decode(literal), partitions, time_partition, version,
-                           produced_by=event.execution_id)
+        value, fmt = literals.decode(literal), None
+    record = store.write(spec.artifact.name, value, partitions, time_partition, version,
+                         produced_by=producer(event, NODE), fmt=fmt)
     return {"outputs": {out_name: record.reference()}, "artifacts": [record.report()]}

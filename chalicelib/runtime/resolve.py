@@ -9,21 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
-
-from chalicelib.errors import EventError
+from chalicelib.events.task import ResolveEvent
 from chalicelib.sdk.query import QuerySpec, is_query
 from chalicelib.store.index import ArtifactIndex
-
-
-class ResolveRequest(BaseModel):
-    defaults: dict[str, Any] = Field(default_factory=dict)
-
-
-class ResolveEvent(BaseModel):
-    resolve: ResolveRequest
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    execution_id: str = ""
 
 
 def resolve_inputs(index: ArtifactIndex, inputs: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
@@ -37,9 +25,5 @@ def resolve_inputs(index: ArtifactIndex, inputs: dict[str, Any], defaults: dict[
     return out
 
 
-def run(index: ArtifactIndex, raw: dict[str, Any]) -> dict[str, Any]:
-    try:
-        event = ResolveEvent.model_validate(raw)
-    except ValidationError as exc:
-        raise EventError(f"resolve event is not a Resolve state payload: {exc}") from exc
+def run(index: ArtifactIndex, event: ResolveEvent) -> dict[str, Any]:
     return resolve_inputs(index, event.inputs, event.resolve.defaults)

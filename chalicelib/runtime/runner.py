@@ -11,49 +11,23 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from chalicelib import logs
 from chalicelib.aws import is_transient
 from chalicelib.config import Settings
-from chalicelib.errors import DefinitionError, EventError, TransientAwsError
-from chalicelib.runtime import capture, loader, publish, resolve, types
-from chalicelib.sdk import cards, context, files, literals
-from chalicelib.sdk.artifact import ArtifactQuery, ArtifactValue, InputRef
-from chalicelib.sdk.query import QuerySpec, query_literal
+from chalicelib.errors import DefinitionError, TransientAwsError
+from chalicelib.events.task import PublishEvent, ResolveEvent, TaskEvent, parse_runner_event
+from chalicelib.runtime import capture, loader, publish, resolve
+from chalicelib.runtime.binding import Binder
+from chalicelib.runtime.trail import TaskTrail, producer
+from chalicelib.sdk import carry, cards, context
+from chalicelib.sdk.artifact import ArtifactValue, InputRef
 from chalicelib.sdk.task import TaskDef
 from chalicelib.sdk.timeparts import to_utc
-from chalicelib.store import codec
-from chalicelib.store.artifacts import ArtifactStore, split_uri
-from chalicelib.store.index import ArtifactIndex
-from chalicelib.store.lineage import LineageStore, TaskTrail
+from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.models import make_version
 from chalicelib.store.registry import Registry
 
 log = logs.get_logger("task_runner")
-
-
-class TaskRef(BaseModel):
-    module: str
-    name: str
-
-
-class TaskEvent(BaseModel):
-    workflow: str
-    node: str
-    task: TaskRef
-    bindings: dict[str, dict[str, Any]]
-    meta: dict[str, Any]
-    inputs: dict[str, Any]
-    results: dict[str, Any]
-    execution_id: str
-    execution_start: str
-
-
-
-
-def _node_index(node: str) -> int:
-    return int(node[1:]) if node[1:].isdigit() else 0
 
 
 class Runner:
@@ -61,63 +35,9 @@ class Runner:
         self.settings = settings
         self.store = store
         self.registry = registry
-        self.index = ArtifactIndex.of(store.dynamodb, settings)
-
-    # -- inputs -----------------------------------------------------------------------------------
-    def _literal(self, event: TaskEvent, name: str, binding: dict[str, Any]) -> Any:
-        if "const" in binding:
-            return binding["const"]
-        if "list" in binding:  # fan-in
-            return [self._literal(event, name, b) for b in binding["list"]]
-        if "node" in binding:
-            return event.results[binding["node"]]["outputs"][binding["output"]]
-        wf_input = binding["input"]
-        if wf_input in event.inputs:
-            return event.inputs[wf_input]
-        wf = getattr(loader.import_module(event.workflow.rsplit(".", 1)[0]), event.workflow.rsplit(".", 1)[1])
-        for spec in wf.inputs:
-            if spec.name == wf_input and spec.has_default:
-                if isinstance(spec.default, ArtifactQuery):
-                    return query_literal(spec.default)
-                return literals.encode(spec.default)
-        raise DefinitionError(f"workflow {event.workflow!r} was started without input {wf_input!r}")
-
-    def materialize(self, literal: Any) -> Any:
-        if isinstance(literal, list):
-            return [self.materialize(v) for v in literal]
-        value = literals.decode(literal)
-        if isinstance(value, dict) and len(value) == 1:
-            tag, body = next(iter(value.items()))
-            if tag in ("$ref", "$artifact"):
-                if body.get("format") in files.FORMATS:  # files stay in S3 until the task reads .path
-                    return files.from_literal(value, self.store.s3)
-                bucket, key = split_uri(body["uri"])
-                return codec.loads(self.store.s3.get_object(Bucket=bucket, Key=key)["Body"].read(), body["format"])
-            if tag == "$query":
-                return self.materialize(self.resolve_query(body).reference())
-        return value
-
-    def resolve_query(self, body: dict[str, Any]) -> Any:
-        return self.index.find(QuerySpec.from_literal(body))
+        self.binder = Binder(store)
 
     # -- outputs ----------------------------------------------------------------------------------
-    def _encode_output(self, value: Any, event: TaskEvent, output: str) -> Any:
-        run_id = event.execution_id.rsplit(":", 1)[-1]
-        files.upload_all(value, self.store.s3, self.settings.bucket, f"runs/{run_id}/{event.node}/{output}")
-        if codec.is_dataframe(value):
-            fmt = "parquet"
-            body = codec.dumps(value, fmt)
-        else:
-            literal = literals.encode(value, f"task output {output!r}")
-            text = json.dumps(literal)
-            if len(text) <= self.settings.max_inline_bytes:
-                return literal
-            fmt, body = "json", text.encode()
-        run = event.execution_id.rsplit(":", 1)[-1]
-        key = f"runs/{run}/{event.node}/{output}.{codec.EXTENSIONS[fmt]}"
-        self.store.s3.put_object(Bucket=self.settings.bucket, Key=key, Body=body)
-        return {"$ref": {"uri": f"s3://{self.settings.bucket}/{key}", "format": fmt}}
-
     def _store_artifact(self, task: TaskDef, output: Any, result: Any, values: dict[str, Any], event: TaskEvent) -> Any:
         spec = output.artifact
         produced = result if isinstance(result, ArtifactValue) else None
@@ -138,14 +58,11 @@ class Runner:
             time_partition = produced.time_partition or time_partition
         partitions, time_partition = artifact.finalize(partitions, time_partition)
         started = to_utc(event.execution_start)
-        version = make_version(started, event.execution_id, event.node, output.name, seq=_node_index(event.node))
+        version = make_version(started, event.execution_id, event.node, output.name, seq=event.node_index)
         card = cards.to_record(produced.card, artifact.name) if produced is not None else None
         value = produced.value if produced else result
-        if files.is_file_value(value):
-            return publish.put_file_version(self.store, artifact.name, value, partitions, time_partition, version,
-                                            produced_by=event.execution_id, card=card)
-        return self.store.put(artifact.name, value, partitions, time_partition, version,
-                              produced_by=event.execution_id, card=card)
+        return self.store.write(artifact.name, value, partitions, time_partition, version,
+                                produced_by=producer(event), card=card)
 
     # -- the whole step ---------------------------------------------------------------------------
     def run(self, raw: dict[str, Any]) -> dict[str, Any]:
@@ -165,14 +82,14 @@ class Runner:
             return result
 
     def _run(self, raw: dict[str, Any]) -> dict[str, Any]:
-        if raw.get("mode") == publish.MODE:  # the state after a workflow's last task, see chalicelib.compile.asl
-            return publish.publish_workflow_output(self, raw)
-        if "resolve" in raw:  # the Resolve state at the start of an execution
-            return resolve.run(self.index, raw)
-        try:
-            event = TaskEvent.model_validate(raw)
-        except ValidationError as exc:
-            raise EventError(f"task-runner event is not a Task state payload: {exc}") from exc
+        event = parse_runner_event(raw)
+        if isinstance(event, PublishEvent):  # the state after a workflow's last task, see chalicelib.compile.asl
+            return publish.publish_workflow_output(self.store, self.binder, event)
+        if isinstance(event, ResolveEvent):  # the Resolve state at the start of an execution
+            return resolve.run(self.store.index, event)
+        return self.run_task(event)
+
+    def run_task(self, event: TaskEvent) -> dict[str, Any]:
         module = loader.import_module(event.task.module)
         task = getattr(module, event.task.name, None)
         if not isinstance(task, TaskDef):
@@ -181,11 +98,11 @@ class Runner:
         run_id = event.execution_id.rsplit(":", 1)[-1]
         with context.task_context(event.execution_id, f"{event.node}-{task.short_name}", to_utc(event.execution_start),
                                   f"s3://{self.settings.bucket}/runs/{run_id}/"):
-            trail = TaskTrail.from_event(LineageStore(self.settings, self.registry.dynamodb), event)
-            given = {name: self._literal(event, name, b) for name, b in event.bindings.items()}
-            bound = trail.pin(given, self.resolve_query)  # `$query` inputs resolved once, and recorded
+            trail = TaskTrail.from_event(self.store.lineage, event)
+            given = {name: self.binder.literal(event, b) for name, b in event.bindings.items()}
+            bound = trail.pin(given, self.binder.resolve_query)  # `$query` inputs resolved once, and recorded
             hints = {i.name: i.type for i in task.inputs}
-            values = {name: types.to_python(self.materialize(literal), hints.get(name), self.store.s3)
+            values = {name: carry.to_python(self.binder.materialize(literal), hints.get(name), self.store.s3)
                       for name, literal in bound.items()}
             with capture.captured() as out:
                 try:
@@ -198,16 +115,16 @@ class Runner:
             for output in task.outputs:
                 where = f"task {task.short_name!r} output {output.name!r}"
                 if isinstance(result, ArtifactValue):
-                    result.value = types.to_output(result.value, output.type, where)
+                    result.value = carry.to_output(result.value, output.type, where)
                 else:
-                    result = types.to_output(result, output.type, where)
+                    result = carry.to_output(result, output.type, where)
                 if output.artifact is not None or isinstance(result, ArtifactValue):
                     record = self._store_artifact(task, output, result, {**defaults, **values}, event)
-                    trail.produced(record)
                     artifacts.append(record.report())
                     outputs[output.name] = record.reference()
                 else:
-                    outputs[output.name] = self._encode_output(result, event, output.name)
+                    outputs[output.name] = self.store.put_run_value(event.execution_id, event.node, output.name,
+                                                                    result, self.settings.max_inline_bytes)
             return {"outputs": outputs, "artifacts": artifacts}
 
 

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.artifact import TIME_PARTITION, Artifact, ArtifactQuery, TriggerPartitionRef
-from chalicelib.sdk.naming import check_value
+from chalicelib.sdk.charset import check_value
 
 
 def member_filter(member: Artifact | ArtifactQuery, where: str) -> dict[str, str]:

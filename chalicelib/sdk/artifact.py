@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Mapping
 
 from chalicelib.errors import DefinitionError, PartitionMismatchError, TimePartitionError
-from chalicelib.sdk.naming import check_name, check_partition_size, check_value
+from chalicelib.sdk.charset import check_name, check_partition_size, check_value
 from chalicelib.sdk.timeparts import Granularity, TIME_PARTITION, iso, normalize
 
 MAX_PARTITION_KEYS = 5

@@ -116,8 +116,18 @@ class _Remote:
     def path(self) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    # -- plumbing used by the task runner -------------------------------------------------------
+    # -- plumbing used by the store --------------------------------------------------------------
     def bind_client(self, s3: Any) -> None:
+        self._s3 = s3
+
+    @property
+    def local_source(self) -> str | None:
+        """The local path this value was made from or downloaded to (None: only in S3 so far)."""
+        return self._local
+
+    def placed(self, uri: str, s3: Any) -> None:
+        """Record that the value now also lives at `uri` (after the store uploaded it)."""
+        self._remote = uri
         self._s3 = s3
 
     def _client(self) -> Any:
@@ -289,94 +299,3 @@ def is_file_literal(literal: Any) -> bool:
     if tag in (FILE_TAG, DIR_TAG):
         return True
     return tag in ("$ref", "$artifact") and isinstance(body, dict) and body.get("format") in FORMATS
-
-
-def _put_file(s3: Any, bucket: str, key: str, local: str) -> None:
-    s3.upload_file(local, bucket, key)
-
-
-def upload(value: _Remote, s3: Any, bucket: str, prefix: str) -> None:
-    """Give a local file or directory a remote source under `prefix` (no-op when it already has one)."""
-    if value.remote_source is not None:
-        return
-    local = value._local
-    if local is None or not os.path.exists(local):
-        raise ArtifactError(f"{type(value).__name__} {local!r} does not exist; write the file before returning it")
-    if isinstance(value, FlyteFile):
-        if os.path.isdir(local):
-            raise ArtifactError(f"FlyteFile {local!r} is a directory; return a FlyteDirectory instead")
-        key = f"{prefix.rstrip('/')}/{os.path.basename(local)}"
-        _put_file(s3, bucket, key, local)
-        value._remote = f"s3://{bucket}/{key}"
-    else:
-        if not os.path.isdir(local):
-            raise ArtifactError(f"FlyteDirectory {local!r} is not a directory")
-        base = prefix.rstrip("/") + "/"
-        for p in sorted(Path(local).rglob("*")):
-            if p.is_file():
-                _put_file(s3, bucket, base + p.relative_to(local).as_posix(), str(p))
-        value._remote = f"s3://{bucket}/{base}"
-    value.bind_client(s3)
-
-
-def upload_all(value: Any, s3: Any, bucket: str, prefix: str) -> Any:
-    """Upload every file or directory inside `value` (lists and dicts too), each under its own sub-prefix."""
-    counter = iter(range(1_000_000))
-
-    def walk(v: Any) -> None:
-        if isinstance(v, _Remote):
-            upload(v, s3, bucket, f"{prefix.rstrip('/')}/{next(counter)}")
-        elif isinstance(v, (list, tuple)):
-            for item in v:
-                walk(item)
-        elif isinstance(v, dict):
-            for item in v.values():
-                walk(item)
-
-    walk(value)
-    return value
-
-
-def copy_or_upload(value: _Remote, s3: Any, bucket: str, key_prefix: str) -> tuple[str, str]:
-    """Place a file or directory at `key_prefix` (server-side copy when it is already in S3).
-
-    Returns (uri, format). Existing objects are never overwritten: a retried publish finds them in place."""
-    prefix = key_prefix.rstrip("/")
-    if isinstance(value, FlyteFile):
-        name = value.name or "file"
-        key = f"{prefix}/{name}"
-        if not _exists(s3, bucket, key):
-            if value.remote_source is not None and value._local is None:
-                src_bucket, src_key = _split_s3(value.remote_source)
-                s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": src_bucket, "Key": src_key})
-            else:
-                _put_file(s3, bucket, key, value.path)
-        return f"s3://{bucket}/{key}", "file"
-    base = prefix + "/"
-    if value.remote_source is not None and value._local is None:
-        src_bucket, src_prefix = value._prefix()  # type: ignore[attr-defined]
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=src_bucket, Prefix=src_prefix):
-            for obj in page.get("Contents", []):
-                dest = base + obj["Key"][len(src_prefix):]
-                if not _exists(s3, bucket, dest):
-                    s3.copy_object(Bucket=bucket, Key=dest, CopySource={"Bucket": src_bucket, "Key": obj["Key"]})
-    else:
-        local = value.path
-        for p in sorted(Path(local).rglob("*")):
-            if p.is_file():
-                dest = base + p.relative_to(local).as_posix()
-                if not _exists(s3, bucket, dest):
-                    _put_file(s3, bucket, dest, str(p))
-    return f"s3://{bucket}/{base}", "dir"
-
-
-def _exists(s3: Any, bucket: str, key: str) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-        return True
-    except Exception as exc:
-        from chalicelib.aws import error_code
-
-        if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise

@@ -3,7 +3,7 @@ container image, so an ImageSpec builds nothing. At registration:
 
 * `packages` (and the lines of a `requirements` file) are checked against the deployment's requirements.txt;
   each one that is missing or pinned differently is a warning naming the task, the package and the version
-  the deployment provides (see chalicelib.register);
+  the deployment provides (see chalicelib.ops.register);
 * keywords that only mean something for a container image (`apt_packages`, `registry`, `base_image`, `cuda`,
   `conda_packages`, ...) are reported in one warning per image: they cannot apply to a zip Lambda.
 """

@@ -11,7 +11,7 @@ from chalicelib.errors import DefinitionError
 from chalicelib.sdk import compat, literals, typecheck
 from chalicelib.sdk.aligned import OnArtifacts, member_filter
 from chalicelib.sdk.artifact import Artifact, ArtifactQuery, TriggerPartitionRef, TriggerTimeRef
-from chalicelib.sdk.naming import check_name
+from chalicelib.sdk.charset import check_name
 from chalicelib.sdk.task import InputDef
 from chalicelib.sdk.workflow import WorkflowDef
 

@@ -1,28 +1,42 @@
-"""ArtifactStore: data object first, then the metadata item that makes the version visible."""
+"""ArtifactStore: the only writer and reader of artifact versions, whatever their kind.
+
+Every version (a task's DataFrame or JSON value, a FlyteFile or FlyteDirectory, a workflow-level output,
+an upload, a version written by hand) is written by `ArtifactStore.write` in one order:
+
+  1. the data object(s), never overwriting (chalicelib.store.layout says where);
+  2. the query index items (chalicelib.store.index), so every lookup that should find the version does;
+  3. the lineage edge "output" when an execution made it (chalicelib.store.lineage);
+  4. the metadata item, conditionally: the only write that makes the version visible and, through the
+     table's stream, fires its triggers.
+
+A crash before step 4 leaves an invisible version whose objects `chalicelib.store.collect` removes. A retry
+with the same version id finds every step done and returns the stored version; the same id claimed by
+another producer raises VersionConflictError, for every kind of version.
+"""
 
 from __future__ import annotations
 
 import base64
+import json
 import zlib
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from chalicelib.aws import error_code
 from chalicelib.config import Settings
-from chalicelib.errors import NoMatchingVersionError, UnknownArtifactError, VersionConflictError
-from chalicelib.sdk.timeparts import iso
-from chalicelib.store import codec
-from chalicelib.store.dynamo import from_dynamo, to_dynamo
+from chalicelib.errors import ArtifactError, NoMatchingVersionError, UnknownArtifactError, VersionConflictError
+from chalicelib.sdk import files
+from chalicelib.sdk.timeparts import iso, to_utc
+from chalicelib.store import codec, layout
+from chalicelib.store import files as placing
+from chalicelib.store.dynamo import from_dynamo, paginate, to_dynamo
 from chalicelib.store.index import ArtifactIndex
-from chalicelib.store.models import ArtifactVersion, partition_key
+from chalicelib.store.lineage import Edge, LineageStore
+from chalicelib.store.models import (ArtifactVersion, ExecutionProducer, Producer, is_version_key, partition_key,
+                                     producer_of, version_key, versions_pk)
 
-
-def data_key(name: str, partitions: dict[str, str], time_partition: datetime | None, version: str, fmt: str) -> str:
-    """Hive-style: artifacts/<name>/<k>=<v>/.../time_partition=<iso>/<version>.<ext>."""
-    parts = [f"{k}={partitions[k]}" for k in sorted(partitions)]
-    if time_partition is not None:
-        parts.append(f"time_partition={iso(time_partition)}")
-    return "/".join(["artifacts", name, *parts, f"{version}.{codec.EXTENSIONS[fmt]}"])
+MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item limit
+Place = Callable[[], tuple[str, str]]  # writes the data object(s); returns (uri, format)
 
 
 def crc32_checksum(body: bytes) -> str:
@@ -31,9 +45,10 @@ def crc32_checksum(body: bytes) -> str:
     return base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
 
 
-def split_uri(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    return bucket, key
+def _stamp(dt: datetime) -> str:
+    # versions start with the UTC millisecond of the producing execution's start (models.make_version)
+    dt = to_utc(dt)
+    return dt.strftime("%Y%m%dT%H%M%S") + f"{dt.microsecond // 1000:03d}Z"
 
 
 class ArtifactStore:
@@ -41,123 +56,186 @@ class ArtifactStore:
         self.settings = settings
         self.s3 = s3
         self.dynamodb = dynamodb
+        self.index = ArtifactIndex.of(dynamodb, settings)
+        self.lineage = LineageStore(settings, dynamodb)
 
-    # -- writing ----------------------------------------------------------------------------------
-    def put(
-        self,
-        name: str,
-        value: Any,
-        partitions: dict[str, str],
-        time_partition: datetime | None,
-        version: str,
-        produced_by: str | None,
-        card: dict[str, Any] | None = None,
-    ) -> ArtifactVersion:
-        fmt = codec.format_for(value)
-        body = codec.dumps(value, fmt)
-        return self.register(name, body, fmt, partitions, time_partition, version, produced_by, card)
+    # -- writing: one path for every kind of version -----------------------------------------------
+    def write(self, name: str, value: Any, partitions: dict[str, str], time_partition: datetime | None,
+              version: str, produced_by: Producer | str | None, card: dict[str, Any] | None = None,
+              fmt: str | None = None) -> ArtifactVersion:
+        """Write a version of `name`. `value` is a DataFrame, a JSON value, a FlyteFile or FlyteDirectory, or
+        `bytes` already encoded as `fmt` (parquet or json). Returns the stored version (see the module doc)."""
+        producer = producer_of(produced_by)
+        if files.is_file_value(value):
+            prefix = layout.files_prefix(name, partitions, time_partition, version)
+            return self._publish(name, partitions, time_partition, version, producer, card,
+                                 lambda: placing.place(value, self.s3, self.settings.bucket, prefix))
+        if isinstance(value, (bytes, bytearray)):
+            if fmt not in ("parquet", "json"):
+                raise ArtifactError(f"artifact {name!r}: encoded data must be parquet or json; got format {fmt!r}")
+            body, body_fmt = bytes(value), fmt
+        else:
+            body_fmt = codec.format_for(value)
+            body = codec.dumps(value, body_fmt)
+        key = layout.data_key(name, partitions, time_partition, version, body_fmt)
 
-    def register(
-        self,
-        name: str,
-        body: bytes,
-        fmt: str,
-        partitions: dict[str, str],
-        time_partition: datetime | None,
-        version: str,
-        produced_by: str | None,
-        card: dict[str, Any] | None = None,
-    ) -> ArtifactVersion:
-        """Write the data object (never overwriting), then the metadata item (never overwriting).
+        def place() -> tuple[str, str]:
+            self._put_new(key, body)
+            return f"s3://{self.settings.bucket}/{key}", body_fmt
 
-        A retry with the same version finds both already there and returns the stored version. A concurrent
-        write of the same key (ConditionalRequestConflict) is raised: the task is retried (it is transient)."""
-        key = data_key(name, partitions, time_partition, version, fmt)
+        return self._publish(name, partitions, time_partition, version, producer, card, place)
+
+    def _put_new(self, key: str, body: bytes) -> None:
         try:
             self.s3.put_object(Bucket=self.settings.bucket, Key=key, Body=body, IfNoneMatch="*",
                                ChecksumCRC32=crc32_checksum(body))
         except Exception as exc:
-            if error_code(exc) != "PreconditionFailed":
+            if error_code(exc) != "PreconditionFailed":  # a retry: the object is already there
                 raise
-        record = ArtifactVersion(
-            name=name, version=version, partitions=partitions, time_partition=time_partition,
-            uri=f"s3://{self.settings.bucket}/{key}", format=fmt, produced_by=produced_by, card=card,
-        )
-        ArtifactIndex.of(self.dynamodb, self.settings).write(record)  # before the version is announced
-        try:
-            self.dynamodb.put_item(
-                TableName=self.settings.artifacts_table,
-                Item=to_dynamo(record.to_item()),
-                ConditionExpression="attribute_not_exists(pk)",
+
+    def _publish(self, name: str, partitions: dict[str, str], time_partition: datetime | None, version: str,
+                 producer: Producer | None, card: dict[str, Any] | None, place: Place) -> ArtifactVersion:
+        uri, fmt = place()
+        record = ArtifactVersion(name=name, version=version, partitions=partitions, time_partition=time_partition,
+                                 uri=uri, format=fmt, produced_by=producer, card=card)
+        item = to_dynamo(record.to_item())
+        size = len(json.dumps(item, separators=(",", ":")).encode())
+        if size > MAX_ITEM_BYTES:
+            raise ArtifactError(
+                f"artifact {name!r} version {version!r}: its metadata item would take {size} bytes; DynamoDB items "
+                f"stop at {MAX_ITEM_BYTES} bytes (400 KB). Keep cards and partition values smaller"
             )
+        self.index.write(record)  # before the version is announced
+        if isinstance(producer, ExecutionProducer):
+            self.lineage.put([Edge(kind="output", execution=producer.execution, artifact=name, version=version,
+                                   workflow=producer.workflow, launch_plan=producer.launch_plan, node=producer.node,
+                                   at=record.report()["created_at"])])
+        try:
+            self.dynamodb.put_item(TableName=self.settings.artifacts_table, Item=item,
+                                   ConditionExpression="attribute_not_exists(pk)")
         except Exception as exc:
             if error_code(exc) != "ConditionalCheckFailedException":
                 raise
             existing = self.get(name, version)
-            if existing.produced_by != produced_by:
+            if producer is None or existing.produced_by is None or not producer.same_as(existing.produced_by):
+                made = existing.produced_by.describe() if existing.produced_by else "an unknown producer"
+                asked = producer.describe() if producer else "an unknown producer"
                 raise VersionConflictError(
-                    f"artifact {name!r} version {version!r} was already made by {existing.produced_by!r}, "
-                    f"not by {produced_by!r}; nothing was overwritten. Run the producer again for a new version"
+                    f"artifact {name!r} version {version!r} was already made by {made}, not by {asked}; nothing "
+                    f"was overwritten. Run the producer again for a new version"
                 ) from exc
             return existing
         return record
 
-    # -- reading ----------------------------------------------------------------------------------
+    # -- values passed between tasks (not artifacts) -----------------------------------------------
+    def put_run_value(self, execution: str, node: str, output: str, value: Any, max_inline_bytes: int) -> Any:
+        """The literal that carries a task output to later tasks: inline JSON when small, else a reference to
+        an object under runs/ (always for DataFrames). Files inside the value are uploaded first."""
+        placing.upload_local(value, self.s3, self.settings.bucket, layout.run_key(execution, node, output))
+        if codec.is_dataframe(value):
+            fmt, body = "parquet", codec.dumps(value, "parquet")
+        else:
+            literal = codec.literal(value, f"task output {output!r}")
+            text = json.dumps(literal)
+            if len(text.encode()) <= max_inline_bytes:
+                return literal
+            fmt, body = "json", text.encode()
+        key = layout.run_key(execution, node, output, fmt)
+        self.s3.put_object(Bucket=self.settings.bucket, Key=key, Body=body)
+        return {"$ref": {"uri": f"s3://{self.settings.bucket}/{key}", "format": fmt}}
+
+    def read_bytes(self, uri: str) -> bytes:
+        bucket, key = layout.split_uri(uri)
+        return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def load_uri(self, uri: str, fmt: str) -> Any:
+        """The value of a data object (a version's or a run value's): files stay in S3, as lazy objects."""
+        if fmt in layout.FILE_FORMATS:
+            return files.from_literal({"$artifact": {"uri": uri, "format": fmt}}, self.s3)
+        return codec.loads(self.read_bytes(uri), fmt)
+
+    def load(self, version: ArtifactVersion) -> Any:
+        return self.load_uri(version.uri, version.format)
+
+    # -- reading versions --------------------------------------------------------------------------
     def get(self, name: str, version: str) -> ArtifactVersion:
-        resp = self.dynamodb.get_item(
-            TableName=self.settings.artifacts_table,
-            Key=to_dynamo({"pk": f"A#{name}", "sk": f"V#{version}"}),
-            ConsistentRead=True,
-        )
-        if "Item" not in resp:
+        found = self.find(name, version)
+        if found is None:
             raise UnknownArtifactError(f"artifact {name!r} has no version {version!r}; list versions with `artifacts {name}`")
-        return ArtifactVersion.from_item(from_dynamo(resp["Item"]))
+        return found
+
+    def find(self, name: str, version: str) -> ArtifactVersion | None:
+        resp = self.dynamodb.get_item(TableName=self.settings.artifacts_table, Key=to_dynamo(version_key(name, version)),
+                                      ConsistentRead=True)
+        return ArtifactVersion.from_item(from_dynamo(resp["Item"])) if "Item" in resp else None
+
+    def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], ArtifactVersion]:
+        """The versions among `keys` ((artifact, version) pairs) that exist: BatchGetItem, 100 keys a call."""
+        table = self.settings.artifacts_table
+        found: dict[tuple[str, str], ArtifactVersion] = {}
+        unique = sorted(set(keys))
+        for start in range(0, len(unique), 100):
+            request: dict[str, Any] = {table: {"Keys": [to_dynamo(version_key(a, v)) for a, v in unique[start:start + 100]],
+                                               "ConsistentRead": True}}
+            while request:
+                resp = self.dynamodb.batch_get_item(RequestItems=request)
+                for raw in resp.get("Responses", {}).get(table, []):
+                    v = ArtifactVersion.from_item(from_dynamo(raw))
+                    found[(v.name, v.version)] = v
+                request = resp.get("UnprocessedKeys") or {}
+        return found
 
     def latest(self, name: str, partitions: dict[str, str], time_partition: datetime | None = None,
                describe: str | None = None) -> ArtifactVersion:
-        """The newest version with exactly these partitions (and time partition, if given): one Query."""
-        pkey = partition_key(partitions)
-        if time_partition is None:
-            index, key_attr, key_value = "gsi1", "gsi1pk", f"{name}|{pkey}"
-        else:
-            index, key_attr, key_value = "gsi2", "gsi2pk", f"{name}|{pkey}|{iso(time_partition)}"
-        resp = self.dynamodb.query(
-            TableName=self.settings.artifacts_table,
-            IndexName=index,
-            KeyConditionExpression="#k = :v",
-            ExpressionAttributeNames={"#k": key_attr},
-            ExpressionAttributeValues={":v": {"S": key_value}},
-            ScanIndexForward=False,
-            Limit=1,
-        )
-        items = resp.get("Items", [])
-        if not items:
-            what = describe or f"{name}[{pkey}{', time_partition=' + iso(time_partition) if time_partition else ''}]"
+        """The newest version with these partitions (any subset of the keys) and time partition, if given."""
+        found = self.index.latest(name, partitions, time_partition)
+        if found is None:
+            what = describe or f"{name}[{partition_key(partitions)}" \
+                               f"{', time_partition=' + iso(time_partition) if time_partition else ''}]"
             raise NoMatchingVersionError(
                 f"no version of artifact {name!r} matches {what}; check the partition values, "
                 f"or list versions with `artifacts {name}`"
             )
-        return ArtifactVersion.from_item(from_dynamo(items[0]))
+        return found
 
-    def versions(self, name: str, limit: int | None = None) -> list[ArtifactVersion]:
-        """Versions of one artifact, newest first."""
+    def versions(self, name: str, partitions: dict[str, str] | None = None, limit: int | None = None,
+                 since: datetime | None = None, until: datetime | None = None,
+                 newest_first: bool = True) -> list[ArtifactVersion]:
+        """Versions of one artifact whose partitions include `partitions` (any subset of its keys), made in
+        [since, until): one paged Query, on the query index when partitions are given."""
+        low = f"V#{_stamp(since)}" if since else "V#"
+        high = f"V#{_stamp(until)}" if until else "V#~"
+        if partitions:
+            table, pk = self.settings.index_table, self.index.pk(name, partitions, None)
+        else:
+            table, pk = self.settings.artifacts_table, versions_pk(name)
         kwargs: dict[str, Any] = {
-            "TableName": self.settings.artifacts_table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"A#{name}"}},
-            "ScanIndexForward": False,
+            "TableName": table, "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":lo": {"S": low}, ":hi": {"S": high}},
+            "ScanIndexForward": not newest_first, "ConsistentRead": True,
         }
         out: list[ArtifactVersion] = []
-        while True:
-            if limit:
-                kwargs["Limit"] = limit - len(out)
-            resp = self.dynamodb.query(**kwargs)
-            out.extend(ArtifactVersion.from_item(from_dynamo(i)) for i in resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp or (limit and len(out) >= limit):
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        for item in paginate(self.dynamodb, "query", kwargs, page_size=limit):
+            out.append(ArtifactVersion.from_item(item))
+            if limit and len(out) >= limit:
+                break
+        return out
 
-    def load(self, version: ArtifactVersion) -> Any:
-        bucket, key = split_uri(version.uri)
-        body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        return codec.loads(body, version.format)
+    def scan_versions(self, projection: list[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Every version item of the stage (a Scan: for people looking, never on an event path)."""
+        kwargs: dict[str, Any] = {"TableName": self.settings.artifacts_table}
+        if projection:
+            names = {f"#a{i}": attr for i, attr in enumerate(["pk", "sk", *projection])}
+            kwargs["ProjectionExpression"] = ", ".join(names)
+            kwargs["ExpressionAttributeNames"] = names
+        for item in paginate(self.dynamodb, "scan", kwargs):
+            if is_version_key(item.get("pk"), item.get("sk")):
+                yield item
+
+    def all_versions(self) -> list[ArtifactVersion]:
+        """Every version of the stage, oldest first (a Scan)."""
+        versions = [ArtifactVersion.from_item(i) for i in self.scan_versions()]
+        return sorted(versions, key=lambda v: (v.version, v.name))
+
+    def count_versions(self) -> int:
+        return sum(1 for _ in self.scan_versions(["version"]))

@@ -15,7 +15,6 @@ from typing import Any
 from chalicelib.errors import ArtifactError
 from chalicelib.sdk import literals
 
-EXTENSIONS = {"parquet": "parquet", "json": "json", "csv": "csv"}
 
 
 def is_dataframe(value: Any) -> bool:
@@ -24,6 +23,11 @@ def is_dataframe(value: Any) -> bool:
 
 def format_for(value: Any) -> str:
     return "parquet" if is_dataframe(value) else "json"
+
+
+def literal(value: Any, where: str) -> Any:
+    """A value as the JSON literal that carries it (chalicelib.sdk.literals)."""
+    return literals.encode(value, where)
 
 
 def dumps(value: Any, fmt: str) -> bytes:

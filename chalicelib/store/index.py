@@ -20,11 +20,11 @@ import time
 from datetime import datetime
 from typing import Any
 
-from chalicelib.errors import NoMatchingVersionError, UnknownArtifactError
+from chalicelib.errors import NoMatchingVersionError, TransientAwsError, UnknownArtifactError
 from chalicelib.sdk.query import QuerySpec
 from chalicelib.sdk.timeparts import iso
 from chalicelib.store.dynamo import from_dynamo, to_dynamo
-from chalicelib.store.models import ArtifactVersion, partition_key
+from chalicelib.store.models import ArtifactVersion, partition_key, version_key
 
 _NOT_COPIED = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
 _BATCH = 25  # BatchWriteItem's limit
@@ -60,6 +60,9 @@ class ArtifactIndex:
     def of(cls, dynamodb: Any, settings: Any) -> ArtifactIndex:
         return cls(dynamodb, settings.index_table, settings.artifacts_table)
 
+    def pk(self, name: str, partitions: dict[str, str], time_partition: datetime | None) -> str:
+        return index_pk(name, partitions, time_partition)
+
     def write(self, version: ArtifactVersion) -> None:
         """Idempotent: rewriting an index item writes the same attributes."""
         items = index_items(version)
@@ -73,7 +76,10 @@ class ArtifactIndex:
                     break
                 time.sleep(min(2.0, 0.05 * 2**attempt))  # throttled: back off, then resend only the rest
             else:
-                raise RuntimeError(f"could not write the query index of {version.name}:{version.version}: throttled")
+                raise TransientAwsError(
+                    f"DynamoDB kept throttling the query index items of {version.name}:{version.version} in table "
+                    f"{self.table!r}; the task is retried"
+                )
 
     def latest(self, name: str, partitions: dict[str, str], time_partition: datetime | None) -> ArtifactVersion | None:
         """The newest version matching these partitions (any subset) and time partition, or None."""
@@ -91,7 +97,7 @@ class ArtifactIndex:
 
     def version(self, name: str, version: str) -> ArtifactVersion | None:
         resp = self.dynamodb.get_item(
-            TableName=self.versions_table, Key=to_dynamo({"pk": f"A#{name}", "sk": f"V#{version}"}),
+            TableName=self.versions_table, Key=to_dynamo(version_key(name, version)),
             ConsistentRead=True
         )
         return ArtifactVersion.from_item(from_dynamo(resp["Item"])) if "Item" in resp else None

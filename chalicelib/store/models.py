@@ -14,16 +14,112 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from chalicelib.sdk.timeparts import iso, to_utc
+
+VERSION_PK, VERSION_SK = "A#", "V#"
+
+
+def version_key(name: str, version: str) -> dict[str, str]:
+    """The artifacts table key of one version."""
+    return {"pk": f"{VERSION_PK}{name}", "sk": f"{VERSION_SK}{version}"}
+
+
+def is_version_key(pk: Any, sk: Any) -> bool:
+    """Does an artifacts-table key name a version item (the table holds nothing else today)?"""
+    return isinstance(pk, str) and pk.startswith(VERSION_PK) and isinstance(sk, str) and sk.startswith(VERSION_SK)
+
+
+def versions_pk(name: str) -> str:
+    return f"{VERSION_PK}{name}"
+
+
+class ExecutionProducer(BaseModel):
+    """A version made by a task (or the workflow-output state) of a Step Functions execution."""
+
+    kind: Literal["execution"] = "execution"
+    execution: str  # the execution ARN
+    workflow: str | None = None
+    launch_plan: str | None = None
+    node: str | None = None
+
+    @property
+    def execution_name(self) -> str:
+        return self.execution.rsplit(":", 1)[-1]
+
+    def describe(self) -> str:
+        return f"execution {self.execution_name}" + (f" ({self.workflow.rsplit('.', 1)[-1]})" if self.workflow else "")
+
+    def same_as(self, other: Producer) -> bool:
+        return isinstance(other, ExecutionProducer) and other.execution == self.execution
+
+
+class UploadProducer(BaseModel):
+    """A version made from an object uploaded to the stage bucket by a person or another system."""
+
+    kind: Literal["upload"] = "upload"
+    bucket: str
+    key: str
+    version_id: str | None = None  # the object's S3 version id (a versioned bucket), else its ETag is
+    etag: str | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    def describe(self) -> str:
+        return f"upload {self.uri}" + (f" (object version {self.version_id})" if self.version_id else "")
+
+    def same_as(self, other: Producer) -> bool:
+        return isinstance(other, UploadProducer) and (other.bucket, other.key) == (self.bucket, self.key)
+
+
+class ManualProducer(BaseModel):
+    """A version written by code calling the store directly (scripts, tests, seeding)."""
+
+    kind: Literal["manual"] = "manual"
+    by: str = "manual"
+
+    def describe(self) -> str:
+        return f"written by {self.by}"
+
+    def same_as(self, other: Producer) -> bool:
+        return isinstance(other, ManualProducer) and other.by == self.by
+
+
+Producer = Annotated[Union[ExecutionProducer, UploadProducer, ManualProducer], Field(discriminator="kind")]
+
+
+def producer_of(value: Any) -> Producer | None:
+    """A producer from its stored or given form: a model, its dict, or a string (an execution ARN, an
+    `s3://bucket/key` URI, or any other text for a manual write)."""
+    if value is None or isinstance(value, (ExecutionProducer, UploadProducer, ManualProducer)):
+        return value
+    if isinstance(value, dict):
+        kind = value.get("kind")
+        model = {"execution": ExecutionProducer, "upload": UploadProducer}.get(str(kind), ManualProducer)
+        return model.model_validate(value)
+    text = str(value)
+    if text.startswith("arn:") and ":execution:" in text:
+        return ExecutionProducer(execution=text)
+    if text.startswith("s3://"):
+        bucket, _, key = text.removeprefix("s3://").partition("/")
+        return UploadProducer(bucket=bucket, key=key)
+    return ManualProducer(by=text)
 
 
 def partition_key(partitions: dict[str, str]) -> str:
     return ",".join(f"{k}={partitions[k]}" for k in sorted(partitions))
+
+
+# What make_version produces; other (hand-written) version ids are valid too, but only these are ever
+# recognised in an object key by chalicelib.store.layout, so a stray key is never taken for a version's data.
+MADE_VERSION = re.compile(r"\d{8}T\d{9}Z-[0-9a-f]{10}")
 
 
 def make_version(made_at: datetime, *identity: str, seq: int = 0) -> str:
@@ -43,15 +139,24 @@ class ArtifactVersion(BaseModel):
     time_partition: datetime | None = None
     uri: str
     format: str
-    produced_by: str | None = None
+    produced_by: Producer | None = None
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
     card: dict[str, Any] | None = None
+
+    @field_validator("produced_by", mode="before")
+    @classmethod
+    def _producer(cls, value: Any) -> Any:
+        return producer_of(value)
+
+    @property
+    def execution(self) -> str | None:
+        """The ARN of the execution that made this version, if an execution did."""
+        return self.produced_by.execution if isinstance(self.produced_by, ExecutionProducer) else None
 
     def to_item(self) -> dict[str, Any]:
         pkey = partition_key(self.partitions)
         item: dict[str, Any] = {
-            "pk": f"A#{self.name}",
-            "sk": f"V#{self.version}",
+            **version_key(self.name, self.version),
             "gsi1pk": f"{self.name}|{pkey}",
             "gsi1sk": self.version,
             "name": self.name,
@@ -66,7 +171,7 @@ class ArtifactVersion(BaseModel):
             item["gsi2pk"] = f"{self.name}|{pkey}|{iso(self.time_partition)}"
             item["gsi2sk"] = self.version
         if self.produced_by:
-            item["produced_by"] = self.produced_by
+            item["produced_by"] = self.produced_by.model_dump(exclude_none=True)
         if self.card:
             item["card"] = self.card
         return item
@@ -97,7 +202,7 @@ class ArtifactVersion(BaseModel):
             "time_partition": iso(self.time_partition) if self.time_partition else None,
             "uri": self.uri,
             "format": self.format,
-            "produced_by": self.produced_by,
+            "produced_by": self.produced_by.model_dump() if self.produced_by else None,
             "created_at": iso_ms(self.created_at),
             "card": self.card,
         }

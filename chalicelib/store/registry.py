@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from chalicelib.config import Settings
-from chalicelib.store.dynamo import from_dynamo, to_dynamo
+from chalicelib.store.dynamo import paginate, to_dynamo
 from chalicelib.store.models import Subscription
 
 
@@ -16,13 +16,7 @@ class Registry:
         self.dynamodb = dynamodb
 
     def _query_all(self, **kwargs: Any) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        while True:
-            resp = self.dynamodb.query(TableName=self.table, **kwargs)
-            items.extend(from_dynamo(i) for i in resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp:
-                return items
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return list(paginate(self.dynamodb, "query", {"TableName": self.table, **kwargs}))
 
     # -- subscriptions ----------------------------------------------------------------------------
     def put_subscription(self, sub: Subscription) -> None:

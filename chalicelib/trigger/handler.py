@@ -2,7 +2,7 @@
 
 Per record: one Query for the artifact's subscriptions (shared by the batch's records of that artifact, see
 subscriptions.py), one Query per member of each aligned trigger (`OnArtifacts`), one conditional PutItem
-claiming the runs (see ledger.py), then one StartExecution per match. A record that fails is logged with its
+claiming the runs (chalicelib.store.claims), then one StartExecution per match. A record that fails is logged with its
 named error and reported alone (ReportBatchItemFailures, see batch.py), so it neither blocks nor replays the
 others.
 This module must stay light: it never imports pandas.
@@ -25,7 +25,7 @@ from chalicelib.trigger import subscriptions
 from chalicelib.trigger.align import Aligner
 from chalicelib.trigger.batch import process_stream_batch
 from chalicelib.trigger.decide import RunRequest, decide
-from chalicelib.trigger.ledger import StartLedger
+from chalicelib.store.claims import StartLedger
 from chalicelib.trigger.start import StartResult, start, start_claimed
 
 logger = logs.get_logger("trigger")
@@ -39,6 +39,11 @@ class Trigger:
         self.sfn = sfn
         self.aligner = aligner
         self.ledger = ledger or StartLedger(registry.table, registry.dynamodb)
+
+    @classmethod
+    def of(cls, settings: Settings, dynamodb: Any, sfn: Any) -> Trigger:
+        """The trigger of a stage, with its own clients."""
+        return cls(Registry(settings, dynamodb), sfn, Aligner(ArtifactIndex.of(dynamodb, settings)))
 
     @logs.per_record(logger, record_id, FAILED)
     def on_record(self, record: DynamoDBRecord) -> list[StartResult]:
@@ -72,6 +77,4 @@ class Trigger:
 @lru_cache(maxsize=1)
 def default_trigger() -> Trigger:
     settings = Settings.from_env()
-    ddb = aws.client("dynamodb", settings.region)
-    return Trigger(Registry(settings, ddb), aws.client("stepfunctions", settings.region),
-                   Aligner(ArtifactIndex.of(ddb, settings)))
+    return Trigger.of(settings, aws.client("dynamodb", settings.region), aws.client("stepfunctions", settings.region))

@@ -1,7 +1,7 @@
 """Start the executions a decision asked for: claim them in the start ledger, then StartExecution each.
 
 An execution that already exists counts as started. Per record this costs one conditional PutItem (the
-claim) plus one StartExecution per run request; see `chalicelib.trigger.ledger` for why the claim is needed.
+claim) plus one StartExecution per run request; see `chalicelib.store.claims` for why the claim is needed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from chalicelib.aws import error_code
 from chalicelib.errors import OversizeInputError
 from chalicelib.store.models import ArtifactVersion
 from chalicelib.trigger.decide import RunRequest
-from chalicelib.trigger.ledger import StartLedger
+from chalicelib.store.claims import StartLedger
 
 MAX_INPUT_BYTES = 256 * 1024  # Step Functions' limit on an execution's input
 
@@ -62,10 +62,10 @@ def start_claimed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, reque
         return []
     for request in requests:
         check_input_size(request)
-    claim = ledger.claim(version, requests)
+    claim = ledger.claim(version.name, version.version, [r.model_dump(mode="json") for r in requests])
     results: list[StartResult] = []
     failures: list[BaseException] = []
-    for request in claim.requests:
+    for request in map(RunRequest.model_validate, claim.requests):
         with logs.correlated(log, launch_plan=request.launch_plan, execution=request.name):
             try:
                 result = start(sfn, request)

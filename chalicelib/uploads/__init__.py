@@ -9,6 +9,7 @@ of the stage bucket becomes a version of <artifact>, if the artifact is declared
 
   keys.py      the key layout: parse (pure) and build
   content.py   check a file's content and turn it into the stored data object (pandas only for csv/parquet)
-  records.py   per-object processing state and quarantine records in the registry table
+  (chalicelib.store.uploads keeps each object's processing state and quarantine record; chalicelib.ops.upload
+  is the client side, for people and scripts)
   handler.py   the S3-event Lambda: decide, then register the version or quarantine the object
 """

@@ -2,8 +2,9 @@
 
 Per object: one GetItem for what became of it before (a redelivered event stops there), one GetItem for
 the artifact's declaration, a GetObject of exactly the object the event names, then either
-  * a claim that fixes the version id, ArtifactStore.register (data object, then the metadata item whose
-    stream record starts the subscribed launch plans), and the state "registered"; or
+  * a claim that fixes the version id, ArtifactStore.write (data object, index, then the metadata item whose
+    stream record starts the subscribed launch plans; the producer is the uploaded object), and the state
+    "registered"; or
   * a copy under quarantine/ and a quarantine record.
 Every step is idempotent, so a retry after a crash half-way finishes the job without doing anything twice.
 A refused object never raises; an AWS failure on one object does not stop the others, and is raised at the
@@ -26,11 +27,11 @@ from chalicelib.config import Settings
 from chalicelib.events.s3 import ObjectCreated, object_created, records
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.declarations import Declarations
-from chalicelib.store.models import make_version
+from chalicelib.store.models import UploadProducer, make_version
 from chalicelib.uploads import content
 from chalicelib.uploads.errors import Reason, UploadProcessingError, UploadRejected
 from chalicelib.uploads.keys import UPLOAD_PREFIX, Placement, object_id, parse_key, place, quarantine_key
-from chalicelib.uploads.records import QuarantineRecord, UploadLog, UploadState
+from chalicelib.store.uploads import QuarantineRecord, UploadLog, UploadState
 
 logger = Logger(service="uploads")
 
@@ -137,8 +138,11 @@ class UploadHandler:
             version=make_version(obj.event_time, "upload", obj.bucket, obj.key, obj.identity),
         ))
         assert claim.version is not None
-        record = self.store.register(placement.artifact, data, fmt, placement.partitions, placement.time_partition,
-                                     claim.version, produced_by=f"s3://{obj.bucket}/{obj.key}")
+        producer = UploadProducer(bucket=obj.bucket, key=obj.key,
+                                  version_id=obj.version_id if obj.version_id not in (None, "null") else None,
+                                  etag=obj.etag)
+        record = self.store.write(placement.artifact, data, placement.partitions, placement.time_partition,
+                                  claim.version, produced_by=producer, fmt=fmt)
         self.log.registered(claim)
         logger.info("upload registered", extra={"key": obj.key, "artifact": record.name, "version": record.version})
         return Outcome(key=obj.key, outcome="registered", artifact=record.name, version=record.version)

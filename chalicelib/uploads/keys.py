@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from chalicelib.errors import InvalidNameError
 from chalicelib.sdk.timeparts import TIME_PARTITION
-from chalicelib.sdk.naming import check_name, check_value
+from chalicelib.sdk.charset import check_name, check_value
 from chalicelib.sdk.timeparts import Granularity, iso, normalize
 from chalicelib.store.declarations import ArtifactDeclaration
 from chalicelib.uploads.errors import Reason, UploadRejected

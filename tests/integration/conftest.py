@@ -37,14 +37,14 @@ def runs_of(report: dict[str, Any], launch_plan: str) -> list[dict[str, Any]]:
 
 def stage_of(cloud: Any) -> Any:
     from chalicelib import aws
-    from chalicelib.cli.stage import Stage
+    from chalicelib.ops.stage import Stage
 
     region = cloud.settings.region
-    return Stage(cloud.settings, aws.client("dynamodb", region), aws.client("stepfunctions", region))
+    return Stage(cloud.settings)
 
 
 def register(cloud: Any, defs: Any) -> Any:
-    from chalicelib.register import Registrar
+    from chalicelib.ops.register import Registrar
 
     stage = stage_of(cloud)
     return Registrar(cloud.settings, stage.sfn, stage.registry, cloud.states_role_arn).register(defs)
@@ -83,7 +83,7 @@ def redeliver(cloud: Any, artifact: str, version: str, times: int = 1) -> None:
 @pytest.fixture(scope="module")
 def module_cloud() -> Iterator[Any]:
     """One local cloud for a module whose tests use distinct artifacts and launch plans."""
-    from chalicelib.runtime.local import LocalCloud
+    from chalicelib.local.cloud import LocalCloud
 
     with LocalCloud() as c:
         yield c

@@ -9,9 +9,9 @@ from typing import Any
 
 from chalicelib import aws
 from chalicelib.ops.dlq import lambda_invoker
-from chalicelib.register import Registrar
+from chalicelib.ops.register import Registrar
 from chalicelib.runtime import loader
-from chalicelib.runtime.replay import read_stream
+from chalicelib.local.delivery import read_stream
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.models import ArtifactVersion, make_version
 from chalicelib.store.registry import Registry
@@ -79,7 +79,7 @@ def write_version(cloud: Any, artifact: str, partitions: dict[str, str], value: 
     producer = producer or f"arn:aws:states:us-east-1:123456789012:execution:test:{uuid.uuid4().hex}"
     version = make_version(made_at or datetime.now(timezone.utc), producer, "n0", "o0")
     body = json.dumps(value if value is not None else {"producer": producer}).encode()
-    return store(cloud).register(artifact, body, "json", partitions, None, version, produced_by=producer)
+    return store(cloud).write(artifact, body, partitions, None, version, produced_by=producer, fmt="json")
 
 
 def records_of(cloud: Any, versions: set[str]) -> list[dict[str, Any]]:

@@ -42,7 +42,7 @@ class Writer:
     def event_calls(self) -> dict[str, int]:
         """Write one version; the trigger's calls for it, by operation."""
         with self.trigger_calls as calls:
-            self.store.register(flows.Events.name, b"{}", "json", dict(flows.PARTITIONS), None, self.version(), "test")
+            self.store.write(flows.Events.name, b"{}", dict(flows.PARTITIONS), None, self.version(), "test", fmt="json")
         counts = calls.counts(thread=threading.get_ident())
         calls.reset()
         self.cloud.wait_quiet()

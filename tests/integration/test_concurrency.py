@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import aws
 from chalicelib.errors import VersionConflictError
-from chalicelib.runtime.launch import check_inputs, start_workflow
+from chalicelib.ops.launch import check_inputs, start_workflow
 from tests.integration.support import executions, register, store, write_version
 
 WRITERS, EACH = 6, 4
@@ -85,8 +85,8 @@ def test_a_second_producer_of_the_same_version_id_is_refused(cloud):
     first = "arn:aws:states:us-east-1:123456789012:execution:test:first"
     version = make_version(when, first, "n0", "o0")
     s = store(cloud)
-    s.register("readings", b"{}", "json", {"site": "west"}, None, version, produced_by=first)
-    assert s.register("readings", b"{}", "json", {"site": "west"}, None, version, produced_by=first).version == version
+    s.write("readings", b"{}", {"site": "west"}, None, version, produced_by=first, fmt="json")
+    assert s.write("readings", b"{}", {"site": "west"}, None, version, produced_by=first, fmt="json").version == version
     with pytest.raises(VersionConflictError, match="nothing was overwritten"):
-        s.register("readings", b'{"x": 1}', "json", {"site": "west"}, None, version, produced_by="someone-else")
+        s.write("readings", b'{"x": 1}', {"site": "west"}, None, version, produced_by="someone-else", fmt="json")
     assert s.load(s.get("readings", version)) == {}

@@ -22,12 +22,13 @@ import boto3
 import pytest
 from cfnlint.api import lint_file
 
-from chalicelib.compile import state_machine_name
+from chalicelib.naming import state_machine_name
 from chalicelib.deploy.appinfo import app_info
 from chalicelib.deploy.policies import policy_for
-from chalicelib.deploy.stage import API, TASK_RUNNER, TRIGGER, StageInfo
+from chalicelib.deploy.arns import StageArns
+from chalicelib.naming import API, TASK_RUNNER, TRIGGER
 from chalicelib.deploy.stage_config import TASK_CODE_FUNCTIONS
-from chalicelib.deploy.stack import StackOutputs
+from chalicelib.naming import StackOutputs
 from chalicelib.deploy.wiring import desired_settings
 from chalicelib.deploy.workspace import copy_project
 from chalicelib.runtime import loader
@@ -131,7 +132,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory, aws_env: dict[str, str], 
     second_run = run_cli(project, aws_env, "deploy", "--stage", STAGE)
     second = snapshot(clients)
     outputs = StackOutputs.model_validate({o["OutputKey"]: o["OutputValue"] for o in first["outputs"]})
-    info = StageInfo.from_outputs("cascade", STAGE, REGION, outputs)
+    info = StageArns.from_outputs("cascade", STAGE, REGION, outputs)
     return {"project": project, "first": first, "second": second, "first_log": first_run.stdout,
             "second_log": second_run.stdout, "info": info, "app": app_info(project)}
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from chalicelib import aws
 from chalicelib.cli import main
 from chalicelib.events.failure import parse_failure_record
-from chalicelib.runtime.faults import FaultInjector
+from chalicelib.local.faults import FaultInjector
 from tests.conftest import load_event
 from tests.integration.support import (
     dead_letter,

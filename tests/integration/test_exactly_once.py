@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from chalicelib import aws
-from chalicelib.runtime.faults import FaultInjector
+from chalicelib.local.faults import FaultInjector
 from chalicelib.store.registry import Registry
 from chalicelib.trigger.decide import decide
-from chalicelib.trigger.ledger import StartLedger
+from chalicelib.store.claims import StartLedger
 from tests.integration.support import (
     invoke_trigger,
     records_of,
@@ -61,7 +61,7 @@ def test_a_launch_plan_registered_again_does_not_start_a_version_twice(cloud):
     lp = defs.launch_plans["every_reading"]
     changed = LaunchPlan.create("every_reading", lp.workflow, trigger=lp.trigger, default_inputs={"site": "x"})
     assert changed.version != lp.version
-    from chalicelib.register import Registrar
+    from chalicelib.ops.register import Registrar
 
     settings = cloud.settings
     registry = Registry(settings, aws.client("dynamodb", settings.region))

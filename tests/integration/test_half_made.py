@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from chalicelib import aws
 from chalicelib.cli import main
 from chalicelib.errors import CascadeError
-from chalicelib.runtime.faults import FaultInjector
-from chalicelib.runtime.launch import check_inputs, start_workflow
+from chalicelib.local.faults import FaultInjector
+from chalicelib.ops.launch import check_inputs, start_workflow
 from tests.integration.support import executions, register, store, triggered, write_version
 
 

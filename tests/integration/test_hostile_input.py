@@ -150,7 +150,7 @@ def test_forged_items_in_the_table_land_in_the_dead_letter_queue_with_their_erro
 
 
 def records_of_all(cloud: Any) -> list[dict[str, Any]]:
-    from chalicelib.runtime.replay import read_stream
+    from chalicelib.local.delivery import read_stream
 
     return read_stream(aws.client("dynamodbstreams", cloud.settings.region), cloud.outputs["ArtifactsStreamArn"])
 
@@ -161,7 +161,7 @@ def test_an_oversize_launch_plan_input_fails_its_record_with_a_named_error(cloud
     readings = Artifact(name="readings", partition_keys=["site"])
     big = LaunchPlan.create("big_default", summary, trigger=OnArtifact(trigger_on=readings),
                             default_inputs={"site": "x" * 300_000})
-    from chalicelib.register import Registrar
+    from chalicelib.ops.register import Registrar
     from chalicelib.store.registry import Registry
 
     s = cloud.settings

@@ -16,7 +16,7 @@ def cascade() -> Iterator[dict[str, Any]]:
     """One local cloud for the module; the cascade ran for two regions (emea, then apac)."""
     from chalicelib.cli.run import run_in_cloud
     from chalicelib.runtime import loader
-    from chalicelib.runtime.local import LocalCloud
+    from chalicelib.local.cloud import LocalCloud
 
     with LocalCloud() as cloud:
         defs = loader.load_paths([CASCADE])

@@ -29,8 +29,8 @@ CHROMIUM = "/usr/bin/chromium"
 def site() -> Iterator[dict[str, Any]]:
     from chalicelib.cli.run import run_in_cloud
     from chalicelib.runtime import loader
-    from chalicelib.runtime.local import LocalCloud
-    from chalicelib.web.server import WebServer
+    from chalicelib.local.cloud import LocalCloud
+    from chalicelib.local.web import WebServer
 
     with LocalCloud() as cloud:
         rep = run_in_cloud(cloud, loader.load_paths([EXAMPLES / "order_cascade.py"]), "ingest",

@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib import aws
-from chalicelib.runtime.faults import FaultInjector
-from chalicelib.runtime.local import LocalCloud
-from chalicelib.runtime.replay import ReplayStats, replay, started_runs
+from chalicelib.local.faults import FaultInjector
+from chalicelib.local.cloud import LocalCloud
+from chalicelib.local.delivery import DeliveryStats, deliver, started_runs
 from tests.conftest import FIGURES
 from tests.integration.support import invoke_trigger, records_of, register, set_stream_delivery, write_version
 
-TOTALS = ReplayStats()
+TOTALS = DeliveryStats()
 FAULTS: Counter[str] = Counter()
 EXAMPLES: Counter[str] = Counter()
 
@@ -69,7 +69,7 @@ def test_every_version_starts_each_active_launch_plan_exactly_once(replay_cloud,
     faults = FaultInjector(fault_rate, seed=seed).attach(aws.client("dynamodb", region),
                                                           aws.client("stepfunctions", region))
     try:
-        stats = replay(records, lambda event: invoke_trigger(cloud, event), random.Random(seed),
+        stats = deliver(records, lambda event: invoke_trigger(cloud, event), random.Random(seed),
                        timeout_rate=timeout_rate)
     finally:
         faults.detach()

@@ -53,7 +53,7 @@ def test_seed_artifact_reads_back_equal_and_redelivery_starts_nothing(cloud, cli
     assert store.latest("my_upstream_artifact", {"key1": "value1"}).version == artifact["version"]
 
     # Re-writing the same version (a retried task) changes nothing and starts nothing.
-    again = store.put("my_upstream_artifact", df, version.partitions, version.time_partition, version.version,
+    again = store.write("my_upstream_artifact", df, version.partitions, version.time_partition, version.version,
                       produced_by=version.produced_by)
     assert isinstance(again, ArtifactVersion) and again.uri == version.uri
     cloud.wait_quiet(30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from chalicelib.replay import replay
+from chalicelib.ops.replay import replay
 from tests.integration.conftest import load, redeliver, report, run, runs_of, stage_of
 
 D1 = datetime(2026, 11, 24, 8, tzinfo=timezone.utc)

@@ -33,7 +33,7 @@ def _write_many(cloud, n: int = 36) -> dict[tuple[str, str], tuple[str, int]]:
     random.Random(5).shuffle(rows)
     latest: dict[tuple[str, str], tuple[str, int]] = {}
     for version, region, channel, value in rows:
-        store.put("q_targets", value, {"region": region, "channel": channel}, None, version, produced_by="test")
+        store.write("q_targets", value, {"region": region, "channel": channel}, None, version, produced_by="test")
         if (region, channel) not in latest or latest[(region, channel)][0] < version:
             latest[(region, channel)] = (version, value)
     return latest

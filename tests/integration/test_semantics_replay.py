@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from chalicelib.cli import main
-from chalicelib.replay import replay
+from chalicelib.ops.replay import replay
 from tests.integration.conftest import load, register, report, run, runs_of, stage_of
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from chalicelib.events.stream import version_from_record
-from chalicelib.register import Registrar
+from chalicelib.ops.register import Registrar
 from chalicelib.runtime import loader
 from chalicelib.store.registry import Registry
 from chalicelib.trigger.decide import decide, execution_name

@@ -23,7 +23,7 @@ from tests.conftest import EXAMPLES
 
 @pytest.fixture
 def server() -> Iterator[Any]:
-    from chalicelib.runtime.server import LocalServer
+    from chalicelib.local.server import LocalServer
 
     with LocalServer(port=0) as s:
         register_all(s, loader.load_paths([EXAMPLES / "uploads.py"]))

@@ -22,7 +22,7 @@ TIME = "time_partition=2026-11-25"
 @pytest.fixture
 def server() -> Iterator[Any]:
     """The local cloud server with the bucket's notification removed, so that this test alone delivers."""
-    from chalicelib.runtime.server import LocalServer
+    from chalicelib.local.server import LocalServer
 
     with LocalServer(port=0) as s:
         register_all(s, loader.load_paths([EXAMPLES / "uploads.py"]))

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.compile import compile_workflow, state_machine_name
+from chalicelib.compile import compile_workflow
+from chalicelib.naming import state_machine_name
 from chalicelib.compile.asl import levels
 from chalicelib.runtime import loader
 from tests.conftest import ROOT, SEED

@@ -27,7 +27,9 @@ from chalicelib import (
     workflow,
 )
 from chalicelib.errors import ArtifactError, DefinitionError
-from chalicelib.runtime import loader, portability, types
+from chalicelib.compile import portability
+from chalicelib.runtime import loader
+from chalicelib.sdk import carry as types
 from chalicelib.sdk import cards, literals
 from chalicelib.sdk.context import SecretNotFoundError, task_context
 

@@ -8,7 +8,7 @@ from rich.console import Console
 from chalicelib.cli.views import parse_partitions, plain, versions_table
 from chalicelib.errors import InputError, InvalidNameError
 from chalicelib.observe import GraphEdge, GraphNode, layers, parse_ref
-from chalicelib.sdk.naming import check_value
+from chalicelib.sdk.charset import check_value
 from chalicelib.store.models import ArtifactVersion
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from cfnlint.api import lint_file
 
 from chalicelib.deploy.layer import platform_args
-from chalicelib.deploy.stack import StackOutputs
+from chalicelib.naming import StackOutputs
 from tests.unit.test_policies import template
 
 ROOT = Path(__file__).resolve().parents[2]

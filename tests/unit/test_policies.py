@@ -11,7 +11,7 @@ import yaml
 from chalicelib.deploy.appinfo import app_info
 from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.policies import POLICIES, UNSCOPABLE, policy_for
-from chalicelib.deploy.stage import TASK_RUNNER, TRIGGER, UPLOAD
+from chalicelib.naming import TASK_RUNNER, TRIGGER, UPLOAD
 from chalicelib.deploy.workspace import example_stage
 
 ROOT = Path(__file__).resolve().parents[2]

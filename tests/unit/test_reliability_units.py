@@ -8,9 +8,8 @@ import pytest
 from chalicelib.aws import is_transient
 from chalicelib.errors import InvalidNameError, MalformedRecordError
 from chalicelib.events.failure import parse_failure_record
-from chalicelib.ops.gc import parse_data_key
-from chalicelib.sdk.naming import check_name, check_version
-from chalicelib.trigger import ledger
+from chalicelib.sdk.charset import check_name, check_version
+from chalicelib.store import claims as ledger
 from tests.conftest import ROOT
 
 
@@ -20,19 +19,6 @@ def test_names_are_matched_whole_so_a_trailing_newline_is_refused():
         check_name("artifact", "sales\n")
     with pytest.raises(InvalidNameError):
         check_version("20261125T150000000Z-0a1b2c3d4e\n")
-
-
-@pytest.mark.parametrize("key, parsed", [
-    ("artifacts/sales/region=emea/time_partition=2026-11-25T00:00:00Z/20261125T150000000Z-0a1b2c3d4e.parquet",
-     ("sales", "20261125T150000000Z-0a1b2c3d4e")),
-    ("artifacts/plain/20261125T150000000Z-0a1b2c3d4e.json", ("plain", "20261125T150000000Z-0a1b2c3d4e")),
-    ("artifacts/README.txt", None),
-    ("artifacts/../x/v.json", None),
-    ("runs/abc/n0/o0.json", None),
-    ("artifacts/sales/noext", None),
-])
-def test_gc_recognises_only_keys_of_the_artifact_layout(key, parsed):
-    assert parse_data_key(key) == parsed
 
 
 def test_something_else_in_the_dead_letter_queue_is_a_malformed_record():

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib.runtime import types
+from chalicelib.sdk import carry
 from chalicelib.sdk import compat
 from chalicelib.sdk.image import ImageSpec
 
@@ -162,7 +162,7 @@ def runner_memory_mb(config: Path = CHALICE_CONFIG, stage: str | None = None) ->
 
 def check(defs: Any, requirements: Path | tuple[Path, ...] = DEPLOYMENT_REQUIREMENTS) -> list[str]:
     """Raise for what cannot run; return warnings for what runs differently. Pure apart from reading files."""
-    types.check_definitions(defs)
+    carry.check_definitions(defs)
     warnings: list[str] = []
     files = (requirements,) if isinstance(requirements, Path) else requirements
     deployment: dict[str, Pin] = {}

@@ -30,7 +30,7 @@ class WebServer:
         if app is None:
             import importlib
 
-            from chalicelib.runtime.local import PROJECT_ROOT
+            from chalicelib.local.cloud import PROJECT_ROOT
 
             if str(PROJECT_ROOT) not in sys.path:
                 sys.path.insert(0, str(PROJECT_ROOT))

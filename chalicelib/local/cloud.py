@@ -32,21 +32,15 @@ from pathlib import Path
 from typing import Any, Callable
 from unittest import mock
 
-from chalicelib import aws
+from chalicelib import aws, naming
 from chalicelib.config import Settings
-from chalicelib.deploy.stack import stack_name
-from chalicelib.deploy.stage import APP_NAME
 from chalicelib.runtime import capture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_ROOT / "infra" / "template.yaml"
 REGION = "us-east-1"
 # Lambda function name (without the stage prefix) → handler string, as chalice deploys them.
-FUNCTIONS = {
-    "task_runner": "app.task_runner",
-    "on_artifact_event": "app.on_artifact_event",
-    "on_upload": "app.on_upload",
-}
+FUNCTIONS = {name: f"app.{name}" for name in (naming.TASK_RUNNER, naming.TRIGGER, naming.UPLOAD)}
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -206,7 +200,7 @@ class LocalCloud:
                     errored = True
                     # A task's own error reaches Step Functions, which retries it or fails the execution (and the
                     # report shows that); only errors moto would swallow are collected here.
-                    if not function_name.endswith("task_runner"):
+                    if not function_name.endswith(naming.TASK_RUNNER):
                         self.errors.append(HandlerError(function_name, type(exc).__name__, str(exc), event))
             return payload, errored, out.getvalue()
         finally:
@@ -216,7 +210,7 @@ class LocalCloud:
     # -- resources --------------------------------------------------------------------------------
     def _deploy(self) -> None:
         cfn = aws.client("cloudformation", REGION)
-        stack = stack_name(APP_NAME, self.stage)
+        stack = naming.stack_name(self.stage)
         with warnings.catch_warnings():
             # moto cannot apply AWS::S3::BucketPolicy; the template's policy is checked on the template itself
             warnings.filterwarnings("ignore", message=".*AWS::S3::BucketPolicy.*")
@@ -246,14 +240,7 @@ class LocalCloud:
         zipped = BytesIO()
         with zipfile.ZipFile(zipped, "w") as zf:
             zf.writestr("app.py", "# runs in-process in the local cloud\n")
-        settings = Settings(
-            stage=self.stage,
-            bucket=self.outputs["BucketName"],
-            artifacts_table=self.outputs["ArtifactsTable"],
-            registry_table=self.outputs["RegistryTable"],
-            index_table=self.outputs["IndexTable"],
-            region=REGION,
-        )
+        settings = naming.settings_from_outputs(self.stage, REGION, naming.StackOutputs.model_validate(self.outputs))
         arns = {}
         for short, handler in FUNCTIONS.items():
             arns[short] = lam.create_function(
@@ -262,18 +249,18 @@ class LocalCloud:
                 Role=role_arn,
                 Handler=handler,
                 Code={"ZipFile": zipped.getvalue()},
-                Timeout=900 if short == "task_runner" else 60,
+                Timeout=900 if short == naming.TASK_RUNNER else 60,
                 Environment={"Variables": settings.to_env()},
             )["FunctionArn"]
-        settings.task_runner_arn = arns["task_runner"]
+        settings.task_runner_arn = arns[naming.TASK_RUNNER]
         lam.create_event_source_mapping(
             EventSourceArn=self.outputs["ArtifactsStreamArn"],
-            FunctionName=arns["on_artifact_event"],
+            FunctionName=arns[naming.TRIGGER],
             StartingPosition="TRIM_HORIZON",
             BatchSize=100,
             FunctionResponseTypes=["ReportBatchItemFailures"],
         )
-        self._notify_uploads(settings.bucket, arns["on_upload"])
+        self._notify_uploads(settings.bucket, arns[naming.UPLOAD])
         self.settings = settings
         self._set_env(settings.to_env())
 

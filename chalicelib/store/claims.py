@@ -31,8 +31,7 @@ from pydantic import BaseModel
 from chalicelib.aws import error_code
 from chalicelib.errors import OversizeInputError
 from chalicelib.store.dynamo import from_dynamo, to_dynamo
-from chalicelib.store.models import ArtifactVersion, iso_ms
-from chalicelib.trigger.decide import RunRequest
+from chalicelib.store.models import iso_ms
 
 CLAIM_TTL = timedelta(days=90)
 MAX_CLAIM_BYTES = 350_000  # DynamoDB items stop at 400 KB
@@ -43,7 +42,7 @@ class Claim(BaseModel):
     version: str
     first: bool  # this delivery wrote the claim; otherwise it found an earlier one
     claimed_at: datetime
-    requests: list[RunRequest]
+    requests: list[dict[str, Any]]  # the run requests as the trigger decided them (chalicelib.trigger.decide)
 
 
 def claim_key(artifact: str, version: str) -> dict[str, str]:
@@ -52,7 +51,7 @@ def claim_key(artifact: str, version: str) -> dict[str, str]:
 
 def _from_item(item: dict[str, Any], first: bool) -> Claim:
     return Claim(artifact=item["artifact"], version=item["version"], first=first, claimed_at=item["claimed_at"],
-                 requests=[RunRequest.model_validate(r) for r in json.loads(item["requests"])])
+                 requests=json.loads(item["requests"]))
 
 
 class StartLedger:
@@ -60,17 +59,17 @@ class StartLedger:
         self.table = table
         self.dynamodb = dynamodb
 
-    def claim(self, version: ArtifactVersion, requests: list[RunRequest], now: datetime | None = None) -> Claim:
-        """Record `requests` as the runs of `version`, unless an earlier delivery did: then return its record."""
+    def claim(self, artifact: str, version: str, requests: list[dict[str, Any]], now: datetime | None = None) -> Claim:
+        """Record `requests` as the runs of a version, unless an earlier delivery did: then return its record."""
         now = now or datetime.now(timezone.utc)
-        doc = json.dumps([r.model_dump(mode="json") for r in requests], separators=(",", ":"))
+        doc = json.dumps(requests, separators=(",", ":"))
         if len(doc.encode()) > MAX_CLAIM_BYTES:
             raise OversizeInputError(
-                f"artifact {version.name!r} version {version.version!r} starts {len(requests)} runs whose inputs "
+                f"artifact {artifact!r} version {version!r} starts {len(requests)} runs whose inputs "
                 f"take {len(doc.encode())} bytes together; keep launch-plan inputs under {MAX_CLAIM_BYTES} bytes "
                 f"in total by passing large values as artifacts"
             )
-        item = {**claim_key(version.name, version.version), "artifact": version.name, "version": version.version,
+        item = {**claim_key(artifact, version), "artifact": artifact, "version": version,
                 "claimed_at": iso_ms(now), "expires_at": int((now + CLAIM_TTL).timestamp()), "requests": doc}
         try:
             self.dynamodb.put_item(
@@ -82,12 +81,12 @@ class StartLedger:
                 raise
             old = getattr(exc, "response", {}).get("Item")
             if old is None:  # a service that does not return the item: read it (only on this duplicate path)
-                found = self.get(version.name, version.version)
+                found = self.get(artifact, version)
                 if found is None:
                     raise
                 return found
             return _from_item(from_dynamo(old), first=False)
-        return Claim(artifact=version.name, version=version.version, first=True, claimed_at=now, requests=requests)
+        return Claim(artifact=artifact, version=version, first=True, claimed_at=now, requests=requests)
 
     def get(self, artifact: str, version: str) -> Claim | None:
         resp = self.dynamodb.get_item(TableName=self.table, Key=to_dynamo(claim_key(artifact, version)),

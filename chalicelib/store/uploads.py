@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from chalicelib.aws import error_code
-from chalicelib.store.dynamo import from_dynamo, to_dynamo
+from chalicelib.store.dynamo import from_dynamo, paginate, to_dynamo
 from chalicelib.store.models import iso_ms
 
 QUARANTINE_PK = "QUARANTINE"
@@ -123,28 +123,16 @@ class UploadLog:
     # -- listing, for people ----------------------------------------------------------------------
     def failed(self) -> list[QuarantineRecord]:
         """Every quarantined upload, oldest first: one Query (paged)."""
-        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :pk",
-                                  "ExpressionAttributeValues": {":pk": {"S": QUARANTINE_PK}}, "ConsistentRead": True}
-        out: list[QuarantineRecord] = []
-        while True:
-            resp = self.dynamodb.query(**kwargs)
-            out.extend(QuarantineRecord.from_item(from_dynamo(i)) for i in resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp:
-                break
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        out = [QuarantineRecord.from_item(i) for i in paginate(self.dynamodb, "query", {
+            "TableName": self.table, "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": QUARANTINE_PK}}, "ConsistentRead": True})]
         out.sort(key=lambda r: (r.at, r.id))
         return out
 
     def all(self) -> list[UploadState]:
         """Every upload's state, oldest first (a Scan: for people, never on an event path)."""
-        kwargs: dict[str, Any] = {"TableName": self.table, "FilterExpression": "begins_with(pk, :p)",
-                                  "ExpressionAttributeValues": {":p": {"S": "UPLOAD#"}}}
-        out: list[UploadState] = []
-        while True:
-            resp = self.dynamodb.scan(**kwargs)
-            out.extend(UploadState.from_item(from_dynamo(i)) for i in resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp:
-                break
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        out = [UploadState.from_item(i) for i in paginate(self.dynamodb, "scan", {
+            "TableName": self.table, "FilterExpression": "begins_with(pk, :p)",
+            "ExpressionAttributeValues": {":p": {"S": "UPLOAD#"}}})]
         out.sort(key=lambda s: (s.at, s.id))
         return out

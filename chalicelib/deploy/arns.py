@@ -1,25 +1,17 @@
-"""One deployed stage: its names and ARNs, derived from the infra stack's outputs.
-
-Chalice names every function `<app>-<stage>-<name>`; the template names its resources with the same prefix.
-"""
+"""The ARNs of one deployed stage, for IAM policies and registration: names (chalice.naming) placed in the
+stack's account, partition and region."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from chalicelib import naming
 from chalicelib.config import ENV_PREFIX, Settings
 from chalicelib.deploy.errors import DeployError
-from chalicelib.deploy.stack import StackOutputs
-
-APP_NAME = "cascade"
-TASK_RUNNER = "task_runner"
-TRIGGER = "on_artifact_event"
-UPLOAD = "on_upload"
-# chalice's REST API function (app routes: the lineage page and /api): named `<app>-<stage>`, without a suffix
-API = "api_handler"
+from chalicelib.naming import TASK_RUNNER, StackOutputs
 
 
-class StageInfo(BaseModel):
+class StageArns(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     app_name: str
@@ -30,7 +22,7 @@ class StageInfo(BaseModel):
     outputs: StackOutputs
 
     @classmethod
-    def from_outputs(cls, app_name: str, stage: str, region: str, outputs: StackOutputs) -> StageInfo:
+    def from_outputs(cls, app_name: str, stage: str, region: str, outputs: StackOutputs) -> StageArns:
         # arn:<partition>:iam::<account>:role/<name>
         parts = outputs.states_role_arn.split(":")
         if len(parts) < 6 or parts[0] != "arn" or not parts[4]:
@@ -40,13 +32,13 @@ class StageInfo(BaseModel):
 
     @property
     def prefix(self) -> str:
-        return f"{self.app_name}-{self.stage}-"
+        return naming.prefix(self.stage, self.app_name)
 
     def arn(self, service: str, resource: str, region: bool = True) -> str:
         return f"arn:{self.partition}:{service}:{self.region if region else ''}:{self.account}:{resource}"
 
     def function_name(self, name: str) -> str:
-        return self.prefix.rstrip("-") if name == API else f"{self.prefix}{name}"
+        return naming.function_name(self.stage, name, self.app_name)
 
     def function_arn(self, name: str) -> str:
         return self.arn("lambda", f"function:{self.function_name(name)}")
@@ -68,24 +60,12 @@ class StageInfo(BaseModel):
 
     @property
     def tasks_layer_name(self) -> str:
-        return f"{self.prefix}tasks"
+        return naming.tasks_layer_name(self.stage, self.app_name)
 
     def settings(self, task_runner_arn: str | None = None) -> Settings:
         """The Settings the stage's functions run with (and registration compiles against)."""
-        values = {
-            "app_name": self.app_name,
-            "stage": self.stage,
-            "region": self.region,
-            "bucket": self.outputs.bucket,
-            "artifacts_table": self.outputs.artifacts_table,
-            "registry_table": self.outputs.registry_table,
-            "index_table": self.outputs.index_table,
-            "task_runner_arn": task_runner_arn or self.function_arn(TASK_RUNNER),
-            # Read by other modules when present in Settings; ignored otherwise.
-            "trigger_dlq_url": self.outputs.trigger_dlq_url,
-            "trigger_dlq_arn": self.outputs.trigger_dlq_arn,
-        }
-        return Settings(**{k: v for k, v in values.items() if k in Settings.model_fields})
+        return naming.settings_from_outputs(self.stage, self.region, self.outputs,
+                                            task_runner_arn or self.function_arn(TASK_RUNNER), self.app_name)
 
     def environment(self) -> dict[str, str]:
         """Lambda environment variables for the stage: the settings we derived, plus the stream ARN that

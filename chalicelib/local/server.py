@@ -13,8 +13,8 @@ import socket
 from typing import Any
 
 from chalicelib.errors import CascadeError
-from chalicelib.runtime.local import LocalCloud
-from chalicelib.stage import LOCAL_STAGE
+from chalicelib.local.cloud import LocalCloud
+from chalicelib.ops.stage import LOCAL_STAGE
 
 DEFAULT_PORT = 4566
 

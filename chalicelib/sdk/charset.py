@@ -1,7 +1,7 @@
 """The charset rules that keep user-supplied names out of S3 key and DynamoDB key syntax.
 
 Names (artifacts, partition keys, workflows, launch plans) and partition values become parts of S3 keys
-(`artifacts/<name>/<key>=<value>/...`) and of DynamoDB keys (`A#<name>`, `<name>|<k>=<v>,...`). So they may
+(`artifacts/<name>/<key>=<value>/...`) and of DynamoDB keys, which join them with `#`, `|` and `,`. So they may
 not contain `/`, `=`, `#`, `|`, `,`, NUL or any control character, nor be `..`; and together they must leave
 a data key within S3's 1024-byte limit. Every rule is a whole-string match (a trailing newline is refused).
 """

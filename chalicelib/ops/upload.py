@@ -10,23 +10,15 @@ from typing import Any, Callable
 
 from chalicelib import aws
 from chalicelib.errors import ArtifactError, CascadeError, UnknownArtifactError
-from chalicelib.runtime import report
-from chalicelib.stage import Target, resolve
+from chalicelib.observe import Observer
+from chalicelib.ops.stage import Stage
 from chalicelib.sdk.timeparts import Granularity, normalize
 from chalicelib.store.declarations import Declarations
-from chalicelib.store.registry import Registry
+from chalicelib.store.uploads import UploadLog, UploadState
 from chalicelib.uploads.keys import build_key, object_id, parse_time
-from chalicelib.uploads.records import UploadLog, UploadState
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
-
-Connection = Target
-
-
-def connect(stage: str | None = None, endpoint_url: str | None = None) -> Connection:
-    """The stage to upload to (see chalicelib.stage: the local cloud server unless told otherwise)."""
-    return resolve(stage, endpoint_url)
 
 
 @dataclass
@@ -39,7 +31,7 @@ class Uploaded:
     repeated: bool  # the same content was already at this key: the same object, so nothing new follows
 
 
-def put(conn: Connection, file: str | Path, artifact: str, partitions: dict[str, str],
+def put(conn: Stage, file: str | Path, artifact: str, partitions: dict[str, str],
         time_partition: str | None = None, on_bytes: Callable[[int], None] | None = None) -> Uploaded:
     """Check the artifact accepts this upload (one GetItem), then put the file at its key."""
     path = Path(file)
@@ -82,7 +74,7 @@ def _identity(s3: Any, bucket: str, key: str) -> tuple[str | None, str] | None:
     return head.get("VersionId"), head["ETag"].strip('"')
 
 
-def execution_arns(conn: Connection) -> set[str]:
+def execution_arns(conn: Stage) -> set[str]:
     """Every execution of the stage's state machines (listed, not described)."""
     sfn, prefix = conn.client("stepfunctions"), conn.settings.prefix
     arns = set()
@@ -106,16 +98,15 @@ class Followed:
                 "executions": self.executions, "artifacts": self.artifacts, "errors": [], "timed_out": self.timed_out}
 
 
-def _followed(conn: Connection, uploaded: Uploaded, state: UploadState, before: set[str],
+def _followed(conn: Stage, uploaded: Uploaded, state: UploadState, before: set[str],
               described: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The upload's version, the executions it triggered, the versions those produced, and so on
     (executions started before the upload excluded)."""
-    sfn = conn.client("stepfunctions")
-    registry = Registry(conn.settings, conn.client("dynamodb"))
+    observer = Observer(conn.settings, conn.dynamodb, conn.sfn)
     for arn in execution_arns(conn) - before:
         if arn not in described or described[arn]["status"] not in TERMINAL:
-            described[arn] = report.describe(sfn, registry, arn)
-    versions = report.artifacts(conn.client("dynamodb"), conn.settings)
+            described[arn] = observer.describe(arn, full=True).model_dump()
+    versions = [v.report() for v in observer.store.all_versions()]
     chosen = {f"{v['name']}:{v['version']}": v for v in versions
               if v["name"] == state.artifact and v["version"] == state.version}
     execs: dict[str, dict[str, Any]] = {}
@@ -124,7 +115,7 @@ def _followed(conn: Connection, uploaded: Uploaded, state: UploadState, before: 
                      and f"{ex['triggered_by']['artifact']}:{ex['triggered_by']['version']}" in chosen}
         execs.update(new_execs)
         new_versions = {f"{v['name']}:{v['version']}": v for v in versions
-                        if v["produced_by"] in new_execs and f"{v['name']}:{v['version']}" not in chosen}
+                        if (v["produced_by"] or {}).get("execution") in new_execs and f"{v['name']}:{v['version']}" not in chosen}
         chosen.update(new_versions)
         if not new_execs and not new_versions:
             break
@@ -132,7 +123,7 @@ def _followed(conn: Connection, uploaded: Uploaded, state: UploadState, before: 
             sorted(chosen.values(), key=lambda v: (v["version"], v["name"])))
 
 
-def follow(conn: Connection, uploaded: Uploaded, before: set[str], timeout: float = 300, settle: float = 0.5,
+def follow(conn: Stage, uploaded: Uploaded, before: set[str], timeout: float = 300, settle: float = 0.5,
            poll: float = 0.25, on_tick: Callable[[UploadState | None, list[dict[str, Any]]], None] | None = None
            ) -> Followed:
     """Wait until the upload is registered or quarantined and everything it set off has finished and

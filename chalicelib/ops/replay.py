@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 from chalicelib.aws import error_code
 from chalicelib.errors import InputError
 from chalicelib.sdk.timeparts import to_utc
-from chalicelib.store.dynamo import from_dynamo
-from chalicelib.store.models import ArtifactVersion, Subscription
+from chalicelib.store.artifacts import ArtifactStore
+from chalicelib.store.models import Subscription
 from chalicelib.trigger.decide import RunRequest
 from chalicelib.trigger.handler import Trigger
 
@@ -59,32 +59,6 @@ def parse_time(text: str, flag: str) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else to_utc(value)
 
 
-def _stamp(dt: datetime) -> str:
-    # versions start with the UTC millisecond of the producing execution's start (store.models.make_version)
-    dt = to_utc(dt)
-    return dt.strftime("%Y%m%dT%H%M%S") + f"{dt.microsecond // 1000:03d}Z"
-
-
-def versions_between(dynamodb: Any, table: str, artifact: str, since: datetime | None,
-                     until: datetime | None) -> list[ArtifactVersion]:
-    """Versions of `artifact` made in [since, until), oldest first: a key-range Query, never a Scan."""
-    low = f"V#{_stamp(since)}" if since else "V#"
-    high = f"V#{_stamp(until)}" if until else "V#~"
-    kwargs: dict[str, Any] = {
-        "TableName": table,
-        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
-        "ExpressionAttributeValues": {":pk": {"S": f"A#{artifact}"}, ":lo": {"S": low}, ":hi": {"S": high}},
-        "ConsistentRead": True,
-    }
-    out: list[ArtifactVersion] = []
-    while True:
-        resp = dynamodb.query(**kwargs)
-        out.extend(ArtifactVersion.from_item(from_dynamo(i)) for i in resp.get("Items", []))
-        if "LastEvaluatedKey" not in resp:
-            return out
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-
-
 def _select(subs: list[Subscription], artifact: str, launch_plan: str | None) -> list[Subscription]:
     if launch_plan is None:
         return subs
@@ -118,7 +92,7 @@ def new_salt() -> str:
     return f"force-{uuid.uuid4().hex[:12]}"
 
 
-def replay(trigger: Trigger, dynamodb: Any, artifacts_table: str, artifact: str, since: datetime | None = None,
+def replay(trigger: Trigger, store: ArtifactStore, artifact: str, since: datetime | None = None,
            until: datetime | None = None, launch_plan: str | None = None, dry_run: bool = False, salt: str = "",
            on_version: Callable[[int, int], None] | None = None) -> ReplayReport:
     """Fire the triggers of every version of `artifact` in [since, until) again; see the module doc."""
@@ -128,7 +102,7 @@ def replay(trigger: Trigger, dynamodb: Any, artifacts_table: str, artifact: str,
     report = ReplayReport(artifact=artifact, since=since.isoformat() if since else None,
                           until=until.isoformat() if until else None, salt=salt, dry_run=dry_run,
                           launch_plans=sorted({s.launch_plan for s in subs if s.active}))
-    versions = versions_between(dynamodb, artifacts_table, artifact, since, until) if subs else []
+    versions = store.versions(artifact, since=since, until=until, newest_first=False) if subs else []
     report.versions = len(versions)
     for i, version in enumerate(versions):
         for request in trigger.plan(version, subs, salt):

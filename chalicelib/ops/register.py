@@ -10,9 +10,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.compile import compile_workflow, state_machine_name
+from chalicelib.compile import compile_workflow
+from chalicelib.naming import state_machine_name
 from chalicelib.config import Settings
-from chalicelib.runtime import portability
+from chalicelib.compile import portability
 from chalicelib.runtime.loader import Definitions
 from chalicelib.store.declarations import ArtifactDeclaration, Declarations
 from chalicelib.store.plans import LaunchPlanStore, check_trigger_cycles
@@ -24,7 +25,7 @@ class Registered(BaseModel):
     changed: list[str]  # what was created or updated
     launch_plans: list[str]
     artifacts: list[str] = []
-    warnings: list[str] = []  # what runs differently from flytekit (see chalicelib.runtime.portability)
+    warnings: list[str] = []  # what runs differently from flytekit (see chalicelib.compile.portability)
 
 
 class Registrar:

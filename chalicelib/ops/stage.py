@@ -1,6 +1,5 @@
-"""Which stage a command outside the stage's functions talks to, and how it finds the stage's resources.
-
-One rule for every command (views, upload, launchplan, replay):
+"""The stage an operator command talks to, and how it is found. One rule for every command (views, upload,
+uploads, launchplan, replay, dlq, gc):
 
 * The stage is `--stage NAME`, else CASCADE_STAGE, else `local` (the server of `python -m chalicelib local`).
 * Resource names come from the CASCADE_* variables when CASCADE_BUCKET is set for that stage (the functions
@@ -8,6 +7,7 @@ One rule for every command (views, upload, launchplan, replay):
   `cascade-<stage>-infra` (what `make deploy` and the local server create).
 * The endpoint is `--endpoint-url`, else AWS_ENDPOINT_URL; for the stage `local` found through its stack,
   `http://127.0.0.1:4566` with dummy credentials (the local cloud checks none).
+* The region is chalicelib.config.region's rule.
 """
 
 from __future__ import annotations
@@ -15,20 +15,23 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from pydantic import ValidationError
 
-from chalicelib import aws
-from chalicelib.config import ENV_PREFIX, Settings
-from chalicelib.deploy.stack import stack_name
-from chalicelib.deploy.stage import APP_NAME
+from chalicelib import aws, naming
+from chalicelib.config import ENV_PREFIX, Settings, region
 from chalicelib.errors import CascadeError
+
+if TYPE_CHECKING:  # imported when used: every CLI command loads this module
+    from chalicelib.store.artifacts import ArtifactStore
+    from chalicelib.store.plans import LaunchPlanStore
+    from chalicelib.store.registry import Registry
+    from chalicelib.trigger.handler import Trigger
 
 LOCAL_STAGE = "local"
 LOCAL_ENDPOINT = "http://127.0.0.1:4566"
-DEFAULT_REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
@@ -37,18 +40,51 @@ class StageNotFoundError(CascadeError):
 
 
 @dataclass
-class Target:
-    """A stage's settings, and the endpoint its clients use (None: AWS itself)."""
+class Stage:
+    """A stage's settings, and the endpoint its clients use (None: AWS itself). Build one from a local
+    cloud's settings in tests: `Stage(cloud.settings)`."""
 
     settings: Settings
-    endpoint_url: str | None
+    endpoint_url: str | None = None
 
     def client(self, service: str) -> Any:
         return aws.client(service, self.settings.region, self.endpoint_url)
 
+    @property
+    def dynamodb(self) -> Any:
+        return self.client("dynamodb")
 
-def _region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    @property
+    def sfn(self) -> Any:
+        return self.client("stepfunctions")
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    @property
+    def store(self) -> ArtifactStore:
+        from chalicelib.store.artifacts import ArtifactStore
+
+        return ArtifactStore(self.settings, self.s3, self.dynamodb)
+
+    @property
+    def registry(self) -> Registry:
+        from chalicelib.store.registry import Registry
+
+        return Registry(self.settings, self.dynamodb)
+
+    @property
+    def plans(self) -> LaunchPlanStore:
+        from chalicelib.store.plans import LaunchPlanStore
+
+        return LaunchPlanStore(self.registry)
+
+    def trigger(self) -> Trigger:
+        """The trigger Lambda's own logic, so operator commands fire runs exactly as events do."""
+        from chalicelib.trigger.handler import Trigger
+
+        return Trigger.of(self.settings, self.dynamodb, self.sfn)
 
 
 def check_listening(endpoint_url: str) -> None:
@@ -63,28 +99,30 @@ def check_listening(endpoint_url: str) -> None:
 
 
 def from_stack(stage: str, endpoint_url: str | None) -> Settings:
-    region = _region()
-    cfn = aws.client("cloudformation", region, endpoint_url)
-    stack = stack_name(APP_NAME, stage)
+    where_region = region()
+    cfn = aws.client("cloudformation", where_region, endpoint_url)
+    stack = naming.stack_name(stage)
     try:
         desc = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     except Exception as exc:
-        where = f"at {endpoint_url}" if endpoint_url else f"in AWS region {region}"
+        where = f"at {endpoint_url}" if endpoint_url else f"in AWS region {where_region}"
         hint = ("start it with `python -m chalicelib local`" if stage == LOCAL_STAGE
                 else f"deploy it with `make deploy STAGE={stage}`, or set CASCADE_BUCKET, CASCADE_ARTIFACTS_TABLE, "
                      f"CASCADE_REGISTRY_TABLE and CASCADE_INDEX_TABLE")
         raise StageNotFoundError(f"cannot find stage {stage!r} {where} (stack {stack!r}: {exc}); {hint}") from exc
     outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
-    return Settings(stage=stage, bucket=outputs["BucketName"], artifacts_table=outputs["ArtifactsTable"],
-                    registry_table=outputs["RegistryTable"], index_table=outputs["IndexTable"], region=region)
+    missing = naming.StackOutputs.missing(outputs)
+    if missing:
+        raise StageNotFoundError(f"stack {stack!r} has no output(s) {missing}; deploy the stage again to update it")
+    return naming.settings_from_outputs(stage, where_region, naming.StackOutputs.model_validate(outputs))
 
 
-def resolve(stage: str | None = None, endpoint_url: str | None = None) -> Target:
+def resolve(stage: str | None = None, endpoint_url: str | None = None) -> Stage:
     endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
     env_stage = os.environ.get(ENV_PREFIX + "STAGE")
     if os.environ.get(ENV_PREFIX + "BUCKET") and stage in (None, env_stage):
         try:
-            return Target(Settings.from_env(), endpoint_url)
+            return Stage(Settings.from_env(), endpoint_url)
         except ValidationError as exc:
             missing = sorted(ENV_PREFIX + str(e["loc"][0]).upper() for e in exc.errors())
             raise StageNotFoundError(f"CASCADE_BUCKET is set but not {', '.join(missing)}; set them too") from exc
@@ -95,4 +133,4 @@ def resolve(stage: str | None = None, endpoint_url: str | None = None) -> Target
             os.environ.setdefault(key, value)
     if endpoint_url:
         check_listening(endpoint_url)
-    return Target(from_stack(stage, endpoint_url), endpoint_url)
+    return Stage(from_stack(stage, endpoint_url), endpoint_url)

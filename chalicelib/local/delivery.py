@@ -1,6 +1,6 @@
 """Deliver stream records the way an event source mapping does on a bad day, and count what got started.
 
-Used by the property-based replay test and benchmarks/faults.py. `replay` hands the trigger function every
+Used by the property-based delivery test and benchmarks/faults.py. `deliver` hands the trigger function every
 record 1-3 times, in shuffled batches; a record the function reports as failed comes back together with the
 rest of its batch after it (Lambda resumes from the lowest failed sequence number), and a simulated timeout
 kills an invocation part-way and redelivers its whole batch. Delivery ends when every copy has been accepted.
@@ -20,14 +20,14 @@ from chalicelib.ops.dlq import lambda_record
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class ReplayStats(BaseModel):
+class DeliveryStats(BaseModel):
     records: int = 0  # distinct records
     deliveries: int = 0  # record deliveries to the function, duplicates and retries included
     invocations: int = 0
     reported_failures: int = 0  # records the function reported as failed (then redelivered)
     timeouts: int = 0  # invocations killed part-way (their batch redelivered whole)
 
-    def add(self, other: ReplayStats) -> None:
+    def add(self, other: DeliveryStats) -> None:
         for field in type(self).model_fields:
             setattr(self, field, getattr(self, field) + getattr(other, field))
 
@@ -51,9 +51,9 @@ def _seq(record: dict[str, Any]) -> str:
     return str(record["dynamodb"]["SequenceNumber"])
 
 
-def replay(records: list[dict[str, Any]], invoke: Invoke, rng: random.Random, max_copies: int = 3,
-           max_batch: int = 10, timeout_rate: float = 0.0, max_invocations: int = 100_000) -> ReplayStats:
-    stats = ReplayStats(records=len(records))
+def deliver(records: list[dict[str, Any]], invoke: Invoke, rng: random.Random, max_copies: int = 3,
+           max_batch: int = 10, timeout_rate: float = 0.0, max_invocations: int = 100_000) -> DeliveryStats:
+    stats = DeliveryStats(records=len(records))
     queue = [r for r in records for _ in range(rng.randint(1, max_copies))]
     rng.shuffle(queue)
     while queue:

@@ -1,0 +1,87 @@
+"""Every name of a stage's resources, and the one rule for the region.
+
+    app                 cascade
+    resource prefix     cascade-<stage>-            (chalice names functions `<app>-<stage>-<function>`)
+    functions           cascade-<stage>-task_runner, -on_artifact_event, -on_upload; the web API is cascade-<stage>
+    infra stack         cascade-<stage>-infra       (infra/template.yaml: bucket, tables, queue, roles)
+    state machines      cascade-<stage>-<module>-<workflow>
+    bucket, tables      outputs of the infra stack, read into Settings (`settings_from_outputs`)
+
+The region rule is `chalicelib.config.region`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.config import Settings
+
+APP_NAME = "cascade"
+TASK_RUNNER = "task_runner"
+TRIGGER = "on_artifact_event"
+UPLOAD = "on_upload"
+# chalice's REST API function (the lineage page and /api): named `<app>-<stage>`, without a suffix
+API = "api_handler"
+
+
+def prefix(stage: str, app_name: str = APP_NAME) -> str:
+    return f"{app_name}-{stage}-"
+
+
+def function_name(stage: str, function: str, app_name: str = APP_NAME) -> str:
+    return prefix(stage, app_name).rstrip("-") if function == API else f"{prefix(stage, app_name)}{function}"
+
+
+def stack_name(stage: str, app_name: str = APP_NAME) -> str:
+    return f"{prefix(stage, app_name)}infra"
+
+
+def tasks_layer_name(stage: str, app_name: str = APP_NAME) -> str:
+    return f"{prefix(stage, app_name)}tasks"
+
+
+def state_machine_name(workflow_name: str, prefix: str = "") -> str:
+    """A valid, stable state machine name (≤ 80 chars of [A-Za-z0-9_-]) for a workflow."""
+    clean = re.sub(r"[^A-Za-z0-9_-]", "-", f"{prefix}{workflow_name}")
+    if len(clean) > 80 or clean != f"{prefix}{workflow_name}".replace(".", "-"):
+        digest = hashlib.sha256(workflow_name.encode()).hexdigest()[:8]
+        clean = f"{clean[:71]}-{digest}"
+    return clean
+
+
+def names_workflow(machine: str, workflow: str) -> bool:
+    """Does a state machine name (without the stage prefix) belong to `workflow` (short or full name)?"""
+    clean = workflow.replace(".", "-")
+    return machine == clean or machine.endswith("-" + clean)
+
+
+class StackOutputs(BaseModel):
+    """The infra stack's Outputs that the stage's code reads. Other outputs are ignored."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    bucket: str = Field(alias="BucketName")
+    artifacts_table: str = Field(alias="ArtifactsTable")
+    artifacts_stream_arn: str = Field(alias="ArtifactsStreamArn")
+    registry_table: str = Field(alias="RegistryTable")
+    index_table: str = Field(alias="IndexTable")
+    states_role_arn: str = Field(alias="StatesRoleArn")
+    trigger_dlq_arn: str = Field(alias="TriggerDlqArn")
+    trigger_dlq_url: str = Field(alias="TriggerDlqUrl")
+
+    @classmethod
+    def missing(cls, outputs: dict[str, Any]) -> list[str]:
+        return [str(f.alias) for f in cls.model_fields.values() if f.alias not in outputs]
+
+
+def settings_from_outputs(stage: str, region_name: str, outputs: StackOutputs, task_runner_arn: str = "",
+                          app_name: str = APP_NAME) -> Settings:
+    """The Settings a stage's functions run with, from its infra stack's outputs."""
+    return Settings(app_name=app_name, stage=stage, region=region_name, bucket=outputs.bucket,
+                    artifacts_table=outputs.artifacts_table, registry_table=outputs.registry_table,
+                    index_table=outputs.index_table, task_runner_arn=task_runner_arn,
+                    trigger_dlq_url=outputs.trigger_dlq_url)
