@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.config import Settings
 from chalicelib.sdk.timeparts import iso
 from chalicelib.store.dynamo import from_dynamo
-from chalicelib.store.models import ArtifactVersion, Subscription
+from chalicelib.store.models import SUBSCRIPTION_PK, VERSION_SK, ArtifactVersion, Subscription, versions_pk
 from chalicelib.store.registry import Registry
 from chalicelib.trigger.batch import process_stream_batch
 from chalicelib.trigger.decide import decide
@@ -28,7 +28,7 @@ class ScanningRegistry(Registry):
     def subscriptions_for(self, artifact: str) -> list[Subscription]:
         kwargs: dict[str, Any] = {
             "TableName": self.table, "ConsistentRead": True,
-            "FilterExpression": "begins_with(pk, :p)", "ExpressionAttributeValues": {":p": {"S": "SUB#"}},
+            "FilterExpression": "begins_with(pk, :p)", "ExpressionAttributeValues": {":p": {"S": SUBSCRIPTION_PK}},
         }
         subs = []
         while True:
@@ -73,7 +73,7 @@ class PollingSensor:
         kwargs: dict[str, Any] = {
             "TableName": self.settings.artifacts_table, "ConsistentRead": True,
             "KeyConditionExpression": "pk = :pk AND sk > :c",
-            "ExpressionAttributeValues": {":pk": {"S": f"A#{self.artifact}"}, ":c": {"S": f"V#{self.cursor}"}},
+            "ExpressionAttributeValues": {":pk": {"S": versions_pk(self.artifact)}, ":c": {"S": VERSION_SK + self.cursor}},
         }
         started = 0
         while True:
@@ -109,7 +109,7 @@ def latest_by_listing(dynamodb: Any, settings: Settings, name: str, partitions: 
     """Read every version of `name` (all pages) and keep the greatest one that has these partitions."""
     kwargs: dict[str, Any] = {
         "TableName": settings.artifacts_table, "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": f"A#{name}"}},
+        "ExpressionAttributeValues": {":pk": {"S": versions_pk(name)}},
     }
     best: ArtifactVersion | None = None
     want_tp = iso(time_partition) if time_partition is not None else None

@@ -12,7 +12,6 @@ import copy
 import json
 import os
 import platform
-import statistics
 import sys
 import threading
 import time

@@ -22,7 +22,7 @@ from chalicelib.local.cloud import LocalCloud  # noqa: E402
 from chalicelib.sdk.query import QuerySpec  # noqa: E402
 from chalicelib.store.artifacts import ArtifactStore  # noqa: E402
 from chalicelib.store.index import ArtifactIndex  # noqa: E402
-from chalicelib.store.models import make_version  # noqa: E402
+from chalicelib.store.models import make_version, versions_pk  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -31,7 +31,7 @@ def baseline(ddb, table: str, name: str, region: str) -> tuple[str | None, int]:
     """Newest first over every version of the artifact, filtering on the partition: pages until a hit."""
     kwargs = {"TableName": table, "KeyConditionExpression": "pk = :pk", "ScanIndexForward": False,
               "FilterExpression": "#p.#r = :r", "ExpressionAttributeNames": {"#p": "partitions", "#r": "region"},
-              "ExpressionAttributeValues": {":pk": {"S": f"A#{name}"}, ":r": {"S": region}}, "ConsistentRead": True}
+              "ExpressionAttributeValues": {":pk": {"S": versions_pk(name)}, ":r": {"S": region}}, "ConsistentRead": True}
     calls = 0
     while True:
         resp = ddb.query(**kwargs)

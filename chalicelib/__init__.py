@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from chalicelib.sdk.aligned import OnArtifacts
     from chalicelib.sdk.artifact import Artifact, ArtifactQuery, Inputs
     from chalicelib.sdk.cards import DataCard, ModelCard
-    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, Deck, Email, FixedRate, Labels, PagerDuty, Resources, Secret, ShellTask, Slack, StructuredDataset, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
+    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, Deck, Email, FixedRate, Labels, PagerDuty, ShellTask, Slack, StructuredDataset, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
     from chalicelib.sdk.context import current_context
+    from chalicelib.sdk.options import Resources, Secret
     from chalicelib.sdk.files import FlyteDirectory, FlyteFile
     from chalicelib.sdk.image import ImageSpec
     from chalicelib.sdk.launch_plan import LaunchPlan, OnArtifact
@@ -63,8 +64,8 @@ _EXPORTS = {
     "reference_launch_plan": "chalicelib.sdk.compat",
     "reference_task": "chalicelib.sdk.compat",
     "reference_workflow": "chalicelib.sdk.compat",
-    "Resources": "chalicelib.sdk.compat",
-    "Secret": "chalicelib.sdk.compat",
+    "Resources": "chalicelib.sdk.options",
+    "Secret": "chalicelib.sdk.options",
     "ShellTask": "chalicelib.sdk.compat",
     "Slack": "chalicelib.sdk.compat",
     "sleep": "chalicelib.sdk.compat",

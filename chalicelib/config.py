@@ -6,6 +6,8 @@ import os
 
 from pydantic import BaseModel
 
+from chalicelib.naming import APP_NAME, StackOutputs, prefix
+
 ENV_PREFIX = "CASCADE_"
 DEFAULT_REGION = "us-east-1"
 
@@ -26,7 +28,7 @@ def region(given: str | None = None) -> str:
 class Settings(BaseModel):
     """Stage settings. In Lambda they come from `.chalice/config.json` environment variables."""
 
-    app_name: str = "cascade"
+    app_name: str = APP_NAME
     stage: str = "dev"
     bucket: str
     artifacts_table: str
@@ -48,11 +50,18 @@ class Settings(BaseModel):
         values.setdefault("region", region())
         return cls(**values)
 
+    @classmethod
+    def from_outputs(cls, stage: str, region_name: str, outputs: StackOutputs, task_runner_arn: str = "",
+                     app_name: str = APP_NAME) -> Settings:
+        """The settings a stage's functions run with, from its infra stack's outputs."""
+        return cls(app_name=app_name, stage=stage, region=region_name, bucket=outputs.bucket,
+                   artifacts_table=outputs.artifacts_table, registry_table=outputs.registry_table,
+                   index_table=outputs.index_table, task_runner_arn=task_runner_arn,
+                   trigger_dlq_url=outputs.trigger_dlq_url)
+
     @property
     def prefix(self) -> str:
         """Prefix of every resource name of this stage, as chalice names functions: `<app>-<stage>-`."""
-        from chalicelib.naming import prefix
-
         return prefix(self.stage, self.app_name)
 
     def to_env(self) -> dict[str, str]:

@@ -5,9 +5,9 @@
     functions           cascade-<stage>-task_runner, -on_artifact_event, -on_upload; the web API is cascade-<stage>
     infra stack         cascade-<stage>-infra       (infra/template.yaml: bucket, tables, queue, roles)
     state machines      cascade-<stage>-<module>-<workflow>
-    bucket, tables      outputs of the infra stack, read into Settings (`settings_from_outputs`)
+    bucket, tables      outputs of the infra stack (StackOutputs), read into Settings (`Settings.from_outputs`)
 
-The region rule is `chalicelib.config.region`.
+The region rule is chalicelib.config.region.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from chalicelib.config import Settings
 
 APP_NAME = "cascade"
 TASK_RUNNER = "task_runner"
@@ -76,12 +74,3 @@ class StackOutputs(BaseModel):
     @classmethod
     def missing(cls, outputs: dict[str, Any]) -> list[str]:
         return [str(f.alias) for f in cls.model_fields.values() if f.alias not in outputs]
-
-
-def settings_from_outputs(stage: str, region_name: str, outputs: StackOutputs, task_runner_arn: str = "",
-                          app_name: str = APP_NAME) -> Settings:
-    """The Settings a stage's functions run with, from its infra stack's outputs."""
-    return Settings(app_name=app_name, stage=stage, region=region_name, bucket=outputs.bucket,
-                    artifacts_table=outputs.artifacts_table, registry_table=outputs.registry_table,
-                    index_table=outputs.index_table, task_runner_arn=task_runner_arn,
-                    trigger_dlq_url=outputs.trigger_dlq_url)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from chalicelib import aws
 from chalicelib.aws import error_code
 from chalicelib.config import Settings
 from chalicelib.errors import CascadeError, UnknownArtifactError
@@ -44,7 +45,7 @@ class ExecutionRow(BaseModel):
     workflow: str | None = None
     launch_plan: str | None = None
     status: str
-    triggered_by: dict[str, str] | None = None
+    triggered_by: dict[str, Any] | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     started_at: str | None = None
     stopped_at: str | None = None
@@ -126,7 +127,7 @@ def task_cause(cause: str | None) -> str | None:
 
 
 class Observer:
-    """One stage's read side. Clients are injected; `from_env` builds them."""
+    """One stage's read side. Clients are injected; `of` builds them."""
 
     def __init__(self, settings: Settings, dynamodb: Any, sfn: Any, logs: Any = None) -> None:
         self.settings = settings
@@ -138,13 +139,11 @@ class Observer:
         self.lineage_store = self.store.lineage
 
     @classmethod
-    def from_env(cls, stage: str | None = None, endpoint_url: str | None = None) -> Observer:
-        """Clients for this stage; `endpoint_url` (or AWS_ENDPOINT_URL, which boto3 reads itself) points
-        them at a local cloud server."""
-        from chalicelib.ops.stage import resolve
-
-        target = resolve(stage, endpoint_url)
-        return cls(target.settings, target.client("dynamodb"), target.client("stepfunctions"), target.client("logs"))
+    def of(cls, settings: Settings, endpoint_url: str | None = None) -> Observer:
+        """The read side of a stage, with its own clients (`endpoint_url`: a local cloud server)."""
+        return cls(settings, aws.client("dynamodb", settings.region, endpoint_url),
+                   aws.client("stepfunctions", settings.region, endpoint_url),
+                   aws.client("logs", settings.region, endpoint_url))
 
     # -- artifacts --------------------------------------------------------------------------------
     def artifacts(self) -> list[ArtifactSummary]:

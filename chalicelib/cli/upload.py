@@ -102,7 +102,6 @@ def upload(file: str, artifact: str, partitions: tuple[str, ...], time_partition
 @stage_options
 def uploads(failed: bool, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
     """Uploaded objects and what became of them: registered as a version, or quarantined."""
-    from chalicelib.ops import upload as client
     from chalicelib.store.uploads import UploadLog
 
     conn = resolve(stage, endpoint_url)

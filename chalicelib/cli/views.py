@@ -28,7 +28,13 @@ from chalicelib.observe import (
     parse_ref,
     short_workflow,
 )
-from chalicelib.store.models import ArtifactVersion
+from chalicelib.store.models import ArtifactVersion, producer_of
+
+
+def producer_text(produced_by: Any) -> str:
+    """How a version came to be, in words: `upload s3://...`, `execution <name>`, `written by ...`."""
+    producer = producer_of(produced_by)
+    return producer.describe() if producer is not None else "unknown producer"
 
 
 def plain(value: Any) -> Text:
@@ -62,7 +68,10 @@ def view_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def observer(stage: str | None, endpoint_url: str | None) -> Observer:
-    return Observer.from_env(stage=stage, endpoint_url=endpoint_url)
+    from chalicelib.ops.stage import resolve
+
+    target = resolve(stage, endpoint_url)
+    return Observer.of(target.settings, target.endpoint_url)
 
 
 def parse_partitions(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -92,7 +101,7 @@ def versions_table(name: str, versions: list[ArtifactVersion]) -> Table:
     for v in versions:
         report = v.report()
         table.add_row(plain(v.version), plain(partitions_text(v.partitions, report["time_partition"])),
-                      plain(report["created_at"]), plain((v.produced_by or "").rsplit(":", 1)[-1] or "upload"))
+                      plain(report["created_at"]), plain(v.produced_by.describe() if v.produced_by else "-"))
     return table
 
 
@@ -109,10 +118,8 @@ def version_table(detail: VersionDetail) -> Table:
     p = detail.produced_by
     if p is not None:
         rows.append(("produced by", f"{short_workflow(p.workflow)} · {p.name} · {p.status}"))
-    elif v.get("produced_by"):
-        rows.append(("produced by", v["produced_by"]))
     else:
-        rows.append(("produced by", "upload (no execution)"))
+        rows.append(("produced by", producer_text(v.get("produced_by"))))
     card = v.get("card")
     if card:
         rows.append(("card", card.get("text") if isinstance(card, dict) else card))
@@ -201,7 +208,7 @@ def lineage_tree(graph: LineageGraph) -> Tree:
         if node.kind == "version":
             producers = [e for e in into.get(nid, []) if e.kind == "output"]
             if not producers:
-                branch.add(Text("uploaded (no producing execution)", style="dim"))
+                branch.add(Text(producer_text(node.produced_by), style="dim"))
             for e in producers:
                 child = branch.add(again(_execution_label(nodes[e.source], "made by"), e.source, seen))
                 up(child, e.source, seen)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.compile.resolve import resolve_states
-from chalicelib.sdk import compat
+from chalicelib.sdk import options
 from chalicelib.sdk.tracing import Node
 from chalicelib.sdk.workflow import WorkflowDef
 
@@ -70,9 +70,9 @@ def _task_state(node: Node, wf: WorkflowDef, runner_arn: str, result_path: str, 
             "execution_start.$": "$$.Execution.StartTime",
         },
         "ResultPath": result_path,
-        "Retry": RETRY + compat.task_retry(node.task.options),
+        "Retry": RETRY + options.task_retry(node.task.options),
     }
-    timeout = compat.task_timeout(node.task.options)
+    timeout = options.task_timeout(node.task.options)
     if timeout:
         state["TimeoutSeconds"] = timeout
     if next_state:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.sdk import carry
-from chalicelib.sdk import compat
+from chalicelib.sdk import compat, options
 from chalicelib.sdk.image import ImageSpec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -179,7 +179,7 @@ def check(defs: Any, requirements: Path | tuple[Path, ...] = DEPLOYMENT_REQUIREM
         elif isinstance(image, str):
             warnings.append(f"task {task.short_name!r}: container_image={image!r} cannot apply: tasks run in the "
                             f"task-runner Lambda's zip package and tasks layer; list Python packages in requirements-tasks.txt")
-        warnings += compat.task_warnings(task.short_name, task.options, memory)
+        warnings += options.task_warnings(task.short_name, task.options, memory)
     for image, tasks in images.items():
         warnings += image_warnings(image, tasks)
     for lp in sorted(defs.launch_plans.values(), key=lambda lp: lp.name):

@@ -64,7 +64,7 @@ class StageArns(BaseModel):
 
     def settings(self, task_runner_arn: str | None = None) -> Settings:
         """The Settings the stage's functions run with (and registration compiles against)."""
-        return naming.settings_from_outputs(self.stage, self.region, self.outputs,
+        return Settings.from_outputs(self.stage, self.region, self.outputs,
                                             task_runner_arn or self.function_arn(TASK_RUNNER), self.app_name)
 
     def environment(self) -> dict[str, str]:

@@ -41,11 +41,12 @@ def _task_runner(stage: StageArns) -> list[dict[str, Any]]:
     return [
         # artifact data and values passed between tasks (runtime/runner.py, store/artifacts.py)
         _statement("ReadWriteData", ["s3:GetObject", "s3:PutObject"], _objects(stage, "artifacts", "runs")),
-        # one item per version; "latest" and queries read the indexes
+        # one item per version, written in one transaction (its items need PutItem) with its index items and
+        # lineage edge (store/artifacts.py); queries read the index
         _statement("ArtifactVersions", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
                    _table(stage, out.artifacts_table, indexes=True)),
-        # the query index: written with each version, read when a task resolves a query (store/index.py)
-        _statement("QueryIndex", ["dynamodb:BatchWriteItem", "dynamodb:Query"], _table(stage, out.index_table)),
+        _statement("QueryIndex", ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"],
+                   _table(stage, out.index_table)),
         # task logs per execution, and lineage edges (store/lineage.py)
         _statement("TaskLogsAndLineage", ["dynamodb:BatchWriteItem", "dynamodb:PutItem"],
                    _table(stage, out.registry_table)),
@@ -61,7 +62,7 @@ def _trigger(stage: StageArns) -> list[dict[str, Any]]:
                    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
                     "dynamodb:ListStreams"],
                    [f"{stage.table_arn(out.artifacts_table)}/stream/*"]),
-        # subscriptions (Query) and start claims (conditional PutItem, trigger/ledger.py)
+        # subscriptions (Query) and start claims (conditional PutItem, store/claims.py)
         _statement("Registry", ["dynamodb:PutItem", "dynamodb:Query"], _table(stage, out.registry_table)),
         # aligned triggers look up the other members' versions (trigger/align.py)
         _statement("QueryIndex", ["dynamodb:Query"], _table(stage, out.index_table)),
@@ -84,7 +85,7 @@ def _upload(stage: StageArns) -> list[dict[str, Any]]:
                    _table(stage, out.artifacts_table, indexes=True)),
         _statement("Registry", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
                    _table(stage, out.registry_table)),
-        _statement("QueryIndex", ["dynamodb:BatchWriteItem"], _table(stage, out.index_table)),
+        _statement("QueryIndex", ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], _table(stage, out.index_table)),
         _logs(stage, UPLOAD),
     ]
 

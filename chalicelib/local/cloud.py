@@ -5,10 +5,14 @@ One substitution: moto runs Lambda code in Docker; here a Lambda invocation runs
 (`app.<function>`, as Lambda resolves its handler string). Events still travel the AWS way: stream
 event-source mappings, S3 notifications and Step Functions Task states all invoke through moto's Lambda.
 
-Two moto behaviours are corrected, both in delivery only:
+Three moto behaviours are corrected:
   * a DynamoDB stream shard re-sends every record accumulated since the last successful delivery when a
     handler writes to the table; here each write delivers its own record once;
-  * handler errors in stream and S3 deliveries are swallowed by moto; here they are collected in `errors`.
+  * handler errors in stream and S3 deliveries are swallowed by moto; here they are collected in `errors`;
+  * TransactWriteItems deep-copies every table it touches before writing (to roll back on failure): time
+    proportional to the tables' size, and a crash when another thread writes meanwhile. A transaction of
+    Puts only (the artifact store's) is checked first and then written, with AWS's all-or-nothing outcome;
+    other transactions go to moto unchanged.
 A disabled event-source mapping delivers nothing (moto ignores the flag); records written meanwhile are not
 delivered later, unlike on AWS, which resumes from its checkpoint. Tests and benchmarks use this to seed
 a long history quickly.
@@ -86,6 +90,34 @@ def _resolve_handler(handler: str) -> Callable[..., Any]:
 def _not_missing_path(record: logging.LogRecord) -> bool:
     """moto logs an ERROR for a missing path even where ASL allows one (Choice `IsPresent`); AWS does not."""
     return "NoSuchJsonPathError" not in record.getMessage()
+
+
+def _puts_checked_first(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's TransactWriteItems for transactions of Puts: every condition checked, then every item written."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import TransactionCanceledException
+
+    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        if len(transact_items) > 100 or any(set(item) != {"Put"} for item in transact_items):
+            return original(backend, transact_items)
+        errors: list[tuple[Any, Any, Any]] = []
+        for item in transact_items:
+            put = item["Put"]
+            table = backend.get_table(put["TableName"])
+            key = {table.hash_key_attr: put["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = put["Item"][table.range_key_attr]
+            condition = put.get("ConditionExpression")
+            passed = condition is None or get_filter_expression(
+                condition, put.get("ExpressionAttributeNames"), put.get("ExpressionAttributeValues"),
+            ).expr(backend.get_item(put["TableName"], key))
+            errors.append((None, None, None) if passed else ("ConditionalCheckFailed", "The conditional request failed", None))
+        if any(code for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        for item in transact_items:
+            backend.put_item(item["Put"]["TableName"], item["Put"]["Item"])
+
+    return transact_write_items
 
 
 class LocalCloud:
@@ -176,9 +208,13 @@ class LocalCloud:
                 get_backend(shard.account_id, arn.split(":")[3]).send_dynamodb_items(arn, [record], esm.event_source_arn)
 
         logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_not_missing_path)
+        from moto.dynamodb.models import DynamoDBBackend
+
         self._patches = [
             mock.patch.object(LambdaFunction, "_invoke_lambda", invoke_in_process),
             mock.patch.object(StreamShard, "add", add_one),
+            mock.patch.object(DynamoDBBackend, "transact_write_items",
+                              _puts_checked_first(DynamoDBBackend.transact_write_items)),
         ]
         for p in self._patches:
             p.start()
@@ -240,7 +276,7 @@ class LocalCloud:
         zipped = BytesIO()
         with zipfile.ZipFile(zipped, "w") as zf:
             zf.writestr("app.py", "# runs in-process in the local cloud\n")
-        settings = naming.settings_from_outputs(self.stage, REGION, naming.StackOutputs.model_validate(self.outputs))
+        settings = Settings.from_outputs(self.stage, REGION, naming.StackOutputs.model_validate(self.outputs))
         arns = {}
         for short, handler in FUNCTIONS.items():
             arns[short] = lam.create_function(

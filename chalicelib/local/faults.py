@@ -22,9 +22,9 @@ from collections import Counter
 from typing import Any, Iterable
 
 # Operations faulted by default: the calls the trigger and the task runner make on every event.
-DEFAULT_OPERATIONS = ("StartExecution", "PutItem", "Query", "PutObject", "GetObject")
+DEFAULT_OPERATIONS = ("StartExecution", "PutItem", "TransactWriteItems", "Query", "PutObject", "GetObject")
 # Writes whose effect can land before the response is lost; reads are only rejected.
-LOSABLE = {"StartExecution", "PutItem", "PutObject"}
+LOSABLE = {"StartExecution", "PutItem", "TransactWriteItems", "PutObject"}
 DIVERTED_URL = "https://fault-injected.invalid/"
 
 

@@ -7,7 +7,6 @@ large values under runs/), and returns the outputs as JSON literals for the stat
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 

@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.artifact import Artifact, ArtifactSpec, InputRef
-from chalicelib.sdk import compat, tracing
+from chalicelib.sdk import options as task_options, tracing
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class TaskDef:
         self.short_name = fn.__qualname__
         self.name = f"{self.module}.{self.short_name}"
         self.container_image = container_image
-        compat.check_task_options(self.short_name, options)
+        task_options.check_task_options(self.short_name, options)
         self.options = options
         self.inputs, self.outputs = signature_of(fn, "task")
         self.__doc__ = fn.__doc__

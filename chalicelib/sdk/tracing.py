@@ -5,13 +5,17 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator, Protocol
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk import literals
 
-if TYPE_CHECKING:
-    from chalicelib.sdk.task import TaskDef
+
+class TaskDef(Protocol):
+    """What tracing needs of a task (chalicelib.sdk.task.TaskDef, which calls into tracing)."""
+
+    short_name: str
+    outputs: list[Any]
 
 _current: contextvars.ContextVar[WorkflowBuilder | None] = contextvars.ContextVar("workflow_builder", default=None)
 

@@ -4,14 +4,16 @@ Every version (a task's DataFrame or JSON value, a FlyteFile or FlyteDirectory, 
 an upload, a version written by hand) is written by `ArtifactStore.write` in one order:
 
   1. the data object(s), never overwriting (chalicelib.store.layout says where);
-  2. the query index items (chalicelib.store.index), so every lookup that should find the version does;
-  3. the lineage edge "output" when an execution made it (chalicelib.store.lineage);
-  4. the metadata item, conditionally: the only write that makes the version visible and, through the
-     table's stream, fires its triggers.
+  2. in one DynamoDB transaction: the query index items (chalicelib.store.index), the lineage edge "output"
+     when an execution made it (chalicelib.store.lineage), and the metadata item, on the condition that no
+     version with this id exists. The metadata item alone makes the version visible and, through the
+     table's stream, fires its triggers; the transaction makes queries find it exactly then.
 
-A crash before step 4 leaves an invisible version whose objects `chalicelib.store.collect` removes. A retry
-with the same version id finds every step done and returns the stored version; the same id claimed by
-another producer raises VersionConflictError, for every kind of version.
+A crash between 1 and 2 leaves objects that nothing points to, which `chalicelib.store.collect` removes. A
+retry with the same version id finds every step done and returns the stored version; the same id claimed by
+another producer raises VersionConflictError, for every kind of version. (A version with more index items
+than a transaction holds, 6 or more partition keys and a time partition, writes them first, in batches: a
+crash there can leave it findable by queries though never announced.)
 """
 
 from __future__ import annotations
@@ -24,18 +26,20 @@ from typing import Any, Callable, Iterator
 
 from chalicelib.aws import error_code
 from chalicelib.config import Settings
-from chalicelib.errors import ArtifactError, NoMatchingVersionError, UnknownArtifactError, VersionConflictError
+from chalicelib.errors import (ArtifactError, NoMatchingVersionError, TransientAwsError, UnknownArtifactError,
+                               VersionConflictError)
 from chalicelib.sdk import files
 from chalicelib.sdk.timeparts import iso, to_utc
 from chalicelib.store import codec, layout
 from chalicelib.store import files as placing
 from chalicelib.store.dynamo import from_dynamo, paginate, to_dynamo
-from chalicelib.store.index import ArtifactIndex
+from chalicelib.store.index import ArtifactIndex, index_items
 from chalicelib.store.lineage import Edge, LineageStore
 from chalicelib.store.models import (ArtifactVersion, ExecutionProducer, Producer, is_version_key, partition_key,
                                      producer_of, version_key, versions_pk)
 
 MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item limit
+MAX_TRANSACTION_ITEMS = 100  # TransactWriteItems' limit
 Place = Callable[[], tuple[str, str]]  # writes the data object(s); returns (uri, format)
 
 
@@ -49,6 +53,20 @@ def _stamp(dt: datetime) -> str:
     # versions start with the UTC millisecond of the producing execution's start (models.make_version)
     dt = to_utc(dt)
     return dt.strftime("%Y%m%dT%H%M%S") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def _reasons(exc: BaseException) -> str:
+    reasons = (getattr(exc, "response", None) or {}).get("CancellationReasons") or []
+    return ", ".join(str(r.get("Code")) for r in reasons) or "no reason given"
+
+
+def _condition_failed(exc: BaseException) -> bool:
+    """Did the write fail because the version item exists (and for no other reason)?"""
+    if error_code(exc) == "ConditionalCheckFailedException":
+        return True
+    reasons = [str(r.get("Code")) for r in (getattr(exc, "response", None) or {}).get("CancellationReasons") or []]
+    return bool(reasons) and reasons[-1] == "ConditionalCheckFailed" and all(
+        code in ("None", "ConditionalCheckFailed") for code in reasons)
 
 
 class ArtifactStore:
@@ -95,26 +113,27 @@ class ArtifactStore:
 
     def _publish(self, name: str, partitions: dict[str, str], time_partition: datetime | None, version: str,
                  producer: Producer | None, card: dict[str, Any] | None, place: Place) -> ArtifactVersion:
+        longest = f"s3://{self.settings.bucket}/{'k' * 1024}"  # S3 keys stop at 1,024 bytes
+        self._check_size(ArtifactVersion(name=name, version=version, partitions=partitions,
+                                         time_partition=time_partition, uri=longest, format="parquet",
+                                         produced_by=producer, card=card))  # before anything is written
         uri, fmt = place()
         record = ArtifactVersion(name=name, version=version, partitions=partitions, time_partition=time_partition,
                                  uri=uri, format=fmt, produced_by=producer, card=card)
         item = to_dynamo(record.to_item())
-        size = len(json.dumps(item, separators=(",", ":")).encode())
-        if size > MAX_ITEM_BYTES:
-            raise ArtifactError(
-                f"artifact {name!r} version {version!r}: its metadata item would take {size} bytes; DynamoDB items "
-                f"stop at {MAX_ITEM_BYTES} bytes (400 KB). Keep cards and partition values smaller"
-            )
-        self.index.write(record)  # before the version is announced
+        edges = []
         if isinstance(producer, ExecutionProducer):
-            self.lineage.put([Edge(kind="output", execution=producer.execution, artifact=name, version=version,
-                                   workflow=producer.workflow, launch_plan=producer.launch_plan, node=producer.node,
-                                   at=record.report()["created_at"])])
+            edges = [Edge(kind="output", execution=producer.execution, artifact=name, version=version,
+                          workflow=producer.workflow, launch_plan=producer.launch_plan, node=producer.node,
+                          at=record.report()["created_at"])]
         try:
-            self.dynamodb.put_item(TableName=self.settings.artifacts_table, Item=item,
-                                   ConditionExpression="attribute_not_exists(pk)")
+            self._commit(record, item, edges)
         except Exception as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
+            code = error_code(exc)
+            if code == "TransactionCanceledException" and not _condition_failed(exc):  # throttled or in conflict
+                raise TransientAwsError(f"DynamoDB cancelled the write of {name}:{version} ({_reasons(exc)}); "
+                                        f"the step is retried") from exc
+            if code not in ("ConditionalCheckFailedException", "TransactionCanceledException"):
                 raise
             existing = self.get(name, version)
             if producer is None or existing.produced_by is None or not producer.same_as(existing.produced_by):
@@ -126,6 +145,30 @@ class ArtifactStore:
                 ) from exc
             return existing
         return record
+
+    @staticmethod
+    def _check_size(record: ArtifactVersion) -> None:
+        size = len(json.dumps(to_dynamo(record.to_item()), separators=(",", ":")).encode())
+        if size > MAX_ITEM_BYTES:
+            raise ArtifactError(
+                f"artifact {record.name!r} version {record.version!r}: its metadata item would take up to {size} "
+                f"bytes; DynamoDB items stop at {MAX_ITEM_BYTES} bytes (400 KB). Keep cards and partition values "
+                f"smaller"
+            )
+
+    def _commit(self, record: ArtifactVersion, item: dict[str, Any], edges: list[Edge]) -> None:
+        """Index items, lineage edges, then the metadata item (conditional): one transaction when it fits."""
+        index = [{"Put": {"TableName": self.settings.index_table, "Item": to_dynamo(i)}} for i in index_items(record)]
+        lineage = [{"Put": {"TableName": self.settings.registry_table, "Item": to_dynamo(i)}}
+                   for edge in edges for i in edge.items()]
+        metadata = {"Put": {"TableName": self.settings.artifacts_table, "Item": item,
+                            "ConditionExpression": "attribute_not_exists(pk)"}}
+        if len(index) + len(lineage) + 1 <= MAX_TRANSACTION_ITEMS:
+            self.dynamodb.transact_write_items(TransactItems=[*index, *lineage, metadata])
+            return
+        self.index.write(record)
+        self.lineage.put(edges)
+        self.dynamodb.put_item(**metadata["Put"])
 
     # -- values passed between tasks (not artifacts) -----------------------------------------------
     def put_run_value(self, execution: str, node: str, output: str, value: Any, max_inline_bytes: int) -> Any:

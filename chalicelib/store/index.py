@@ -7,9 +7,10 @@ version item's own partition):
 
     pk = "Q#<name>|<k1=v1,k2=v2>|<time iso or empty>"      sk = "V#<version>"
 
-An index item carries the version's attributes (not its GSI keys), so a lookup needs nothing else.
-Index items are written before the version item: when a version is announced on the stream, every
-lookup that should find it does. They live in their own table (Settings.index_table), which has no stream,
+An index item carries the version's attributes (not its GSI keys, nor its card), so a lookup needs nothing
+else. Index items are written in one transaction with the version item (chalicelib.store.artifacts): a
+version is found by a query exactly when it is announced on the stream, and a write that fails part-way
+leaves no index item behind. They live in their own table (Settings.index_table), which has no stream,
 so writing them invokes nothing; a version by id is read from the artifacts table.
 """
 
@@ -26,7 +27,8 @@ from chalicelib.sdk.timeparts import iso
 from chalicelib.store.dynamo import from_dynamo, to_dynamo
 from chalicelib.store.models import ArtifactVersion, partition_key, version_key
 
-_NOT_COPIED = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+# Keys, and the card (up to 300,000 characters): an index item answers "which version", not "what it says".
+_NOT_COPIED = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "card")
 _BATCH = 25  # BatchWriteItem's limit
 
 

@@ -26,7 +26,6 @@ version (see `executions`).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 from typing import Any, Iterable, Literal
 
 from pydantic import BaseModel

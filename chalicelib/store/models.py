@@ -18,11 +18,12 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.sdk.timeparts import iso, to_utc
 
 VERSION_PK, VERSION_SK = "A#", "V#"
+SUBSCRIPTION_PK = "SUB#"
 
 
 def version_key(name: str, version: str) -> dict[str, str]:
@@ -35,12 +36,19 @@ def is_version_key(pk: Any, sk: Any) -> bool:
     return isinstance(pk, str) and pk.startswith(VERSION_PK) and isinstance(sk, str) and sk.startswith(VERSION_SK)
 
 
+def subscription_key(artifact: str, launch_plan: str) -> dict[str, str]:
+    """The registry key of the subscription of `launch_plan` to `artifact`."""
+    return {"pk": f"{SUBSCRIPTION_PK}{artifact}", "sk": f"LP#{launch_plan}"}
+
+
 def versions_pk(name: str) -> str:
     return f"{VERSION_PK}{name}"
 
 
 class ExecutionProducer(BaseModel):
     """A version made by a task (or the workflow-output state) of a Step Functions execution."""
+
+    model_config = ConfigDict(frozen=True)
 
     kind: Literal["execution"] = "execution"
     execution: str  # the execution ARN
@@ -62,6 +70,8 @@ class ExecutionProducer(BaseModel):
 class UploadProducer(BaseModel):
     """A version made from an object uploaded to the stage bucket by a person or another system."""
 
+    model_config = ConfigDict(frozen=True)
+
     kind: Literal["upload"] = "upload"
     bucket: str
     key: str
@@ -81,6 +91,8 @@ class UploadProducer(BaseModel):
 
 class ManualProducer(BaseModel):
     """A version written by code calling the store directly (scripts, tests, seeding)."""
+
+    model_config = ConfigDict(frozen=True)
 
     kind: Literal["manual"] = "manual"
     by: str = "manual"
@@ -231,7 +243,7 @@ class Subscription(BaseModel):
 
     def to_item(self) -> dict[str, Any]:
         # Bindings hold floats and nested literals: kept as one JSON document (DynamoDB numbers are Decimals).
-        return {"pk": f"SUB#{self.artifact}", "sk": f"LP#{self.launch_plan}", "active": self.active,
+        return {**subscription_key(self.artifact, self.launch_plan), "active": self.active,
                 "doc": self.model_dump_json(exclude={"active"})}
 
     @classmethod

@@ -29,7 +29,7 @@ from chalicelib.errors import UnknownLaunchPlanError
 from chalicelib.sdk.aligned import OnArtifacts
 from chalicelib.sdk.launch_plan import LaunchPlan
 from chalicelib.store.dynamo import from_dynamo, to_dynamo
-from chalicelib.store.models import Subscription, iso_ms
+from chalicelib.store.models import Subscription, iso_ms, subscription_key
 from chalicelib.store.registry import Registry
 
 DIRECTORY = "LPS"
@@ -174,7 +174,7 @@ class LaunchPlanStore:
         for sub in subscriptions_of(lp, state_machine_arn, active):
             self.registry.put_subscription(sub)
         for artifact in sorted(set(current.triggers if current else {}) - set(state.triggers)):
-            self.dynamodb.delete_item(TableName=self.table, Key=to_dynamo({"pk": f"SUB#{artifact}", "sk": f"LP#{lp.name}"}))
+            self.dynamodb.delete_item(TableName=self.table, Key=to_dynamo(subscription_key(artifact, lp.name)))
         self._put_state(state)
         return state
 
@@ -184,7 +184,7 @@ class LaunchPlanStore:
         for artifact in state.artifacts:
             try:
                 self.dynamodb.update_item(
-                    TableName=self.table, Key=to_dynamo({"pk": f"SUB#{artifact}", "sk": f"LP#{name}"}),
+                    TableName=self.table, Key=to_dynamo(subscription_key(artifact, name)),
                     UpdateExpression="SET active = :a", ConditionExpression="attribute_exists(pk)",
                     ExpressionAttributeValues={":a": {"BOOL": active}},
                 )

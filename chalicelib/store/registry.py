@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.config import Settings
 from chalicelib.store.dynamo import paginate, to_dynamo
-from chalicelib.store.models import Subscription
+from chalicelib.store.models import Subscription, subscription_key
 
 
 class Registry:
@@ -25,7 +25,7 @@ class Registry:
     def subscriptions_for(self, artifact: str) -> list[Subscription]:
         """Every launch plan listening to `artifact`, active or not: one Query."""
         items = self._query_all(
-            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"SUB#{artifact}"}},
+            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": subscription_key(artifact, "")["pk"]}},
             ConsistentRead=True,
         )
         return [Subscription.from_item(i) for i in items]

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 
 from chalice import Response
 
+from chalicelib.config import Settings
 from chalicelib.errors import CascadeError, UnknownArtifactError
 from chalicelib.observe import Observer, UnknownExecutionError
 
@@ -107,7 +108,7 @@ def api(view: str, params: Mapping[str, str] | None, observer: Observer | None =
     if handler is None:
         return _json({"error": f"no view {view!r}; views: {', '.join(sorted(VIEWS))}"}, 404)
     try:
-        return _json(handler(observer or Observer.from_env(), params or {}))
+        return _json(handler(observer or Observer.of(Settings.from_env()), params or {}))
     except (UnknownArtifactError, UnknownExecutionError) as exc:
         return _json({"error": str(exc)}, 404)
     except CascadeError as exc:

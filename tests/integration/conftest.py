@@ -36,10 +36,8 @@ def runs_of(report: dict[str, Any], launch_plan: str) -> list[dict[str, Any]]:
 
 
 def stage_of(cloud: Any) -> Any:
-    from chalicelib import aws
     from chalicelib.ops.stage import Stage
 
-    region = cloud.settings.region
     return Stage(cloud.settings)
 
 
@@ -51,11 +49,10 @@ def register(cloud: Any, defs: Any) -> Any:
 
 
 def report(cloud: Any) -> dict[str, Any]:
-    from chalicelib.runtime import report as rep
+    from chalicelib.observe import Observer
 
     stage = stage_of(cloud)
-    return {"executions": rep.executions(stage.sfn, cloud.settings, stage.registry),
-            "artifacts": rep.artifacts(stage.dynamodb, cloud.settings)}
+    return Observer(cloud.settings, stage.dynamodb, stage.sfn).report()
 
 
 def redeliver(cloud: Any, artifact: str, version: str, times: int = 1) -> None:
@@ -63,8 +60,10 @@ def redeliver(cloud: Any, artifact: str, version: str, times: int = 1) -> None:
     from chalicelib import aws
 
     ddb = aws.client("dynamodb", cloud.settings.region)
-    item = ddb.get_item(TableName=cloud.settings.artifacts_table,
-                        Key={"pk": {"S": f"A#{artifact}"}, "sk": {"S": f"V#{version}"}})["Item"]
+    from chalicelib.store.dynamo import to_dynamo
+    from chalicelib.store.models import version_key
+
+    item = ddb.get_item(TableName=cloud.settings.artifacts_table, Key=to_dynamo(version_key(artifact, version)))["Item"]
     record = {
         "eventID": f"redelivery-{version}", "eventName": "INSERT", "eventVersion": "1.1",
         "eventSource": "aws:dynamodb", "awsRegion": cloud.settings.region,

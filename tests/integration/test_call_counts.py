@@ -14,7 +14,8 @@ from typing import Any
 from benchmarks import flows
 from benchmarks.common import BASE_TIME, CallCounter, make_versions, new_client, seed_versions, stream_event
 from chalicelib import aws
-from chalicelib.runtime.runner import Runner, query_literal
+from chalicelib.runtime.runner import Runner
+from chalicelib.sdk.query import query_literal
 from chalicelib.sdk.artifact import Artifact
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.models import make_version
@@ -138,6 +139,6 @@ def test_query_latest_is_one_dynamodb_query(cloud):
     ]
     for query, expected in cases:
         with CallCounter(ddb) as calls:
-            got = runner.resolve_query(query_literal(query)["$query"])
+            got = runner.binder.resolve_query(query_literal(query)["$query"])
         assert calls.counts() == {"dynamodb.Query": 1}
         assert got.version == expected.version

@@ -49,7 +49,7 @@ def test_racing_writers_lose_nothing_and_agree_on_latest(cloud):
     by_version = {v.version: v for v in versions}
     for version, producer in made:  # none overwritten: each data object holds what its writer wrote
         record = by_version[version]
-        assert record.produced_by == producer
+        assert record.execution == producer
         i, j = producer.rsplit("-", 2)[-2:]
         assert store(cloud).load(record) == {"writer": int(i), "n": int(j)}
     latest = store(cloud).latest("readings", {"site": "south"})
@@ -69,7 +69,7 @@ def test_two_executions_writing_the_same_partition_make_two_versions(cloud):
     cloud.wait_quiet()
     assert [sfn.describe_execution(executionArn=a)["status"] for a in arns] == ["SUCCEEDED", "SUCCEEDED"]
     versions = store(cloud).versions("readings")
-    assert len(versions) == 2 and {v.produced_by for v in versions} == set(arns)
+    assert len(versions) == 2 and {v.execution for v in versions} == set(arns)
     assert sorted(store(cloud).load(v)["value"] for v in versions) == [1, 2]
     outputs = [json.loads(sfn.describe_execution(executionArn=a)["output"])["outputs"]["o0"]["$artifact"]["version"]
                for a in arns]

@@ -13,7 +13,8 @@ from chalicelib import aws
 from chalicelib.local.faults import FaultInjector
 from chalicelib.store.registry import Registry
 from chalicelib.trigger.decide import decide
-from chalicelib.store.claims import StartLedger
+from chalicelib.store.claims import StartLedger, claim_key
+from chalicelib.store.dynamo import to_dynamo
 from tests.integration.support import (
     invoke_trigger,
     records_of,
@@ -40,7 +41,7 @@ def test_a_redelivered_record_starts_each_launch_plan_once(cloud):
     assert triggered(cloud, v.version) == ["every_reading", "north_only"]  # not `paused`, and no duplicates
     assert not cloud.errors
     item = aws.client("dynamodb", cloud.settings.region).get_item(
-        TableName=cloud.settings.registry_table, Key={"pk": {"S": f"START#readings#{v.version}"}, "sk": {"S": "RUNS"}},
+        TableName=cloud.settings.registry_table, Key=to_dynamo(claim_key("readings", v.version)),
     )["Item"]
     claimed = datetime.fromisoformat(item["claimed_at"]["S"].replace("Z", "+00:00"))
     assert int(item["expires_at"]["N"]) == int((claimed + timedelta(days=90)).timestamp())
@@ -69,7 +70,7 @@ def test_a_launch_plan_registered_again_does_not_start_a_version_twice(cloud):
         Definitions(workflows={lp.workflow.name: lp.workflow}, launch_plans={"every_reading": changed}))
     old_name = decide(v, [s for s in registry.subscriptions_for("readings") if s.launch_plan == "every_reading"])
     claim = StartLedger(settings.registry_table, aws.client("dynamodb", settings.region)).get("readings", v.version)
-    assert claim is not None and old_name[0].name != claim.requests[0].name  # the name alone would differ
+    assert claim is not None and old_name[0].name != claim.requests[0]["name"]  # the name alone would differ
 
     [record] = records_of(cloud, {v.version})
     assert invoke_trigger(cloud, {"Records": [record]}) == {"batchItemFailures": []}

@@ -36,9 +36,9 @@ def test_every_annotation_form_on_tasks_and_on_the_workflow_output():
     # the workflow-level annotation: created when the workflow finished, from the workflow's inputs
     daily = arts["daily_summary"]
     assert daily["partitions"] == {"region": "apac"} and daily["time_partition"] == "2026-11-24T00:00:00Z"
-    assert daily["produced_by"] == ex["id"]
+    assert daily["produced_by"]["execution"] == ex["id"]
     assert ex["outputs"]["o0"]["$artifact"]["version"] == daily["version"]
-    assert all(a["produced_by"] == ex["id"] for a in report["artifacts"])
+    assert all(a["produced_by"]["execution"] == ex["id"] for a in report["artifacts"])
 
 
 @pytest.mark.parametrize("workflow, artifact, value", [("plain_wf", "wf_plain", 42), ("called_wf", "wf_called", 8)])
@@ -83,7 +83,7 @@ def test_files_cross_by_reference_download_lazily_and_a_file_is_an_artifact():
 def test_a_file_artifact_holds_the_file_itself(cloud, clients):
     from chalicelib.cli.run import run_in_cloud
     from chalicelib.runtime import loader
-    from chalicelib.store.artifacts import split_uri
+    from chalicelib.store.layout import split_uri
 
     report = run_in_cloud(cloud, loader.load_paths([EXAMPLES / "flyte_files.py"]), "files_wf", {"rows": "2"})
     [export] = report["artifacts"]
@@ -156,7 +156,7 @@ def test_four_workflow_reactive_chain():
         assert ex[name]["triggered_by"] == {"artifact": "chain_orders", "version": orders["version"]}
     assert ex["audit_orders"]["logs"] == ["audited 4 orders"]
     # C's workflow-level annotated output (a file) is the version that triggers D
-    assert report_file["produced_by"] == ex["build_report"]["id"] and report_file["format"] == "file"
+    assert report_file["produced_by"]["execution"] == ex["build_report"]["id"] and report_file["format"] == "file"
     assert ex["notify"]["triggered_by"] == {"artifact": "chain_daily_report", "version": report_file["version"]}
     # D's inputs: the trigger's time partition (a datetime), the file, and a query on another artifact
     assert ex["notify"]["logs"] == [

@@ -22,8 +22,7 @@ def object_keys(cloud: Any) -> set[str]:
 
 
 def gc(cloud: Any, *args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(main, ["gc", "--bucket", cloud.settings.bucket, "--table",
-                                       cloud.settings.artifacts_table, "--json", *args])
+    result = CliRunner().invoke(main, ["gc", "--json", *args])  # the stage of the environment: this cloud
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
@@ -33,7 +32,7 @@ def test_a_half_made_artifact_is_invisible_and_collected(cloud):
     good = write_version(cloud, "readings", {"site": "north"})
     cloud.wait_quiet()
     before = object_keys(cloud)
-    faults = FaultInjector(1.0, operations=["PutItem"], lost_share=0.0).attach(
+    faults = FaultInjector(1.0, operations=["TransactWriteItems"], lost_share=0.0).attach(
         aws.client("dynamodb", cloud.settings.region))
     with pytest.raises(Exception) as failure:  # the data object is written, the metadata item never is
         write_version(cloud, "readings", {"site": "north"})
@@ -53,7 +52,7 @@ def test_a_half_made_artifact_is_invisible_and_collected(cloud):
     assert [o["key"] for o in json.loads(by_stage.output)["orphans"]] == [orphan]  # names derived from the stage
     dry = gc(cloud, "--dry-run", "--grace-hours", "0")
     assert [o["key"] for o in dry["orphans"]] == [orphan] and dry["deleted"] == []
-    assert dry["foreign"] == ["artifacts/README.txt"]
+    assert dry["unknown"] == ["artifacts/README.txt"]
     assert orphan in object_keys(cloud)
 
     done = gc(cloud, "--grace-hours", "0")
@@ -69,7 +68,7 @@ def test_a_task_failing_between_its_writes_is_retried_into_exactly_one_version(c
     defs = register(cloud)
     region = cloud.settings.region
     faults = FaultInjector(0.0).attach(aws.client("dynamodb", region))
-    faults.script("PutItem", *["throttled"] * 5)  # every attempt of the task's metadata write (it prints nothing)
+    faults.script("TransactWriteItems", *["throttled"] * 5)  # every attempt of the version write (it prints nothing)
     try:
         wf = defs.workflow("ingest")
         arn = start_workflow(aws.client("stepfunctions", region), cloud.settings, wf,

@@ -130,8 +130,9 @@ def test_rewriting_edges_is_idempotent(cascade: dict[str, Any], store: Any) -> N
 def test_failed_query_still_records_the_trigger(cascade: dict[str, Any], store: Any) -> None:
     """A run whose query input finds nothing fails, and its lineage still names what triggered it."""
     from chalicelib.errors import NoMatchingVersionError
-    from chalicelib.runtime.runner import TaskEvent, default_runner
-    from chalicelib.store.lineage import TaskTrail
+    from chalicelib.events.task import TaskEvent
+    from chalicelib.runtime.runner import default_runner
+    from chalicelib.runtime.trail import TaskTrail
 
     # any version will do as the trigger; order_summary's is one no other test counts edges of
     summary = version_of(cascade["reports"]["emea"], "order_summary", "emea")
@@ -146,6 +147,6 @@ def test_failed_query_still_records_the_trigger(cascade: dict[str, Any], store: 
     trail = TaskTrail.from_event(store, event)
     missing = {"$query": {"artifact": "raw_orders", "partitions": {"region": "nowhere"}, "time_partition": None}}
     with pytest.raises(NoMatchingVersionError):
-        trail.pin({"raw": missing}, default_runner().resolve_query)
+        trail.pin({"raw": missing}, default_runner().binder.resolve_query)
     assert edge_set(store.for_execution(arn)) == {
         ("trigger", "order_summary", summary["version"], "failed-run", None, None)}

@@ -31,6 +31,8 @@ S3_ACTIONS = {
 def iam_actions(service: str, operation: str) -> list[str]:
     if service == "s3" and operation in S3_ACTIONS:
         return S3_ACTIONS[operation]
+    if service == "dynamodb" and operation == "TransactWriteItems":  # IAM checks each Put of the transaction
+        return ["dynamodb:PutItem"]
     return [f"{service}:{operation}"]
 
 

@@ -36,7 +36,7 @@ def test_seed_report_through_the_cli():
     assert artifact["time_partition"].endswith("T00:00:00Z")
     assert artifact["uri"].startswith("s3://") and artifact["uri"].endswith(f"/{artifact['version']}.parquet")
     assert "/key1=value1/time_partition=" in artifact["uri"]
-    assert artifact["produced_by"] == up["id"]
+    assert artifact["produced_by"]["execution"] == up["id"]
     assert down["triggered_by"] == {"artifact": "my_upstream_artifact", "version": artifact["version"]}
 
 

@@ -65,7 +65,7 @@ def test_replay_window_and_errors(cloud):
 
     stage = stage_of(cloud)
     stage.plans.set_active("rp_check", False)
-    quiet = replay(stage.trigger(), stage.dynamodb, cloud.settings.artifacts_table, "rp_readings", salt="x")
+    quiet = replay(stage.trigger(), stage.store, "rp_readings", salt="x")
     assert quiet.launch_plans == [] and quiet.rows == [], "an inactive launch plan is not replayed"
     result = CliRunner().invoke(main, ["replay", "rp_readings", "--launch-plan", "rp_check"])
     assert result.exit_code == 1 and "launch plan 'rp_check' is inactive" in result.output

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from chalicelib.cli import main
 from chalicelib.cli.local import register_all
 from chalicelib.config import Settings
-from chalicelib.runtime import loader, report
-from chalicelib.store.registry import Registry
+from chalicelib.observe import Observer
+from chalicelib.runtime import loader
 from tests.conftest import EXAMPLES
 
 
@@ -51,13 +51,17 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
+def observer(server: Any) -> Observer:
+    settings: Settings = server.settings
+    return Observer(settings, plain(server, "dynamodb"), plain(server, "stepfunctions"))
+
+
 def versions(server: Any) -> list[dict[str, Any]]:
-    return report.artifacts(plain(server, "dynamodb"), server.settings)
+    return observer(server).report()["artifacts"]
 
 
 def executions(server: Any) -> list[dict[str, Any]]:
-    settings: Settings = server.settings
-    return report.executions(plain(server, "stepfunctions"), settings, Registry(settings, plain(server, "dynamodb")))
+    return observer(server).report()["executions"]
 
 
 def keys(server: Any, prefix: str) -> dict[str, str]:
@@ -91,7 +95,7 @@ def test_csv_parquet_and_json_uploads_become_versions_and_trigger_their_launch_p
     assert na["time_partition"] == "2026-11-25T00:00:00Z" and na["format"] == "parquet"  # csv stored as parquet
     assert emea["time_partition"] == "2026-11-24T00:00:00Z" and emea["format"] == "parquet"
     assert prices["time_partition"] is None and prices["format"] == "json"
-    assert na["produced_by"] == f"s3://{bucket}/{csv_key}"
+    assert na["produced_by"]["kind"] == "upload" and (na["produced_by"]["bucket"], na["produced_by"]["key"]) == (bucket, csv_key)
     # the data objects sit in the artifact layout and hold the uploaded rows
     na_key = na["uri"].removeprefix(f"s3://{bucket}/")
     assert na_key.startswith("artifacts/raw_sales/region=north america/time_partition=2026-11-25T00:00:00Z/")

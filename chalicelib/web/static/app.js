@@ -110,9 +110,17 @@ function renderVersionDetail(detail) {
   row("uri", v.uri);
   row("created", v.created_at);
   const p = detail.produced_by;
-  row("produced by", p ? `${shortWorkflow(p.workflow)} · ${p.name} · ${p.status}` : (v.produced_by || "upload"));
+  row("produced by", p ? `${shortWorkflow(p.workflow)} · ${p.name} · ${p.status}` : producerText(v.produced_by));
   if (v.card) row("card", typeof v.card === "object" ? (v.card.text ?? JSON.stringify(v.card)) : v.card);
   box.append(h("div", { class: "panel" }, dl));
+}
+
+// A version's producer when no execution row describes it: an upload, a manual write, a forgotten execution.
+function producerText(p) {
+  if (!p) return "unknown producer";
+  if (p.kind === "upload") return `upload s3://${p.bucket}/${p.key}` + (p.version_id ? ` (object version ${p.version_id})` : "");
+  if (p.kind === "execution") return `execution ${String(p.execution).split(":").pop()}`;
+  return `written by ${p.by ?? "hand"}`;
 }
 
 function renderExecutions(rows, selected) {
