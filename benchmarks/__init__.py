@@ -3,7 +3,7 @@
 Run one with `python -m benchmarks.<name>`, or all of them with `make bench`.
 """
 
-from chalicelib.runtime import capture
+from chalicelib import capture
 
 # Handlers' loggers bind sys.stdout when their module is imported: route it through the per-thread capture
 # first, so the local cloud's dispatch and `common.silenced()` keep handler log lines off the figures.

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from chalicelib.runtime import capture  # noqa: E402
+from chalicelib import capture  # noqa: E402
 from chalicelib.store.dynamo import to_dynamo  # noqa: E402
 from chalicelib.store.models import ArtifactVersion, make_version  # noqa: E402
 

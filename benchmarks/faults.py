@@ -168,7 +168,7 @@ def main() -> int:
 
     import logging
 
-    from chalicelib.runtime import capture
+    from chalicelib import capture
 
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # its Step Functions interpreter logs every task retry
     capture.install()  # handler log lines stay with their invocation, off the figures

@@ -23,12 +23,12 @@ class _CurrentStdout(io.TextIOBase):
     is installed, so that locally each invocation's lines stay with that invocation."""
 
     def write(self, text: str) -> int:
-        from chalicelib.runtime import capture
+        from chalicelib import capture
 
         return int(capture.stream().write(text))
 
     def flush(self) -> None:
-        from chalicelib.runtime import capture
+        from chalicelib import capture
 
         capture.stream().flush()
 

@@ -3,7 +3,7 @@ a trigger whose time-partition input arrives as a datetime, and a static trigger
 when this file is imported (as in Flyte).
 
     python -m chalicelib run examples/flyte_launch_plans.py ingest --site north --at 2026-11-24T17:45:00Z
-    python -m chalicelib run examples/flyte_launch_plans.py nightly_summary --at 2026-11-24T00:00:00Z
+    python -m chalicelib run examples/flyte_launch_plans.py nightly_summary --hour 2026-11-24T00:00:00Z
 """
 
 from datetime import datetime, timezone

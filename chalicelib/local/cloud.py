@@ -38,7 +38,7 @@ from unittest import mock
 
 from chalicelib import aws, naming
 from chalicelib.config import Settings
-from chalicelib.runtime import capture
+from chalicelib import capture
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_ROOT / "infra" / "template.yaml"

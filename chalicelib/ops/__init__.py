@@ -1,1 +1,2 @@
-"""Operations on a deployed stage: dead-letter queue re-drive and garbage collection of orphaned data."""
+"""Operator commands against a stage (run on a laptop): find the stage, register, launch by hand, replay, the
+dead-letter queue, uploads from outside."""

@@ -1,1 +1,1 @@
-"""Running things: the task runner (inside Lambda) and the local cloud on moto."""
+"""The task-runner Lambda: runs one Task state (a task, the Resolve step, or a workflow-level output)."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from chalicelib import logs
+from chalicelib import capture, logs
 from chalicelib.aws import is_transient
 from chalicelib.config import Settings
 from chalicelib.errors import DefinitionError, TransientAwsError
 from chalicelib.events.task import PublishEvent, ResolveEvent, TaskEvent, parse_runner_event
-from chalicelib.runtime import capture, loader, publish, resolve
+from chalicelib.runtime import loader, publish, resolve
 from chalicelib.runtime.binding import Binder
 from chalicelib.runtime.trail import TaskTrail, producer
 from chalicelib.sdk import carry, cards, context

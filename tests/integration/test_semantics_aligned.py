@@ -61,7 +61,7 @@ def test_weather_first_then_sales_and_duplicates_start_nothing_more(module_cloud
     assert runs_of(after, "al_joined") == before and _joined(after, D3) == [("2026-11-26", 10, 5)]
 
     stage = stage_of(cloud)  # a replay goes through the same aligned decision: nothing new starts
-    replayed = replay(stage.trigger(), stage.dynamodb, cloud.settings.artifacts_table, "al_weather")
+    replayed = replay(stage.trigger(), stage.store, "al_weather")
     assert replayed.rows and {r.outcome for r in replayed.rows} == {"already_started"}
 
 

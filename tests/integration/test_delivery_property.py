@@ -28,13 +28,13 @@ EXAMPLES: Counter[str] = Counter()
 
 
 @pytest.fixture(scope="module")
-def replay_cloud() -> Iterator[Any]:
+def delivery_cloud() -> Iterator[Any]:
     with LocalCloud() as cloud:
         register(cloud)
         set_stream_delivery(cloud, False)  # records wait in the stream; the test delivers them
         yield cloud
     FIGURES.append(
-        f"replay property: {EXAMPLES['examples']} examples, {TOTALS.records} records, {TOTALS.deliveries} deliveries "
+        f"delivery property: {EXAMPLES['examples']} examples, {TOTALS.records} records, {TOTALS.deliveries} deliveries "
         f"in {TOTALS.invocations} invocations ({TOTALS.timeouts} killed part-way, {TOTALS.reported_failures} "
         f"records reported failed and redelivered); {sum(FAULTS.values())} faults injected {dict(FAULTS)}; "
         f"{EXAMPLES['runs']} runs started, each exactly once"
@@ -58,9 +58,9 @@ version_specs = st.lists(st.tuples(st.sampled_from(["readings", "readings", "ale
        timeout_rate=st.sampled_from([0.0, 0.2]))
 @example(specs=[("readings", "north"), ("readings", "south"), ("alerts", "east"), ("unwatched", "north")] * 2,
          seed=5, fault_rate=0.6, timeout_rate=0.3)  # always run one harsh case (5 invocations killed)
-def test_every_version_starts_each_active_launch_plan_exactly_once(replay_cloud, specs, seed, fault_rate,
+def test_every_version_starts_each_active_launch_plan_exactly_once(delivery_cloud, specs, seed, fault_rate,
                                                                    timeout_rate):
-    cloud = replay_cloud
+    cloud = delivery_cloud
     versions = [write_version(cloud, artifact, {"site": site} if artifact == "readings" else {})
                 for artifact, site in specs]
     records = records_of(cloud, {v.version for v in versions})
