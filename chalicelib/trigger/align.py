@@ -8,8 +8,9 @@ plan and the set of versions, so:
 
   * duplicate deliveries, and the events of the other members of the same set, name the same run, which
     starts once (ExecutionAlreadyExists counts as started);
-  * whichever member arrives last completes the set: index items are written before a version is
-    announced, and reads are consistent, so at least one of two concurrent arrivals sees the other;
+  * whichever member arrives last completes the set: index items commit with the version item (one
+    transaction) before its stream record exists, and reads are consistent, so at least one of two
+    concurrent arrivals sees the other;
   * a later version of one member makes a new set for v only.
 
 A version superseded before its event is handled is merged into the newer one (the run uses the latest).
