@@ -17,7 +17,8 @@ from benchmarks.common import (
     BASE_TIME, CallCounter, Report, emit, make_versions, new_client, parser, seed_versions, summary_ms,
 )
 from chalicelib.local.cloud import LocalCloud
-from chalicelib.runtime.runner import Runner, query_literal
+from chalicelib.runtime.runner import Runner
+from chalicelib.sdk.query import query_literal
 from chalicelib.sdk.artifact import Artifact
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.registry import Registry
