@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 import click
+from rich.text import Text
 
 from chalicelib.cli import main
 from chalicelib.cli.output import err
@@ -65,20 +66,36 @@ def destroy(stage: str, region: str | None, keep_data: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--stage", default="dev", show_default=True)
+@click.option("--stage", default="dev", show_default=True,
+              help="Stage; 'local' is the server of `python -m chalicelib local` (any file, from any folder).")
 @click.option("--region", default=None, help="AWS region (default: from AWS_DEFAULT_REGION or your profile).")
-def register(paths: tuple[Path, ...], stage: str, region: str | None) -> None:
-    """Register the workflows and launch plans in PATHS with a deployed STAGE (idempotent)."""
-    from chalicelib.deploy.registration import register_paths
-    from chalicelib.deploy.sequence import Deployment
+@click.option("--endpoint-url", default=None, metavar="URL",
+              help="For --stage local: the server's endpoint (default: AWS_ENDPOINT_URL, else http://127.0.0.1:4566).")
+def register(paths: tuple[Path, ...], stage: str, region: str | None, endpoint_url: str | None) -> None:
+    """Register the workflows and launch plans in PATHS with STAGE (idempotent).
+
+    Launch plans registered before from these files (from any file of a folder given) that they no longer
+    define are removed: they stop firing from the next event.
+    """
+    from chalicelib.deploy.registration import register_local, register_paths
+    from chalicelib.ops.stage import LOCAL_STAGE, resolve
 
     with _aws_errors(stage):
-        target = Deployment(Path.cwd(), stage, region, echo=_echo)
-        registered = register_paths(target.info(), list(paths), target.client("lambda"),
-                                    target.client("stepfunctions"), target.client("dynamodb"))
+        if stage == LOCAL_STAGE:  # user code runs in the local server's process: no packaging rule
+            registered = register_local(resolve(stage, endpoint_url), list(paths))
+        else:
+            from chalicelib.deploy.sequence import Deployment
+
+            target = Deployment(Path.cwd(), stage, region, echo=_echo)
+            registered = register_paths(target.info(), list(paths), target.client("lambda"),
+                                        target.client("stepfunctions"), target.client("dynamodb"))
     for line in registered.changed or ["state machines already current"]:
         _echo(line)
     for name, arn in sorted(registered.state_machines.items()):
         _echo(f"{name}: {arn}")
     for lp in registered.launch_plans:
         _echo(f"launch plan {lp}")
+    for lp in registered.removed:
+        _echo(f"launch plan {lp} removed (no longer defined; it fires no more)")
+    for warning in registered.warnings:
+        err.print(Text.assemble(("warning: ", "yellow"), warning))

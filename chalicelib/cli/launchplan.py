@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from chalicelib.cli import main
 from chalicelib.cli.output import out, print_json
@@ -26,9 +27,13 @@ def _trigger_text(state: LaunchPlanState) -> str:
 def list_plans(stage: Stage, name: str | None = None) -> dict[str, Any]:
     """Every launch plan's current version and state, or one plan's versions."""
     if name is None:
-        return {"launch_plans": [s.model_dump() for s in sorted(stage.plans.all(), key=lambda s: s.name)]}
+        return {"launch_plans": [_row(s) for s in sorted(stage.plans.all(), key=lambda s: s.name)]}
     state = stage.plans.require(name)
-    return {"launch_plan": state.model_dump(), "versions": stage.plans.versions(name)}
+    return {"launch_plan": _row(state), "versions": stage.plans.versions(name)}
+
+
+def _row(state: LaunchPlanState) -> dict[str, Any]:
+    return {**state.model_dump(), "status": state.status}  # status: active, inactive or removed
 
 
 def set_active(stage: Stage, name: str, active: bool) -> dict[str, Any]:
@@ -39,14 +44,18 @@ def _print_plans(rows: list[dict[str, Any]]) -> None:
     from chalicelib.store.plans import LaunchPlanState
 
     table = Table(title="Launch plans", title_justify="left")
-    for col in ("name", "version", "active", "trigger", "workflow"):
+    for col in ("name", "version", "active", "trigger", "workflow", "source"):
         table.add_column(col, overflow="fold")
     for row in rows:
         state = LaunchPlanState.model_validate(row)
-        active = "[green]active[/]" if state.active else "[red]inactive[/]"
-        if state.active_source == "operator":
-            active += " (set by operator)"
-        table.add_row(state.name, state.version, active, _trigger_text(state), state.workflow)
+        if state.removed:
+            active = Text.assemble(("removed", "yellow"), f" at {state.removed_at} (no longer defined)")
+        else:
+            active = Text("active", style="green") if state.active else Text("inactive", style="red")
+            if state.active_source == "operator":
+                active.append(" (set by operator)")
+        table.add_row(Text(state.name), Text(state.version), active, Text(_trigger_text(state)), Text(state.workflow),
+                      Text(state.source or state.module or "-"))
     out.print(table)
 
 
@@ -60,7 +69,7 @@ def launchplan() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")
 @stage_options
 def list_command(name: str | None, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
-    """List launch plans, or the versions of NAME."""
+    """List launch plans (active, inactive, or removed from their file), or the versions of NAME."""
     data = list_plans(resolve(stage, endpoint_url), name)
     if as_json:
         print_json(data)

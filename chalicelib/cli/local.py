@@ -44,6 +44,8 @@ def banner(server: Any, defs: Any) -> None:
     out.print(f"  aws s3 cp data.csv s3://{s.bucket}/uploads/<artifact>/<key>=<value>/<file>.csv", markup=False)
     out.print("  python -m chalicelib upload data.csv --artifact NAME --partition KEY=VALUE", markup=False)
     out.print("  python -m chalicelib uploads --failed", markup=False)
+    out.print(f"  python -m chalicelib register --stage local FILE --endpoint-url {url}   (more workflows, from any "
+              f"folder; this process imports them when their tasks run)", markup=False)
     out.print("Ctrl-C stops it.")
 
 

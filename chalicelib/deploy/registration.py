@@ -1,19 +1,30 @@
-"""Registration against a deployed stage: compile workflows against the deployed task runner, create or
-update their state machines with the stack's Step Functions role, and store launch plans and subscriptions.
-Running it twice changes nothing (see chalicelib/register.py)."""
+"""Registration against a stage: compile workflows against the stage's task runner, create or update their
+state machines with the stack's Step Functions role, and store launch plans and subscriptions. Running it
+twice changes nothing (see chalicelib/ops/register.py).
+
+A deployed stage's task runner imports workflow modules from its own code, so only files under
+chalicelib/workflows/ can be registered with it. The stage `local` (the server of `python -m chalicelib
+local`) runs user code in its own process: any file can be registered there, from any folder; registration
+records each module's file in the stage's registry and the server's task runner imports it from that file
+(chalicelib/runtime/loader.py, import_module).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws import error_code
 from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.arns import StageArns
+from chalicelib import naming
 from chalicelib.naming import TASK_RUNNER
 from chalicelib.ops.register import Registered, Registrar
 from chalicelib.runtime import loader
 from chalicelib.store.registry import Registry
+
+if TYPE_CHECKING:
+    from chalicelib.ops.stage import Stage
 
 
 def workflow_files(paths: list[Path]) -> list[Path]:
@@ -43,8 +54,23 @@ def deployed_task_runner(lam: Any, stage: StageArns) -> str:
 
 
 def register_paths(stage: StageArns, paths: list[Path], lam: Any, sfn: Any, ddb: Any) -> Registered:
-    files = workflow_files(paths)
-    defs = loader.load_paths(list(files))
+    workflow_files(paths)  # every file is part of the deployment
+    defs = loader.load_paths(list(paths))  # folders as folders: registering one reconciles every file in it
     settings = stage.settings(deployed_task_runner(lam, stage))
     registrar = Registrar(settings, sfn, Registry(settings, ddb), stage.outputs.states_role_arn)
+    return registrar.register(defs)
+
+
+def register_local(stage: Stage, paths: list[Path]) -> Registered:
+    """Register files from anywhere with a running local server (`python -m chalicelib local`), found as
+    every command finds a stage (chalicelib/ops/stage.py), against its task runner `cascade-local-task_runner`."""
+    from chalicelib.deploy import stack
+
+    settings = stage.settings
+    outputs = stack.read_outputs(stage.client("cloudformation"), naming.stack_name(settings.stage, settings.app_name))
+    arns = StageArns.from_outputs(settings.app_name, settings.stage, settings.region, outputs)
+    defs = loader.load_paths(list(paths))  # bad definitions fail before anything changes
+    task_runner = deployed_task_runner(stage.client("lambda"), arns)
+    settings = settings.model_copy(update={"task_runner_arn": task_runner})
+    registrar = Registrar(settings, stage.sfn, Registry(settings, stage.dynamodb), outputs.states_role_arn)
     return registrar.register(defs)

@@ -1,6 +1,12 @@
 """Registration: compiled workflows become state machines; launch plans and their triggers are stored.
 
 Idempotent: a state machine is created when missing and updated only when its definition or role changed.
+
+Decide, then act. Everything that can refuse (types, trigger cycles, artifact declarations that conflict
+with the stage's) is checked before anything changes. Then, in order: the modules of the registered tasks
+and workflows are recorded (the task runner imports only those), state machines are created or updated,
+launch plans and their subscriptions are stored, launch plans no longer defined where they were
+registered from are removed (see chalicelib/store/plans.py, "Removal"), and artifact declarations are stored.
 """
 
 from __future__ import annotations
@@ -10,22 +16,45 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.compile import compile_workflow
-from chalicelib.naming import state_machine_name
+from chalicelib.compile import compile_workflow, portability
 from chalicelib.config import Settings
-from chalicelib.compile import portability
+from chalicelib.errors import DefinitionError
+from chalicelib.naming import state_machine_name
+from chalicelib.runtime import loader
 from chalicelib.runtime.loader import Definitions
-from chalicelib.store.declarations import ArtifactDeclaration, Declarations
-from chalicelib.store.plans import LaunchPlanStore, check_trigger_cycles
+from chalicelib.store.declarations import ArtifactDeclaration, Declarations, ModuleSource, ModuleSources
+from chalicelib.store.plans import LaunchPlanState, LaunchPlanStore, Scope, check_trigger_cycles, stale
 from chalicelib.store.registry import Registry
 
 
 class Registered(BaseModel):
     state_machines: dict[str, str]  # workflow name → state machine ARN
-    changed: list[str]  # what was created or updated
+    changed: list[str]  # what was created, updated or removed
     launch_plans: list[str]
     artifacts: list[str] = []
     warnings: list[str] = []  # what runs differently from flytekit (see chalicelib.compile.portability)
+    removed: list[str] = []  # launch plans no longer defined in the files (folders) registered: they stop firing
+    modules: list[str] = []  # the workflow modules the task runner may import
+
+
+def scope_of(defs: Definitions) -> Scope:
+    """What registering `defs` reconciles: its files' modules, and the folders it loaded."""
+    folders = {loader.source_path(f) for f in defs.folders}
+    return Scope(modules=set(defs.files), folders={"" if f == "." else f for f in folders})
+
+
+def module_sources(defs: Definitions) -> list[ModuleSource]:
+    return [ModuleSource(module=name, path=loader.source_path(file), sha256=loader.file_sha256(file))
+            for name, file in sorted(defs.modules().items())]
+
+
+def declaration_conflicts(defs: Definitions, stored: dict[str, ArtifactDeclaration | None]) -> list[str]:
+    out = []
+    for name, artifact in sorted(defs.artifacts.items()):
+        reason = Declarations.conflict(stored.get(name), ArtifactDeclaration.of(artifact, defs.artifact_modules.get(name)))
+        if reason:
+            out.append(reason)
+    return out
 
 
 class Registrar:
@@ -56,20 +85,45 @@ class Registrar:
         return arn
 
     def register(self, defs: Definitions) -> Registered:
-        warnings = portability.check(defs)  # raises for types the engine cannot carry, before any change
+        # -- decide: everything that can refuse, before any change --------------------------------------
+        warnings = portability.check(defs)  # raises for types the engine cannot carry
         plans = LaunchPlanStore(self.registry)
-        check_trigger_cycles(list(defs.launch_plans.values()), plans.all())  # before changing anything
-        existing = self._existing()
-        changed: list[str] = []
-        arns = {}
-        for wf in defs.workflows.values():
-            definition = compile_workflow(wf, self.settings.task_runner_arn)
-            arns[wf.name] = self._ensure(state_machine_name(wf.name, self.settings.prefix), definition, existing, changed)
-        for lp in defs.launch_plans.values():
-            plans.record(lp, arns[lp.workflow.name])
+        registered = plans.all()
+        removing = stale(registered, scope_of(defs), set(defs.launch_plans))
+        gone = {s.name for s in removing}
+        check_trigger_cycles(list(defs.launch_plans.values()), [s for s in registered if s.name not in gone])
         declarations = Declarations(self.registry.table, self.registry.dynamodb)
-        for artifact in defs.artifacts.values():  # read by code that must not import workflow files
-            if declarations.put(ArtifactDeclaration.of(artifact)):
+        stored = {name: declarations.get(name) for name in defs.artifacts}
+        conflicts = declaration_conflicts(defs, stored)
+        if conflicts:
+            raise DefinitionError("; ".join(conflicts))
+        sources = module_sources(defs)
+        definitions = {wf.name: compile_workflow(wf, self.settings.task_runner_arn) for wf in defs.workflows.values()}
+
+        # -- act -----------------------------------------------------------------------------------------
+        changed: list[str] = []
+        modules = ModuleSources(self.registry.table, self.registry.dynamodb)
+        for source in sources:  # first: a run started by what follows finds its modules
+            if modules.put(source):
+                changed.append(f"recorded module {source.module} from {source.path}")
+        existing = self._existing()
+        arns = {name: self._ensure(state_machine_name(name, self.settings.prefix), definition, existing, changed)
+                for name, definition in definitions.items()}
+        for lp in defs.launch_plans.values():
+            module = defs.plan_modules.get(lp.name)
+            file = defs.files.get(module) if module else None
+            plans.record(lp, arns[lp.workflow.name], module, loader.source_path(file) if file else None)
+        for state in removing:
+            plans.remove(state)
+            changed.append(f"removed launch plan {state.name} (no longer defined in {_where(state)})")
+        for name, artifact in defs.artifacts.items():  # read by code that must not import workflow files
+            new = declarations.keep_owner(stored[name], ArtifactDeclaration.of(artifact, defs.artifact_modules.get(name)))
+            if declarations.put(new):
                 changed.append(f"declared artifact {artifact.name}")
         return Registered(state_machines=arns, changed=changed, launch_plans=sorted(defs.launch_plans),
-                          artifacts=sorted(defs.artifacts), warnings=warnings)
+                          artifacts=sorted(defs.artifacts), warnings=warnings, removed=sorted(gone),
+                          modules=[s.module for s in sources])
+
+
+def _where(state: LaunchPlanState) -> str:
+    return state.source or state.module or "its file"

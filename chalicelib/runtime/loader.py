@@ -1,23 +1,79 @@
-"""Import workflow files and find what they define. Importing a file runs only its definitions."""
+"""Import workflow files and find what they define. Importing a file runs only its definitions.
+
+Two ways in:
+
+* `load_paths` / `load_file` (registration, `run`, `local PATH`): import files given by path, each as a
+  top-level module named after the file. A file whose content changed since it was imported is imported
+  again (a long-running process sees the edit).
+* `import_module` (the task runner): import a module *by name*, only if registration recorded it as a
+  workflow module of the stage (`chalicelib.store.declarations.ModuleSources`), from the file it recorded.
+  A name nothing registered is refused before anything is imported (`UnregisteredModuleError`).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.errors import CascadeError, UnknownWorkflowError, WorkflowLoadError
+from chalicelib.errors import CascadeError, DefinitionError, UnknownWorkflowError, WorkflowLoadError
 from chalicelib.sdk.artifact import Artifact
 from chalicelib.sdk.aligned import OnArtifacts
 from chalicelib.sdk.launch_plan import LaunchPlan
 from chalicelib.sdk.task import TaskDef
 from chalicelib.sdk.workflow import WorkflowDef
 
+if TYPE_CHECKING:
+    from chalicelib.store.declarations import ModuleSources
+
 # Deployed functions import user workflows from here (they are packaged inside chalicelib/).
 PACKAGED_WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
+# The project root (in Lambda, the function's code directory): module sources inside it are recorded
+# relative to it, so that what a laptop registers names the same file in the deployed code.
+PROJECT_ROOT = PACKAGED_WORKFLOWS.parent.parent
+SHA_ATTRIBUTE = "__cascade_sha256__"
+_IMPORT_LOCK = threading.RLock()
+
+
+class UnregisteredModuleError(WorkflowLoadError):
+    """An event names a module that no registration recorded as a workflow module of the stage."""
+
+
+def source_path(file: str | Path) -> str:
+    """How a module's file is recorded: relative to the project root when inside it, else absolute (posix)."""
+    resolved = Path(file).resolve()
+    try:
+        return resolved.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def recorded_file(path: str) -> Path:
+    """The file a recorded source path names in this code (relative paths: under the project root)."""
+    p = Path(path)
+    return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+def file_sha256(file: Path) -> str:
+    return hashlib.sha256(file.read_bytes()).hexdigest()
+
+
+def artifact_settings(artifact: Artifact) -> dict[str, Any]:
+    """What makes two declarations of one artifact name the same declaration."""
+    return {"partition_keys": sorted(artifact.partition_keys), "time_partitioned": artifact.time_partitioned,
+            "granularity": artifact.granularity.value if artifact.time_partitioned else None,
+            "static_partitions": dict(sorted(artifact.static_partitions.items())),
+            "accepts_uploads": artifact.accepts_uploads}
+
+
+def settings_difference(a: dict[str, Any], b: dict[str, Any]) -> str:
+    return "; ".join(f"{k} {a[k]!r} vs {b[k]!r}" for k in a if a[k] != b.get(k))
 
 
 @dataclass
@@ -26,12 +82,53 @@ class Definitions:
     launch_plans: dict[str, LaunchPlan] = field(default_factory=dict)
     tasks: dict[str, TaskDef] = field(default_factory=dict)
     artifacts: dict[str, Artifact] = field(default_factory=dict)
+    # where each artifact was declared ("module.VARIABLE", or the task output / trigger that uses it)
+    artifact_places: dict[str, str] = field(default_factory=dict)
+    artifact_modules: dict[str, str] = field(default_factory=dict)  # the module of the first declaration
+    # the registration's scope: the files loaded (module name → file) and the folders given
+    files: dict[str, Path] = field(default_factory=dict)
+    folders: list[Path] = field(default_factory=list)
+    plan_modules: dict[str, str] = field(default_factory=dict)  # launch plan → the loaded module defining it
+
+    def add_artifact(self, artifact: Artifact, place: str, module: str | None = None) -> None:
+        """One declaration per name: the same settings twice is fine, different ones a DefinitionError."""
+        known = self.artifacts.get(artifact.name)
+        if known is None:
+            self.artifacts[artifact.name] = artifact
+            self.artifact_places[artifact.name] = place
+            if module is not None:
+                self.artifact_modules[artifact.name] = module
+            return
+        if known is artifact:
+            return
+        ours, theirs = artifact_settings(known), artifact_settings(artifact)
+        if ours != theirs:
+            raise DefinitionError(
+                f"artifact {artifact.name!r} is declared twice with different settings: at "
+                f"{self.artifact_places[artifact.name]} and at {place} ({settings_difference(ours, theirs)}). "
+                f"Declare it once and import that declaration, or give one of them another name."
+            )
 
     def merge(self, other: Definitions) -> None:
+        for name, artifact in other.artifacts.items():
+            self.add_artifact(artifact, other.artifact_places.get(name, "?"), other.artifact_modules.get(name))
         self.workflows.update(other.workflows)
         self.launch_plans.update(other.launch_plans)
         self.tasks.update(other.tasks)
-        self.artifacts.update(other.artifacts)
+        self.files.update(other.files)
+        self.plan_modules.update(other.plan_modules)
+        self.folders += [f for f in other.folders if f not in self.folders]
+
+    def modules(self) -> dict[str, Path]:
+        """Every module the registered tasks and workflows live in, with its file: what the task runner may
+        import (`import_module`). Loaded files first; modules imported by them (shared tasks) too."""
+        found = dict(self.files)
+        names = {t.module for t in self.tasks.values()} | {w.module for w in self.workflows.values()}
+        for name in sorted(names - set(found)):
+            file = getattr(sys.modules.get(name), "__file__", None)
+            if file:
+                found[name] = Path(file).resolve()
+        return found
 
     def workflow(self, name: str) -> WorkflowDef:
         """Find a workflow by its short or full name."""
@@ -42,6 +139,45 @@ class Definitions:
         raise UnknownWorkflowError(f"no workflow named {name!r}; this file defines: {', '.join(known)}")
 
 
+def _exec_file(name: str, file: Path, shown: str) -> ModuleType:
+    """Execute `file` as module `name` (replacing an older import of it); the module carries its sha256."""
+    sha = file_sha256(file)
+    try:
+        spec = importlib.util.spec_from_file_location(name, file)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        setattr(module, SHA_ATTRIBUTE, sha)
+        previous = sys.modules.get(name)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            if previous is not None:
+                sys.modules[name] = previous
+            else:
+                sys.modules.pop(name, None)
+            raise
+    except CascadeError as exc:
+        raise WorkflowLoadError(f"{shown}: {exc}") from exc
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        raise WorkflowLoadError(f"cannot import workflow file {shown!r}: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def _current(name: str, file: Path) -> ModuleType | None:
+    """The module already imported as `name` from `file`, unless the file changed since (then None)."""
+    existing = sys.modules.get(name)
+    loaded_from = getattr(existing, "__file__", None)
+    if existing is None or not loaded_from or Path(loaded_from).resolve() != file:
+        return None
+    sha = getattr(existing, SHA_ATTRIBUTE, None)
+    if sha is not None and sha != file_sha256(file):
+        return None
+    return existing
+
+
 def load_file(path: str | Path) -> ModuleType:
     """Import a workflow file as a top-level module named after it (the task runner imports it the same way)."""
     file = Path(path).resolve()
@@ -49,42 +185,60 @@ def load_file(path: str | Path) -> ModuleType:
         raise WorkflowLoadError(f"workflow file {str(path)!r} does not exist or is not a .py file")
     name = file.stem
     folder = str(file.parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    existing = sys.modules.get(name)
-    if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() == file:
-        return existing
-    try:
-        spec = importlib.util.spec_from_file_location(name, file)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    except CascadeError as exc:
-        sys.modules.pop(name, None)
-        raise WorkflowLoadError(f"{path}: {exc}") from exc
-    except BaseException as exc:
-        sys.modules.pop(name, None)
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        raise WorkflowLoadError(f"cannot import workflow file {str(path)!r}: {type(exc).__name__}: {exc}") from exc
-    return module
+    with _IMPORT_LOCK:
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        return _current(name, file) or _exec_file(name, file, str(path))
 
 
-def import_module(name: str) -> ModuleType:
-    """Import a workflow module by name, as the task runner does."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name or str(PACKAGED_WORKFLOWS) in sys.path:
-            raise
-        sys.path.append(str(PACKAGED_WORKFLOWS))
-        return importlib.import_module(name)
+def _env_sources() -> ModuleSources:
+    """The registered modules of the stage this process serves (its CASCADE_* environment)."""
+    from chalicelib import aws
+    from chalicelib.config import Settings
+    from chalicelib.store.declarations import ModuleSources
+
+    settings = Settings.from_env()
+    return ModuleSources(settings.registry_table, aws.client("dynamodb", settings.region))
+
+
+def import_module(name: str, sources: ModuleSources | None = None) -> ModuleType:
+    """Import a workflow module by name, as the task runner does: only a module registration recorded
+    (deployed: the packaged files of chalicelib/workflows/; local: whatever was registered), from the file
+    it recorded. Checked before anything is imported."""
+    sources = sources if sources is not None else _env_sources()
+    source = sources.get(name)
+    if source is None:
+        known = sorted(s.module for s in sources.all())
+        raise UnregisteredModuleError(
+            f"refusing to import module {name!r}: it is not a registered workflow module of this stage "
+            f"(registered: {', '.join(known) or '(none)'}). Register the file that defines it "
+            f"(`python -m chalicelib register --stage STAGE FILE`), or fix the event that names it."
+        )
+    file = recorded_file(source.path)
+    with _IMPORT_LOCK:
+        current = _current(name, file.resolve()) if file.exists() else None
+        if current is not None:
+            return current
+        if not file.is_file():
+            raise UnregisteredModuleError(
+                f"module {name!r} was registered from {source.path}, which this code does not have; deploy "
+                f"the code that contains it (workflow files live in chalicelib/workflows/), then register again"
+            )
+        if "." in name:  # a module of a package (shared tasks): import it the normal way, from its package
+            module = importlib.import_module(name)
+            if Path(getattr(module, "__file__", "") or "").resolve() != file.resolve():
+                raise UnregisteredModuleError(
+                    f"module {name!r} imports from {module.__file__}, but was registered from {source.path}")
+            return module
+        folder = str(file.resolve().parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)  # its own imports of sibling files
+        return _exec_file(name, file.resolve(), source.path)
 
 
 def definitions(module: ModuleType) -> Definitions:
     found = Definitions()
-    for value in vars(module).values():
+    for var, value in vars(module).items():
         if isinstance(value, WorkflowDef):
             found.workflows[value.name] = value
             for node in value.nodes:
@@ -95,16 +249,17 @@ def definitions(module: ModuleType) -> Definitions:
         elif isinstance(value, TaskDef):
             found.tasks[value.name] = value
         elif isinstance(value, Artifact):
-            found.artifacts[value.name] = value
+            found.add_artifact(value, f"{module.__name__}.{var}", module.__name__)
     # artifacts used but not bound to a module-level name: task outputs and triggers
-    used = [o.artifact.artifact for t in found.tasks.values() for o in t.outputs if o.artifact is not None]
+    used = [(o.artifact.artifact, f"{t.name} output {o.name!r}")
+            for t in found.tasks.values() for o in t.outputs if o.artifact is not None]
     for lp in found.launch_plans.values():
         if isinstance(lp.trigger, OnArtifacts):
-            used += lp.trigger.members().values()
+            used += [(a, f"launch plan {lp.name!r} trigger") for a in lp.trigger.members().values()]
         elif lp.trigger is not None:
-            used.append(lp.trigger.artifact)
-    for artifact in used:
-        found.artifacts.setdefault(artifact.name, artifact)
+            used.append((lp.trigger.artifact, f"launch plan {lp.name!r} trigger"))
+    for artifact, place in used:
+        found.add_artifact(artifact, f"{module.__name__}: {place}", module.__name__)
     return found
 
 
@@ -114,6 +269,12 @@ def load_paths(paths: list[str | Path]) -> Definitions:
     for path in paths:
         p = Path(path)
         files = sorted(f for f in p.glob("*.py") if not f.name.startswith("_")) if p.is_dir() else [p]
+        if p.is_dir():
+            found.folders.append(p.resolve())
         for file in files:
-            found.merge(definitions(load_file(file)))
+            module = load_file(file)
+            defined = definitions(module)
+            defined.files[module.__name__] = Path(file).resolve()
+            defined.plan_modules = {name: module.__name__ for name in defined.launch_plans}
+            found.merge(defined)
     return found

@@ -13,6 +13,14 @@ Activation: a launch plan starts as declared (`LaunchPlan(..., active=True)` is 
 operator runs `launchplan activate|deactivate`, that choice is kept across re-registrations, new versions
 included, until the operator changes it again. The trigger reads subscriptions with a consistent read on
 every event, so a change applies from the next event on.
+
+Removal (reconciliation): each launch plan records the module and file it was registered from. A
+registration reconciles what it covers (`Scope`): the modules of the files it loads, and, for each folder it
+loads, every module previously registered from a file directly in that folder (so a deleted file is
+covered too). A launch plan registered from a covered module that the registration no longer defines is
+removed: its subscriptions are deleted (it fires on no later event), its state says `removed`, and its
+versions stay. Launch plans from modules the registration does not cover are untouched; registering the
+launch plan again makes it current again, activated as declared.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.aws import error_code
 from chalicelib.compile.cycles import PlanNode, check_no_cycle
-from chalicelib.errors import UnknownLaunchPlanError
+from chalicelib.errors import CascadeError, UnknownLaunchPlanError
 from chalicelib.sdk.aligned import OnArtifacts
 from chalicelib.sdk.launch_plan import LaunchPlan
 from chalicelib.store.dynamo import from_dynamo, to_dynamo
@@ -33,6 +41,10 @@ from chalicelib.store.models import Subscription, iso_ms, subscription_key
 from chalicelib.store.registry import Registry
 
 DIRECTORY = "LPS"
+
+
+class RemovedLaunchPlanError(CascadeError):
+    """The launch plan was removed from the file it was registered from."""
 
 
 class Produced(BaseModel):
@@ -54,10 +66,41 @@ class LaunchPlanState(BaseModel):
     produces: list[Produced] = Field(default_factory=list)
     registered_at: str = ""
     changed_at: str = ""
+    module: str | None = None  # the module (file) it was registered from; None: before sources were recorded
+    source: str | None = None  # that file, relative to the project root when inside it, else absolute
+    removed: bool = False  # no longer defined where it was registered from: no subscription, never fires
+    removed_at: str = ""
 
     @property
     def artifacts(self) -> list[str]:
         return sorted(self.triggers)
+
+    @property
+    def status(self) -> str:
+        return "removed" if self.removed else ("active" if self.active else "inactive")
+
+
+class Scope(BaseModel):
+    """What one registration reconciles: the modules of the files it loads, and the folders it loads
+    (recorded source paths of their files, as `chalicelib.runtime.loader.source_path` spells them)."""
+
+    modules: set[str] = Field(default_factory=set)
+    folders: set[str] = Field(default_factory=set)
+
+    def covers(self, state: LaunchPlanState) -> bool:
+        if state.module is not None and state.module in self.modules:
+            return True
+        if state.source is None:
+            return False
+        folder = state.source.rpartition("/")[0]
+        return folder in self.folders
+
+
+def stale(registered: list[LaunchPlanState], scope: Scope, defined: set[str]) -> list[LaunchPlanState]:
+    """The launch plans a registration of `scope` defining `defined` removes (pure): current ones from a
+    covered module that it no longer defines."""
+    return sorted((s for s in registered if not s.removed and s.name not in defined and scope.covers(s)),
+                  key=lambda s: s.name)
 
 
 def produced_by(lp: LaunchPlan) -> list[Produced]:
@@ -148,9 +191,13 @@ class LaunchPlanStore:
             "active": state.active, "doc": state.model_dump_json(),
         }))
 
-    def record(self, lp: LaunchPlan, state_machine_arn: str) -> LaunchPlanState:
-        """Register `lp` (idempotent): its version, its subscriptions, and no subscription of an older version."""
+    def record(self, lp: LaunchPlan, state_machine_arn: str, module: str | None = None,
+               source: str | None = None) -> LaunchPlanState:
+        """Register `lp` (idempotent): its version, its subscriptions, and no subscription of an older version.
+        `module` and `source` say where it was defined (what reconciliation compares)."""
         current = self.get(lp.name)
+        if current is not None and current.removed:  # added back: registered again as declared
+            current = current.model_copy(update={"active_source": "declared", "triggers": {}})
         operator = current is not None and current.active_source == "operator"
         active = current.active if operator and current is not None else lp.active
         now = _now()
@@ -160,7 +207,9 @@ class LaunchPlanStore:
             align_on=lp.trigger.align_on if isinstance(lp.trigger, OnArtifacts) else None,
             produces=produced_by(lp),
             registered_at=current.registered_at if current and current.version == lp.version else now,
-            changed_at=current.changed_at if current else now,
+            changed_at=current.changed_at if current and not current.removed else now,
+            module=module if module is not None else (current.module if current else None),
+            source=source if module is not None else (current.source if current else None),
         )
         try:  # the version's history item, written once
             self.dynamodb.put_item(
@@ -178,9 +227,24 @@ class LaunchPlanStore:
         self._put_state(state)
         return state
 
+    def remove(self, state: LaunchPlanState) -> LaunchPlanState:
+        """Stop a launch plan that is no longer defined: delete its subscriptions, keep its state as removed."""
+        for artifact in state.artifacts:
+            self.dynamodb.delete_item(TableName=self.table, Key=to_dynamo(subscription_key(artifact, state.name)))
+        now = _now()
+        removed = state.model_copy(update={"removed": True, "removed_at": now, "active": False, "changed_at": now})
+        self._put_state(removed)
+        return removed
+
     def set_active(self, name: str, active: bool) -> LaunchPlanState:
         """Activate or deactivate the current version of `name`; applies from the next event on."""
         state = self.require(name)
+        if state.removed:
+            raise RemovedLaunchPlanError(
+                f"launch plan {name!r} was removed at {state.removed_at}: it is no longer defined in "
+                f"{state.source or state.module or 'the file it was registered from'}. Define it there again and "
+                f"register that file to bring it back"
+            )
         for artifact in state.artifacts:
             try:
                 self.dynamodb.update_item(
@@ -206,5 +270,5 @@ def plan_node(state: LaunchPlanState | LaunchPlan) -> PlanNode:
 def check_trigger_cycles(new: list[LaunchPlan], registered: list[LaunchPlanState]) -> None:
     """Refuse launch plans that would close a trigger cycle, with plans already registered or among themselves."""
     names = {lp.name for lp in new}
-    nodes = [plan_node(lp) for lp in new] + [plan_node(s) for s in registered if s.name not in names]
+    nodes = [plan_node(lp) for lp in new] + [plan_node(s) for s in registered if s.name not in names and not s.removed]
     check_no_cycle(nodes, sorted(names))

@@ -1,0 +1,32 @@
+"""Reconciliation, version 1: two launch plans on one artifact. Tests copy it to a folder as reg_source.py."""
+
+from typing_extensions import Annotated
+
+from chalicelib import Artifact, Inputs, LaunchPlan, OnArtifact, task, workflow
+
+Events = Artifact(name="reg_events", partition_keys=["source"])
+
+
+@task
+def make_event(source: str, n: int) -> Annotated[int, Events(source=Inputs.source)]:
+    return n
+
+
+@workflow
+def emit(source: str, n: int) -> int:
+    return make_event(source=source, n=n)
+
+
+@task
+def consume(n: int) -> int:
+    print(f"consumed {n}")
+    return n
+
+
+@workflow
+def on_event(n: int) -> int:
+    return consume(n=n)
+
+
+keep_lp = LaunchPlan.create("reg_keep", on_event, trigger=OnArtifact(trigger_on=Events, inputs={"n": Events}))
+drop_lp = LaunchPlan.create("reg_drop", on_event, trigger=OnArtifact(trigger_on=Events, inputs={"n": Events}))
