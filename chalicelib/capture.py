@@ -2,11 +2,17 @@
 
 Several local executions run in threads of one process, so `contextlib.redirect_stdout` (process-wide)
 would mix their output; this tee keeps one buffer per thread.
+
+Our handlers' log lines (chalicelib.logs) go through the same per-thread captures, and where no capture
+withholds them, to `log_sink()`: stdout in Lambda (CloudWatch), stderr anywhere else. A CLI process runs
+handlers in-process (`replay` runs the trigger's decide-and-start path, `run` a whole local cloud), and its
+stdout belongs to the command: with `--json`, exactly one JSON document.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import sys
 import threading
 from contextlib import contextmanager
@@ -22,11 +28,7 @@ class _ThreadTee(io.TextIOBase):
         self.inner = inner
 
     def write(self, text: str) -> int:
-        frames = getattr(_local, "frames", None) or []
-        for buf, _ in frames:
-            buf.write(text)
-        if all(passthrough for _, passthrough in frames):
-            self.inner.write(text)
+        tee(text, self.inner)
         return len(text)
 
     def flush(self) -> None:
@@ -34,6 +36,34 @@ class _ThreadTee(io.TextIOBase):
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
+
+
+def tee(text: str, inner: Any) -> None:
+    """Write `text` to this thread's capture buffers, and to `inner` unless a capture withholds it."""
+    frames = getattr(_local, "frames", None) or []
+    for buf, _ in frames:
+        buf.write(text)
+    if all(passthrough for _, passthrough in frames):
+        inner.write(text)
+
+
+def in_lambda() -> bool:
+    """Is this process a Lambda function's runtime (which sets AWS_LAMBDA_FUNCTION_NAME)?"""
+    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+
+
+def log_sink() -> Any:
+    """Where log lines go when no capture withholds them: in Lambda, stdout as it was before the tee (Lambda
+    sends it to CloudWatch); elsewhere stderr as it is now (a command's stdout is its output)."""
+    if in_lambda():
+        return _tee.inner if _tee is not None else sys.stdout
+    return sys.stderr
+
+
+def write_log(text: str) -> int:
+    """A log line: to this thread's captures (a local Lambda invocation keeps its own), then to `log_sink()`."""
+    tee(text, log_sink())
+    return len(text)
 
 
 def install() -> None:
@@ -48,7 +78,7 @@ def install() -> None:
 
 def stream() -> Any:
     """Where handler output goes: the per-thread tee once installed (even if sys.stdout was swapped since,
-    e.g. by a CLI test runner), else sys.stdout."""
+    e.g. by a CLI test runner), else sys.stdout. Log lines use `write_log` instead."""
     return _tee if _tee is not None else sys.stdout
 
 

@@ -3,6 +3,8 @@
 Correlation ids: `artifact`, `version`, `launch_plan`, `execution` (the Step Functions execution name), plus
 `event_id`/`sequence_number` for stream records and `workflow`/`node` in the task runner. Keys appended with
 `correlated(...)` are per thread (the local cloud runs many handlers in one process) and removed on exit.
+Lines go to stdout in Lambda (CloudWatch) and to stderr in any other process, e.g. a CLI running a handler's
+code in-process, whose stdout is for its own output (see chalicelib.capture).
 """
 
 from __future__ import annotations
@@ -18,25 +20,26 @@ from aws_lambda_powertools import Logger
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _CurrentStdout(io.TextIOBase):
-    """Writes to stdout as it is at write time (Lambda: CloudWatch), through the per-thread capture when one
-    is installed, so that locally each invocation's lines stay with that invocation."""
+class _LogStream(io.TextIOBase):
+    """Where handler log lines go, decided at each write (chalicelib.capture.write_log): into the per-thread
+    capture when one is installed (locally each invocation's lines stay with that invocation), else stdout in
+    Lambda (CloudWatch) and stderr in any other process (a CLI's stdout holds only its output)."""
 
     def write(self, text: str) -> int:
         from chalicelib import capture
 
-        return int(capture.stream().write(text))
+        return capture.write_log(text)
 
     def flush(self) -> None:
         from chalicelib import capture
 
-        capture.stream().flush()
+        capture.log_sink().flush()
 
 
 @lru_cache(maxsize=None)
 def get_logger(service: str) -> Logger:
     """The one Logger of `service` (powertools shares handlers between Loggers of one service name)."""
-    return Logger(service=service, stream=_CurrentStdout(), utc=True)
+    return Logger(service=service, stream=_LogStream(), utc=True)
 
 
 @contextmanager

@@ -18,9 +18,12 @@ version the output came from, when it came from one.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from chalicelib.errors import DefinitionError
+from chalicelib.errors import DefinitionError, OversizeInputError
 from chalicelib.events.task import PublishEvent, TaskEvent, TaskRef
 from chalicelib.runtime import loader
 from chalicelib.runtime.binding import Binder
@@ -30,9 +33,88 @@ from chalicelib.sdk.artifact import InputRef
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.sdk.workflow import WorkflowDef
 from chalicelib.store.artifacts import ArtifactStore
-from chalicelib.store.models import make_version
+from chalicelib.store.models import ArtifactVersion, Producer, make_version
 
 NODE = "workflow-output"
+
+# Step Functions' limit on a state's input, output and a task's result: 256 KiB of JSON as UTF-8.
+MAX_STATE_BYTES = 256 * 1024
+# A task's own result stays this far below it: room for the state's other fields (the execution's meta and
+# inputs, earlier results), for sibling branches of a Parallel state, and for how Step Functions re-encodes JSON.
+RESULT_HEADROOM = 16 * 1024
+MAX_RESULT_BYTES = MAX_STATE_BYTES - RESULT_HEADROOM
+MAX_S3_KEY_BYTES = 1024
+
+
+def json_bytes(value: Any) -> int:
+    """The size Step Functions counts: the value as compact JSON, in UTF-8 bytes."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8", "replace"))
+
+
+def summary(record: ArtifactVersion) -> dict[str, Any]:
+    """A version as a task's result reports it: its report without the card (which can take 300,000 bytes and
+    is on the version's item; `artifacts show` and `run --json` read it from there)."""
+    return {k: v for k, v in record.report().items() if k != "card"}
+
+
+def _state_after(event: TaskEvent, result: dict[str, Any]) -> dict[str, Any]:
+    """The execution's state once `result` is stored under the node (compile/asl.py: `$.results.<node>`, or
+    `$.published` for the workflow-output state)."""
+    state = {"meta": event.meta, "inputs": event.inputs, "results": dict(event.results)}
+    if event.node == NODE:
+        state["published"] = result
+    else:
+        state["results"][event.node] = result
+    return state
+
+
+def fits_state(event: TaskEvent, result: dict[str, Any]) -> bool:
+    return json_bytes(result) <= MAX_RESULT_BYTES and json_bytes(_state_after(event, result)) <= MAX_STATE_BYTES
+
+
+def check_state(event: TaskEvent, result: dict[str, Any], where: str) -> dict[str, Any]:
+    """`result`, if it and the execution state it joins fit Step Functions' limit; else OversizeInputError
+    naming the limit (raised before any version is written: callers check the largest result they could return)."""
+    own = json_bytes(result)
+    if own > MAX_RESULT_BYTES:
+        raise OversizeInputError(
+            f"{where}: its result would take {own:,} bytes of JSON; a task's result may take at most "
+            f"{MAX_RESULT_BYTES:,} bytes (Step Functions' 256 KiB state limit, {MAX_STATE_BYTES:,} bytes, less "
+            f"{RESULT_HEADROOM:,} for the state's other fields). No version was written. Return fewer or smaller "
+            f"outputs, or large values as artifacts or DataFrames (they pass through S3)"
+        )
+    total = json_bytes(_state_after(event, result))
+    if total > MAX_STATE_BYTES:
+        raise OversizeInputError(
+            f"{where}: the execution's state would take {total:,} bytes of JSON with this result ({own:,} bytes) "
+            f"and the earlier ones; Step Functions' state limit is 256 KiB ({MAX_STATE_BYTES:,} bytes). No version "
+            f"was written. Make the workflow's inputs or earlier tasks' outputs smaller"
+        )
+    return result
+
+
+@dataclass
+class PendingVersion:
+    """A version a task will write, checked but not yet written."""
+
+    name: str
+    value: Any
+    partitions: dict[str, str]
+    time_partition: datetime | None
+    version: str
+    produced_by: Producer | None
+    card: dict[str, Any] | None = None
+    fmt: str | None = None
+
+    def placeholder(self, bucket: str) -> ArtifactVersion:
+        """The version as its largest possible summary: the longest location S3 allows."""
+        return ArtifactVersion(name=self.name, version=self.version, partitions=self.partitions,
+                               time_partition=self.time_partition, uri=f"s3://{bucket}/{'k' * MAX_S3_KEY_BYTES}",
+                               format="parquet", produced_by=self.produced_by)
+
+    def write(self, store: ArtifactStore) -> ArtifactVersion:
+        return store.write(self.name, self.value, self.partitions, self.time_partition, self.version,
+                           produced_by=self.produced_by, card=self.card, fmt=self.fmt)
 
 
 def _workflow(name: str) -> WorkflowDef:
@@ -88,6 +170,10 @@ def publish_workflow_output(store: ArtifactStore, binder: Binder, raw: PublishEv
         value, fmt = store.read_bytes(body["uri"]), body["format"]
     else:
         value, fmt = literals.decode(literal), None
-    record = store.write(spec.artifact.name, value, partitions, time_partition, version,
-                         produced_by=producer(event, NODE), fmt=fmt)
-    return {"outputs": {out_name: record.reference()}, "artifacts": [record.report()]}
+    pending = PendingVersion(name=spec.artifact.name, value=value, partitions=partitions,
+                             time_partition=time_partition, version=version, produced_by=producer(event, NODE), fmt=fmt)
+    where = f"workflow {wf.name} output {out_name!r}"
+    largest = pending.placeholder(store.settings.bucket)
+    check_state(event, {"outputs": {out_name: largest.reference()}, "artifacts": [summary(largest)]}, where)
+    record = pending.write(store)
+    return check_state(event, {"outputs": {out_name: record.reference()}, "artifacts": [summary(record)]}, where)

@@ -3,6 +3,11 @@
 It resolves the node's inputs (literals, workflow inputs, upstream outputs, artifact versions and queries),
 runs the task while capturing what it prints, stores outputs (artifact versions in the artifact layout, other
 large values under runs/), and returns the outputs as JSON literals for the state machine.
+
+The result goes into the execution's state, which Step Functions caps at 256 KiB (262,144 bytes of UTF-8 JSON)
+together with the execution's inputs, its metadata and every earlier task's result. So the result carries each
+version's reference and summary but never its card (cards live on the version's item, up to 300,000 bytes), and
+its size is checked, with the state it joins, before any version is written (chalicelib.runtime.publish).
 """
 
 from __future__ import annotations
@@ -37,7 +42,10 @@ class Runner:
         self.binder = Binder(store)
 
     # -- outputs ----------------------------------------------------------------------------------
-    def _store_artifact(self, task: TaskDef, output: Any, result: Any, values: dict[str, Any], event: TaskEvent) -> Any:
+    def _prepare_artifact(self, task: TaskDef, output: Any, result: Any, values: dict[str, Any],
+                          event: TaskEvent) -> publish.PendingVersion:
+        """Everything the version's write needs, checked (names, partitions, the card's size) before anything
+        is written."""
         spec = output.artifact
         produced = result if isinstance(result, ArtifactValue) else None
         artifact = produced.artifact if produced else spec.artifact
@@ -60,8 +68,9 @@ class Runner:
         version = make_version(started, event.execution_id, event.node, output.name, seq=event.node_index)
         card = cards.to_record(produced.card, artifact.name) if produced is not None else None
         value = produced.value if produced else result
-        return self.store.write(artifact.name, value, partitions, time_partition, version,
-                                produced_by=producer(event), card=card)
+        return publish.PendingVersion(name=artifact.name, value=value, partitions=partitions,
+                                      time_partition=time_partition, version=version, produced_by=producer(event),
+                                      card=card)
 
     # -- the whole step ---------------------------------------------------------------------------
     def run(self, raw: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +119,8 @@ class Runner:
                     self.registry.put_logs(event.execution_id, event.node, out.getvalue().splitlines())
             defaults = {i.name: i.default for i in task.inputs if i.has_default}
             outputs: dict[str, Any] = {}
-            artifacts = []
+            pending: dict[str, publish.PendingVersion] = {}
+            plain: dict[str, Any] = {}
             for output in task.outputs:
                 where = f"task {task.short_name!r} output {output.name!r}"
                 if isinstance(result, ArtifactValue):
@@ -118,13 +128,30 @@ class Runner:
                 else:
                     result = carry.to_output(result, output.type, where)
                 if output.artifact is not None or isinstance(result, ArtifactValue):
-                    record = self._store_artifact(task, output, result, {**defaults, **values}, event)
-                    artifacts.append(record.report())
-                    outputs[output.name] = record.reference()
+                    pending[output.name] = self._prepare_artifact(task, output, result, {**defaults, **values}, event)
                 else:
+                    plain[output.name] = result
                     outputs[output.name] = self.store.put_run_value(event.execution_id, event.node, output.name,
                                                                     result, self.settings.max_inline_bytes)
-            return {"outputs": outputs, "artifacts": artifacts}
+            where = f"task {task.short_name!r}"
+            if not publish.fits_state(event, _result(outputs, pending, self.settings.bucket)):
+                # inline values would overflow the execution's state: pass them through S3 instead
+                for name, value in plain.items():
+                    outputs[name] = self.store.put_run_value(event.execution_id, event.node, name, value, -1)
+            publish.check_state(event, _result(outputs, pending, self.settings.bucket), where)  # before any version
+            artifacts = []
+            for name, write in pending.items():
+                record = write.write(self.store)
+                artifacts.append(publish.summary(record))
+                outputs[name] = record.reference()
+            return publish.check_state(event, {"outputs": outputs, "artifacts": artifacts}, where)
+
+
+def _result(outputs: dict[str, Any], pending: dict[str, publish.PendingVersion], bucket: str) -> dict[str, Any]:
+    """The task's result at its largest: every version to write with the longest location S3 allows."""
+    placeholders = {name: w.placeholder(bucket) for name, w in pending.items()}
+    return {"outputs": {**outputs, **{name: v.reference() for name, v in placeholders.items()}},
+            "artifacts": [publish.summary(v) for v in placeholders.values()]}
 
 
 def _correlation(raw: Any) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Cards: Markdown that travels with an artifact version (`A.create_from(value, ModelCard(md))`).
 
 A card is stored on the version's metadata item as `{"kind": "ModelCard", "text": "..."}` and shows in the
-version's report (and so in `run --json`, `artifacts show` and the lineage page).
+version's report (and so in `run --json`, `artifacts show` and the lineage page), never in a task's result.
+Its limit, `MAX_CARD_BYTES`, is checked when the task returns, before anything of the version is written.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from typing import Any
 
 from chalicelib.errors import ArtifactError
 
-# A DynamoDB item stops at 400 KB; the card shares it with the version's other attributes.
-MAX_CARD_CHARS = 300_000
+# A DynamoDB item stops at 400 KB (409,600 bytes of UTF-8, names and values); the card shares it with the
+# version's other attributes (keys, partitions, uri, producer: a few KB at most), so a card may take 300,000 of
+# them. Counted in bytes as DynamoDB counts: "é" takes 2, "€" 3, an emoji 4. The card never travels through Step
+# Functions (task results carry no cards), so its 256 KiB state limit does not apply.
+MAX_CARD_BYTES = 300_000
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,12 @@ def to_record(cards: Any, artifact: str) -> dict[str, str] | None:
                 f"arguments after the value are cards: pass ModelCard(markdown) or DataCard(markdown)"
             )
     text = "\n\n".join(texts)
-    if len(text) > MAX_CARD_CHARS:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_CARD_BYTES:
         raise ArtifactError(
-            f"artifact {artifact!r}: the card has {len(text)} characters; at most {MAX_CARD_CHARS} fit in the version's "
-            f"metadata. Shorten it (e.g. df.head(50).to_markdown()) or store the long text as an artifact of its own"
+            f"artifact {artifact!r}: the card takes {size:,} bytes of UTF-8 ({len(text):,} characters); the card limit "
+            f"is {MAX_CARD_BYTES:,} bytes, its share of the version's metadata item (DynamoDB items stop at 400 KB). "
+            f"Nothing was written. Shorten it (e.g. df.head(50).to_markdown()) or store the long text as an artifact "
+            f"of its own"
         )
     return {"kind": "+".join(kinds), "text": text}

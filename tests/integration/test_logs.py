@@ -57,3 +57,59 @@ def test_task_runner_lines_carry_execution_node_launch_plan_and_trigger(cloud):
     w = write_version(cloud, "alerts", {})
     _, later = invoke_logged(cloud, trigger_function(cloud), {"Records": records_of(cloud, {w.version})})
     assert later and all("node" not in line and "workflow" not in line for line in later)
+
+
+# -- `--json`: exactly one JSON document on stdout, log lines on stderr --------------------------------
+
+def _one_document(proc) -> object:
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    return json.loads(proc.stdout)  # fails on anything before or after the one document
+
+
+def test_json_commands_print_one_document_and_log_to_stderr(monkeypatch):
+    import subprocess
+    import sys
+    from datetime import datetime, timezone
+
+    import pandas as pd
+
+    from chalicelib.ops.stage import resolve
+    from chalicelib.store.models import make_version
+
+    from tests.conftest import EXAMPLES, ROOT
+    from tests.integration.test_uploads_cli import LocalProcess, free_port
+
+    proc = subprocess.run([sys.executable, "-m", "chalicelib", "run", str(EXAMPLES / "uploads.py"), "price_check",
+                           "--prices", '{"items": [1]}', "--json"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    report = _one_document(proc)
+    assert [e["status"] for e in report["executions"]] == ["SUCCEEDED"]
+
+    local = LocalProcess(free_port())  # a local cloud in another process; the commands below talk to it
+    try:
+        local.wait_for("local cloud ready at")
+        for name in [k for k in __import__("os").environ if k.startswith("CASCADE_")]:
+            monkeypatch.delenv(name)
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.setenv(name, "testing")
+        store = resolve(None, local.url).store  # a version written by hand: its stream record starts a run there
+        made = datetime(2026, 11, 20, tzinfo=timezone.utc)
+        store.write("raw_sales", pd.DataFrame({"sku": ["a"], "units": [3]}), {"region": "emea"}, made,
+                    make_version(made, "test_logs", "json"), produced_by="test_logs")
+        replay = local.cli("replay", "raw_sales", "--json")  # runs the trigger's path in this CLI process
+        replayed = _one_document(replay)
+        assert replayed["versions"] == 1 and replayed["counts"]
+        handler_lines = [json.loads(line) for line in replay.stderr.splitlines() if line.startswith("{")]
+        assert any(line.get("service") == "trigger" for line in handler_lines), replay.stderr[-2000:]
+        versions = _one_document(local.cli("artifacts", "--json"))
+        assert any(a["name"] == "raw_sales" for a in versions)
+        assert isinstance(_one_document(local.cli("gc", "--json", "--dry-run")), dict)
+    finally:
+        import signal
+
+        if local.proc.poll() is None:
+            local.proc.send_signal(signal.SIGINT)
+            try:
+                local.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                local.proc.kill()
