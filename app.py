@@ -4,6 +4,8 @@ import os
 
 from chalice import Chalice
 
+from chalicelib.uploads.raw_event import RawS3Event
+
 app = Chalice(app_name="cascade")
 
 
@@ -49,3 +51,8 @@ def on_upload(event):
     from chalicelib.uploads.handler import default_uploads
 
     return default_uploads().handle(event.to_dict())
+
+
+# chalice's S3Event reads Records[0] before the handler runs (S3's test event or `{}` crashed there); this
+# class keeps the raw event for the handler to read (chalicelib/uploads/raw_event.py)
+on_upload.event_class = RawS3Event

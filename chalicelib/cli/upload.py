@@ -97,7 +97,8 @@ def upload(file: str, artifact: str, partitions: tuple[str, ...], time_partition
 
 
 @main.command()
-@click.option("--failed", is_flag=True, help="Only quarantined uploads: reason, original key, copy, time.")
+@click.option("--failed", is_flag=True, help="Only failed uploads: quarantined ones (reason, original key, copy, "
+                                            "time), malformed events, and what the upload dead-letter queue holds.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout, and nothing else.")
 @stage_options
 def uploads(failed: bool, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
@@ -107,15 +108,18 @@ def uploads(failed: bool, as_json: bool, stage: str | None, endpoint_url: str | 
     conn = resolve(stage, endpoint_url)
     log = UploadLog(conn.settings.registry_table, conn.client("dynamodb"))
     if failed:
-        records = [r.report() for r in log.failed()]
+        records = [r.report() for r in log.failed()] + _dead_letters(conn)
+        records.sort(key=lambda r: (r["at"], r["id"]))
         if as_json:
             print_json(records)
             return
-        table = Table(title=f"Quarantined uploads ({len(records)})", title_justify="left")
+        table = Table(title=f"Failed uploads ({len(records)})", title_justify="left")
         for col in ("time", "reason", "original key", "quarantined copy", "message"):
             table.add_column(col, overflow="fold")
         for r in records:
-            table.add_row(r["at"], r["reason"], r["key"], r["quarantine_key"] or "(object gone)", r["message"])
+            copy = r["quarantine_key"] or ("(no object)" if r["reason"] in ("malformed_event", "dead_letter")
+                                           else "(object gone)")
+            table.add_row(r["at"], r["reason"], r["key"] or "-", copy, r["message"])
         out.print(table)
         return
     states = [s.model_dump(mode="json") for s in log.all()]
@@ -128,3 +132,15 @@ def uploads(failed: bool, as_json: bool, stage: str | None, endpoint_url: str | 
     for s in states:
         table.add_row(s["at"], s["state"], s["artifact"] or "-", s["version"] or "-", s["key"], s["reason"] or "-")
     out.print(table)
+
+
+def _dead_letters(conn: Any) -> list[dict[str, Any]]:
+    """What the upload dead-letter queue holds (named by the stage's infra stack), or a warning on stderr."""
+    from chalicelib.uploads import deadletters
+
+    try:
+        url = deadletters.queue_url(conn.client("cloudformation"), conn.settings.stage, conn.settings.app_name)
+        return deadletters.list_dead_letters(conn.client("sqs"), url)
+    except Exception as exc:  # the listing of quarantine records stands without it
+        err.print(f"[yellow]cannot read the upload dead-letter queue: {escape(str(exc))}[/]")
+        return []

@@ -1,7 +1,8 @@
 """The deploy sequence for one stage, and its teardown. Every step is idempotent and safe to re-run after a
 failure half-way: each one first reads what exists, then changes only what differs.
 
-deploy:   infra stack → tasks layer → stage config → `chalice deploy` → stream mapping → registration
+deploy:   infra stack → tasks layer → stage config → `chalice deploy` → stream mapping → upload destination
+          → registration
 destroy:  state machines → `chalice delete` → tasks layer → data (bucket, tables) → infra stack
 """
 
@@ -23,9 +24,9 @@ from chalicelib.deploy.appinfo import AppInfo, app_info
 from chalicelib.deploy.chalice_cli import deployed_resources, run_chalice
 from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.arns import StageArns
-from chalicelib.naming import APP_NAME, TASK_RUNNER, TRIGGER
+from chalicelib.naming import APP_NAME, TASK_RUNNER, TRIGGER, UPLOAD
 from chalicelib.deploy.stage_config import write_stage_config
-from chalicelib.deploy.wiring import wire_stream_mapping
+from chalicelib.deploy.wiring import upload_dlq_arn, wire_stream_mapping, wire_upload_destination
 
 STAGE_NAME = re.compile(r"[a-z0-9-]{1,20}")
 CONNECTION_TIMEOUT = 300  # seconds; uploading a function zip over a slow link outlasts botocore's default 60
@@ -97,6 +98,17 @@ class Deployment:
         return Step(name="stream mapping", action="updated" if result.changed or result.removed else "unchanged",
                     detail=detail)
 
+    def upload_destination(self, info: StageArns, app: AppInfo) -> Step:
+        """The upload function's EventInvokeConfig: bounded retries, then the upload dead-letter queue."""
+        if UPLOAD not in app.functions:
+            return Step(name="upload destination", action="absent", detail=[f"app.py declares no {UPLOAD}"])
+        desc = self.client("cloudformation").describe_stacks(StackName=self.stack_name)["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
+        dlq = upload_dlq_arn(outputs, self.stack_name)
+        result = wire_upload_destination(self.client("lambda"), info.function_name(UPLOAD), dlq)
+        return Step(name="upload destination", action="updated" if result.changed else "unchanged",
+                    detail=[f"{result.function} on failure → {dlq}"] + [f"set {k}" for k in result.changed])
+
     def register(self, info: StageArns, paths: list[Path]) -> Step:
         from chalicelib.deploy.registration import register_paths
 
@@ -123,6 +135,7 @@ class Deployment:
         done(self.stage_config(info, app, layer_arn))
         done(self.chalice_deploy(connection_timeout))
         done(self.wire(info))
+        done(self.upload_destination(info, app))
         done(self.register(info, workflows))
         return steps
 

@@ -6,6 +6,12 @@
     MaximumRecordAgeInSeconds    bounded for the same reason
     DestinationConfig.OnFailure  the infra stack's dead-letter queue gets what was given up on
 
+And the upload function's asynchronous invocations (S3 invokes it so), which chalice cannot configure either:
+
+    MaximumRetryAttempts         2, Lambda's maximum (processing an upload is idempotent)
+    MaximumEventAgeInSeconds     6 h, Lambda's maximum
+    DestinationConfig.OnFailure  the infra stack's upload dead-letter queue gets the event and the error
+
 Decide, then act: the desired settings are compared with the mapping's, and only differences are sent.
 """
 
@@ -15,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from chalicelib.aws import error_code
 from chalicelib.deploy.errors import DeployError
 
 MAX_RETRY_ATTEMPTS = 5
@@ -90,3 +97,63 @@ def wire_stream_mapping(lam: Any, function_name: str, stream_arn: str, dlq_arn: 
     if changes:
         lam.update_event_source_mapping(UUID=keep["UUID"], **changes)
     return WireResult(uuid=keep["UUID"], changed=sorted(changes), removed=removed)
+
+
+# -- the upload function's asynchronous invocations ----------------------------------------------------------
+# S3 invokes `on_upload` asynchronously: Lambda retries a failed event, then drops it unless the function has an
+# on-failure destination. chalice cannot set one (EventInvokeConfig), so it is set here after `chalice deploy`.
+UPLOAD_MAX_RETRY_ATTEMPTS = 2  # Lambda's maximum for async invocations; processing an upload is idempotent
+UPLOAD_MAX_EVENT_AGE_SECONDS = 6 * 3600  # Lambda's maximum: an event kept back by throttling longer is dead-lettered
+UPLOAD_DLQ_OUTPUT = "UploadDlqArn"  # the infra stack's output naming the queue
+
+
+def desired_invoke_config(dlq_arn: str) -> dict[str, Any]:
+    return {
+        "MaximumRetryAttempts": UPLOAD_MAX_RETRY_ATTEMPTS,
+        "MaximumEventAgeInSeconds": UPLOAD_MAX_EVENT_AGE_SECONDS,
+        "DestinationConfig": {"OnFailure": {"Destination": dlq_arn}},
+    }
+
+
+def invoke_config_differences(current: dict[str, Any] | None, desired: dict[str, Any]) -> list[str]:
+    """The settings of `desired` that `current` (a GetFunctionEventInvokeConfig response, or None) lacks. Pure."""
+    current = current or {}
+    changed = []
+    for key, value in desired.items():
+        have = current.get(key)
+        if key == "DestinationConfig":
+            have = ((have or {}).get("OnFailure") or {}).get("Destination")
+            value = value["OnFailure"]["Destination"]
+        if have != value:
+            changed.append(key)
+    return changed
+
+
+class InvokeConfigResult(BaseModel):
+    function: str
+    changed: list[str]
+
+
+def wire_upload_destination(lam: Any, function_name: str, dlq_arn: str) -> InvokeConfigResult:
+    """Give `function_name` (unqualified: $LATEST, which S3 invokes) the desired EventInvokeConfig; sends
+    nothing when it has it already. PutFunctionEventInvokeConfig replaces the whole configuration."""
+    try:
+        current: dict[str, Any] | None = lam.get_function_event_invoke_config(FunctionName=function_name)
+    except Exception as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+        current = None
+    desired = desired_invoke_config(dlq_arn)
+    changed = invoke_config_differences(current, desired)
+    if changed:
+        lam.put_function_event_invoke_config(FunctionName=function_name, **desired)
+    return InvokeConfigResult(function=function_name, changed=changed)
+
+
+def upload_dlq_arn(stack_outputs: dict[str, str], stack_name: str) -> str:
+    """The upload dead-letter queue's ARN from the infra stack's outputs."""
+    arn = stack_outputs.get(UPLOAD_DLQ_OUTPUT)
+    if not arn:
+        raise DeployError(f"stack {stack_name!r} has no output {UPLOAD_DLQ_OUTPUT!r} (the upload dead-letter queue); "
+                          f"it was made from an older infra/template.yaml. Run the deploy again to update it.")
+    return arn

@@ -8,7 +8,10 @@ event-source mappings, S3 notifications and Step Functions Task states all invok
 Three moto behaviours are corrected:
   * a DynamoDB stream shard re-sends every record accumulated since the last successful delivery when a
     handler writes to the table; here each write delivers its own record once;
-  * handler errors in stream and S3 deliveries are swallowed by moto; here they are collected in `errors`;
+  * handler errors in stream and S3 deliveries are swallowed by moto; here they are collected in `errors`,
+    and an S3 notification is an asynchronous invocation as on AWS: retried up to the function's
+    MaximumRetryAttempts, then the event and the error are sent to its on-failure destination (the upload
+    dead-letter queue, set by the deploy's own wiring, chalicelib/deploy/wiring.py);
   * TransactWriteItems deep-copies every table it touches before writing (to roll back on failure): time
     proportional to the tables' size, and a crash when another thread writes meanwhile. A transaction of
     Puts only (the artifact store's) is checked first and then written, with AWS's all-or-nothing outcome;
@@ -212,6 +215,7 @@ class LocalCloud:
 
         self._patches = [
             mock.patch.object(LambdaFunction, "_invoke_lambda", invoke_in_process),
+            mock.patch("moto.s3.notifications._invoke_awslambda", self._invoke_async),
             mock.patch.object(StreamShard, "add", add_one),
             mock.patch.object(DynamoDBBackend, "transact_write_items",
                               _puts_checked_first(DynamoDBBackend.transact_write_items)),
@@ -242,6 +246,39 @@ class LocalCloud:
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _invoke_async(self, account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+        """What Lambda does with an asynchronous invocation (S3 notifications): run it; on an error, retry up to
+        the function's MaximumRetryAttempts (Lambda's default: 2); then send Lambda's on-failure record (the
+        event and the error) to the OnFailure destination, if the function has one."""
+        from moto.awslambda.utils import get_backend
+
+        try:
+            fn = get_backend(account_id, region_name).get_function(fn_arn)
+        except Exception:  # as moto: S3 does not fail a PutObject for a notification it cannot deliver
+            return
+        config = fn.event_invoke_config[0].config if fn.event_invoke_config else {}
+        attempts = 1 + int(config.get("MaximumRetryAttempts", 2))
+        event = json.loads(json.dumps(event_body))
+        for _ in range(attempts):
+            payload, errored, _logs = self._invoke(fn.function_name, fn.handler, int(fn.timeout or 60), event)
+            if not errored:
+                return
+        destination = ((config.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        if not destination or ":sqs:" not in destination:
+            return
+        record = {
+            "version": "1.0",
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": f"{fn.function_arn}:$LATEST",
+                               "condition": "RetriesExhausted", "approximateInvokeCount": attempts},
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": json.loads(payload),
+        }
+        sqs = aws.client("sqs", REGION)
+        url = sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[1])["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record))
 
     # -- resources --------------------------------------------------------------------------------
     def _deploy(self) -> None:
@@ -297,6 +334,9 @@ class LocalCloud:
             FunctionResponseTypes=["ReportBatchItemFailures"],
         )
         self._notify_uploads(settings.bucket, arns[naming.UPLOAD])
+        from chalicelib.deploy.wiring import upload_dlq_arn, wire_upload_destination
+
+        wire_upload_destination(lam, arns[naming.UPLOAD], upload_dlq_arn(self.outputs, stack))
         self.settings = settings
         self._set_env(settings.to_env())
 

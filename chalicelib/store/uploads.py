@@ -2,6 +2,7 @@
 
     pk = "UPLOAD#<object id>"   sk = "STATE"        one per object: pending → registered, or quarantined
     pk = "QUARANTINE"           sk = "<object id>"  one per refused object: reason, original key, time
+                                                    (and one per malformed S3 event record, reason malformed_event)
 
 The object id hashes (bucket, key, version id or ETag), so a redelivered S3 event finds the same items:
 the first claim fixes the artifact version, later deliveries reuse it or stop at "registered".
@@ -56,13 +57,14 @@ class QuarantineRecord(BaseModel):
     size: int
     reason: str
     message: str
-    quarantine_key: str | None  # None when the object was gone before it could be copied
+    quarantine_key: str | None = None  # None when the object was gone before it was copied (or never existed)
     uploaded_at: datetime
+    event: str | None = None  # a malformed event's record as received (JSON, cut), for the operator
     at: datetime = Field(default_factory=_now)
 
     def to_item(self) -> dict[str, Any]:
         return {"pk": QUARANTINE_PK, "sk": self.id,
-                **self.model_dump(exclude={"at", "uploaded_at"}),
+                **self.model_dump(exclude={"at", "uploaded_at"} | ({"event"} if self.event is None else set())),
                 "uploaded_at": iso_ms(self.uploaded_at), "at": iso_ms(self.at)}
 
     @classmethod

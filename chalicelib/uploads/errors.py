@@ -18,10 +18,15 @@ class Reason(str, enum.Enum):
     TIME_PARTITION_MISSING = "time_partition_missing"
     TIME_PARTITION_UNEXPECTED = "time_partition_unexpected"
     TIME_PARTITION_INVALID = "time_partition_invalid"
+    TIME_PARTITION_OUT_OF_RANGE = "time_partition_out_of_range"  # valid ISO 8601, but outside years 1-9999 in UTC
     UNSUPPORTED_FORMAT = "unsupported_format"
     EMPTY = "empty"
     OVERSIZE = "oversize"
     UNPARSEABLE = "unparseable"
+    TOO_DEEP = "too_deep"  # a JSON value nested deeper than MAX_JSON_DEPTH
+    PROCESSING_ERROR = "processing_error"  # our code failed on this object for a reason other than AWS
+    MALFORMED_EVENT = "malformed_event"  # the S3 notification (or one of its records) is not what S3 sends
+    DEAD_LETTER = "dead_letter"  # the invocation kept failing (AWS errors): its event is in the upload DLQ
 
 
 class UploadRejected(CascadeError):

@@ -122,7 +122,18 @@ def parse_time(text: str) -> datetime:
             f"time_partition={text!r} is not ISO 8601; write e.g. time_partition=2026-11-25 "
             f"or time_partition=2026-11-25T13:00:00Z",
         ) from exc
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    try:
+        return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    except OverflowError as exc:  # e.g. 9999-12-31T23:00:00-05:00 is in the year 10000 in UTC
+        raise _out_of_range(text) from exc
+
+
+def _out_of_range(text: str) -> UploadRejected:
+    return UploadRejected(
+        Reason.TIME_PARTITION_OUT_OF_RANGE,
+        f"time_partition={text!r} is outside the years 1-9999 once converted to UTC; write a time within "
+        f"0001-01-02 and 9999-12-30, e.g. time_partition=2026-11-25",
+    )
 
 
 def place(parsed: UploadKey, declaration: ArtifactDeclaration | None, key: str) -> Placement:
@@ -154,7 +165,10 @@ def place(parsed: UploadKey, declaration: ArtifactDeclaration | None, key: str) 
                 f"upload {key!r}: artifact {name!r} is time partitioned; add a time_partition=<ISO 8601> segment, "
                 f"as in {layout_for(declaration)}",
             )
-        time_partition = normalize(parse_time(parsed.time_partition), Granularity(declaration.granularity))
+        try:
+            time_partition = normalize(parse_time(parsed.time_partition), Granularity(declaration.granularity))
+        except OverflowError as exc:  # normalizing cannot leave the range today; a new granularity might
+            raise _out_of_range(parsed.time_partition) from exc
     elif parsed.time_partition is not None:
         raise UploadRejected(
             Reason.TIME_PARTITION_UNEXPECTED,
