@@ -17,15 +17,16 @@ from chalicelib.cli.options import stage_options
 @click.option("--until", default=None, metavar="ISO", help="Only versions made before this time.")
 @click.option("--launch-plan", "launch_plan", default=None, metavar="NAME", help="Only this launch plan.")
 @click.option("--dry-run", is_flag=True, help="Show what would start; start nothing.")
-@click.option("--force", is_flag=True, help="Start new runs even for versions that already started (a fresh run key).")
+@click.option("--force", is_flag=True, help="Start new runs even for versions that already started (a fresh run key, recorded apart).")
 @click.option("--salt", default=None, metavar="TEXT", help="With --force: reuse the run key of an earlier forced replay, to resume it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout, and nothing else.")
 @stage_options
 def replay_command(artifact: str, since: str | None, until: str | None, launch_plan: str | None, dry_run: bool,
                    force: bool, salt: str | None, as_json: bool, stage: str | None, endpoint_url: str | None) -> None:
-    """Re-fire the triggers of ARTIFACT's existing versions, through the trigger's own path.
+    """Re-fire the triggers of ARTIFACT's existing versions, through the trigger's own path and start claim.
 
-    Versions whose runs already started start nothing, unless --force.
+    A version that already started a launch plan starts nothing more for it, even after the launch plan was
+    registered again, unless --force; launch plans a version never started (added later) start once.
     """
     from chalicelib.errors import InputError
     from chalicelib.ops.replay import new_salt, parse_time, replay

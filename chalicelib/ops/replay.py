@@ -1,24 +1,25 @@
 """Replay and backfill: fire the triggers of existing artifact versions again, through the trigger's own
-plan (decide + aligned sets) and start path.
+plan (decide + aligned sets) and its start claim (chalicelib.store.claims).
 
-Idempotent: a replayed version maps to the same execution name as its original event, so versions that
-already started start nothing. `salt` (from `--force`) changes every name, so each version starts anew.
+Idempotent: for each (version, launch plan) the claim records the run that was started, and replay
+re-issues that run (same name, same input), so a version that already started a launch plan starts nothing
+more for it, even after the launch plan was registered again with a changed definition. A launch plan with
+no recorded run for a version (added later: a backfill) is recorded and started once. `salt` (from
+`--force`) changes every name and records under its own key, so each version starts anew, once per salt.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Callable, Literal
+from typing import Callable, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.aws import error_code
 from chalicelib.errors import InputError
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.models import Subscription
-from chalicelib.trigger.decide import RunRequest
 from chalicelib.trigger.handler import Trigger
 
 Outcome = Literal["started", "already_started", "would_start"]
@@ -77,17 +78,6 @@ def _select(subs: list[Subscription], artifact: str, launch_plan: str | None) ->
     return chosen
 
 
-def _exists(sfn: Any, request: RunRequest) -> bool:
-    arn = request.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{request.name}"
-    try:
-        sfn.describe_execution(executionArn=arn)
-    except Exception as exc:
-        if error_code(exc) == "ExecutionDoesNotExist":
-            return False
-        raise
-    return True
-
-
 def new_salt() -> str:
     return f"force-{uuid.uuid4().hex[:12]}"
 
@@ -105,13 +95,9 @@ def replay(trigger: Trigger, store: ArtifactStore, artifact: str, since: datetim
     versions = store.versions(artifact, since=since, until=until, newest_first=False) if subs else []
     report.versions = len(versions)
     for i, version in enumerate(versions):
-        for request in trigger.plan(version, subs, salt):
-            if dry_run:
-                outcome: Outcome = "already_started" if _exists(trigger.sfn, request) else "would_start"
-            else:
-                outcome = trigger.launch(version, request).outcome
-            report.rows.append(ReplayRow(version=version.version, launch_plan=request.launch_plan,
-                                         execution=request.name, outcome=outcome))
+        for result in trigger.replay(version, subs, salt, dry_run=dry_run):
+            report.rows.append(ReplayRow(version=version.version, launch_plan=result.launch_plan,
+                                         execution=result.name, outcome=result.outcome))
         if on_version:
             on_version(i + 1, len(versions))
     return report

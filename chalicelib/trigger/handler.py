@@ -2,7 +2,8 @@
 
 Per record: one Query for the artifact's subscriptions (shared by the batch's records of that artifact, see
 subscriptions.py), one Query per member of each aligned trigger (`OnArtifacts`), one conditional PutItem
-claiming the runs (chalicelib.store.claims), then one StartExecution per match. A record that fails is logged with its
+claiming the runs (chalicelib.store.claims; a decision past one item, about 10,000 launch plans, adds one
+BatchWriteItem per 25 items), then one StartExecution per match. A record that fails is logged with its
 named error and reported alone (ReportBatchItemFailures, see batch.py), so it neither blocks nor replays the
 others.
 This module must stay light: it never imports pandas.
@@ -26,7 +27,7 @@ from chalicelib.trigger.align import Aligner
 from chalicelib.trigger.batch import process_stream_batch
 from chalicelib.trigger.decide import RunRequest, decide
 from chalicelib.store.claims import StartLedger
-from chalicelib.trigger.start import StartResult, start, start_claimed
+from chalicelib.trigger.start import StartResult, preview, start_claimed, start_replayed
 
 logger = logs.get_logger("trigger")
 FAILED = "stream record failed; reported for retry, then dead-lettering"
@@ -61,13 +62,16 @@ class Trigger:
             requests += self.aligner.requests(version, subs, salt)
         return requests
 
-    def launch(self, version: ArtifactVersion, request: RunRequest) -> StartResult:
-        """Start one planned run outside the claim (replay: its names already make it idempotent)."""
-        result = start(self.sfn, request)
-        logger.info("run request", extra={"artifact": version.name, "version": version.version,
-                                          "launch_plan": request.launch_plan, "execution": request.name,
-                                          "outcome": result.outcome})
-        return result
+    def replay(self, version: ArtifactVersion, subs: list[Subscription], salt: str = "",
+               dry_run: bool = False) -> list[StartResult]:
+        """Replay one version through the start claim: each planned launch plan starts the run recorded for it
+        (nothing new if it already started, whatever was registered since); unrecorded ones are claimed and
+        started once. `salt` (a forced replay) records under its own key; `dry_run` starts nothing."""
+        requests = self.plan(version, subs, salt)
+        with logs.correlated(logger, artifact=version.name, version=version.version):
+            if dry_run:
+                return preview(self.sfn, self.ledger, version, requests, salt)
+            return start_replayed(self.sfn, self.ledger, version, requests, salt)
 
     def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         with subscriptions.one_batch():

@@ -1,7 +1,11 @@
 """Start the executions a decision asked for: claim them in the start ledger, then StartExecution each.
 
 An execution that already exists counts as started. Per record this costs one conditional PutItem (the
-claim) plus one StartExecution per run request; see `chalicelib.store.claims` for why the claim is needed.
+claim; plus one BatchWriteItem per 25 part items for decisions past one item, about 10,000 launch plans) and
+one StartExecution per run request; see `chalicelib.store.claims` for why the claim is needed.
+
+Replay (`start_replayed`, `preview`) goes through the same ledger: each launch plan it replays starts the run
+recorded for it, whatever was registered since, and only launch plans with no recorded run are claimed anew.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from chalicelib.aws import error_code
 from chalicelib.errors import OversizeInputError
 from chalicelib.store.models import ArtifactVersion
 from chalicelib.trigger.decide import RunRequest
-from chalicelib.store.claims import StartLedger
+from chalicelib.store.claims import Claim, StartLedger
 
 MAX_INPUT_BYTES = 256 * 1024  # Step Functions' limit on an execution's input
 
@@ -26,7 +30,7 @@ log = logs.get_logger("trigger")
 class StartResult(BaseModel):
     name: str
     launch_plan: str
-    outcome: Literal["started", "already_started"]
+    outcome: Literal["started", "already_started", "would_start"]
     execution_arn: str | None = None
 
 
@@ -52,6 +56,38 @@ def start(sfn: Any, request: RunRequest) -> StartResult:
                        execution_arn=resp["executionArn"])
 
 
+def exists(sfn: Any, request: RunRequest) -> bool:
+    """Whether an execution of this name exists on its state machine (DescribeExecution)."""
+    arn = request.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{request.name}"
+    try:
+        sfn.describe_execution(executionArn=arn)
+    except Exception as exc:
+        if error_code(exc) == "ExecutionDoesNotExist":
+            return False
+        raise
+    return True
+
+
+def _issue(sfn: Any, claim: Claim, requests: list[RunRequest]) -> list[StartResult]:
+    """Start every request; if any failed, raise the first error after the others ran."""
+    results: list[StartResult] = []
+    failures: list[BaseException] = []
+    for request in requests:
+        how = "new" if request.launch_plan in claim.new else "existing"
+        with logs.correlated(log, launch_plan=request.launch_plan, execution=request.name):
+            try:
+                result = start(sfn, request)
+            except Exception as exc:
+                log.error("run request failed", extra={"claim": how, **logs.error_fields(exc)})
+                failures.append(exc)
+                continue
+            log.info("run request", extra={"outcome": result.outcome, "claim": how})
+            results.append(result)
+    if failures:
+        raise failures[0]
+    return results
+
+
 def start_claimed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, requests: list[RunRequest]) -> list[StartResult]:
     """Exactly one run per (version, launch plan), however often and in whatever order this is called.
 
@@ -63,19 +99,33 @@ def start_claimed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, reque
     for request in requests:
         check_input_size(request)
     claim = ledger.claim(version.name, version.version, [r.model_dump(mode="json") for r in requests])
-    results: list[StartResult] = []
-    failures: list[BaseException] = []
-    for request in map(RunRequest.model_validate, claim.requests):
-        with logs.correlated(log, launch_plan=request.launch_plan, execution=request.name):
-            try:
-                result = start(sfn, request)
-            except Exception as exc:
-                log.error("run request failed", extra={"claim": "new" if claim.first else "existing",
-                                                       **logs.error_fields(exc)})
-                failures.append(exc)
-                continue
-            log.info("run request", extra={"outcome": result.outcome, "claim": "new" if claim.first else "existing"})
-            results.append(result)
-    if failures:
-        raise failures[0]
-    return results
+    return _issue(sfn, claim, [RunRequest.model_validate(r) for r in claim.requests])
+
+
+def start_replayed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, requests: list[RunRequest],
+                   salt: str = "") -> list[StartResult]:
+    """Replay: for each planned request's launch plan, start the run recorded for it in the version's claim
+    (under `salt`'s namespace); launch plans with none are recorded first (one entry). One result per request."""
+    if not requests:
+        return []
+    for request in requests:
+        check_input_size(request)
+    claim = ledger.extend(version.name, version.version, [r.model_dump(mode="json") for r in requests], salt=salt)
+    recorded = claim.by_launch_plan()
+    return _issue(sfn, claim, [RunRequest.model_validate(recorded[r.launch_plan]) for r in requests])
+
+
+def preview(sfn: Any, ledger: StartLedger, version: ArtifactVersion, requests: list[RunRequest],
+            salt: str = "") -> list[StartResult]:
+    """What `start_replayed` would do, starting nothing: the recorded run of each launch plan (else the planned
+    one) is `already_started` if its execution exists, else `would_start`."""
+    if not requests:
+        return []
+    claim = ledger.get(version.name, version.version, salt)
+    recorded = claim.by_launch_plan() if claim else {}
+    out = []
+    for planned in requests:
+        request = RunRequest.model_validate(recorded[planned.launch_plan]) if planned.launch_plan in recorded else planned
+        out.append(StartResult(name=request.name, launch_plan=request.launch_plan,
+                               outcome="already_started" if exists(sfn, request) else "would_start"))
+    return out
