@@ -5,9 +5,12 @@ Two ways in:
 * `load_paths` / `load_file` (registration, `run`, `local PATH`): import files given by path, each as a
   top-level module named after the file. A file whose content changed since it was imported is imported
   again (a long-running process sees the edit).
-* `import_module` (the task runner): import a module *by name*, only if registration recorded it as a
-  workflow module of the stage (`chalicelib.store.declarations.ModuleSources`), from the file it recorded.
-  A name nothing registered is refused before anything is imported (`UnregisteredModuleError`).
+* `import_module` (the task runner): import a module *by name*, only if it is allowed, from its file. In a
+  deployed Lambda the allowed modules are the packaged files of chalicelib/workflows/ (the only ones
+  `register` accepts for a deployed stage); in the local cloud, the modules registration recorded in the
+  stage's registry (`chalicelib.store.declarations.ModuleSources`) with the file each came from, so a
+  long-running local server imports a file registered later by another process from where it lies. A name
+  outside the allowed set is refused before anything is imported (`UnregisteredModuleError`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from chalicelib.sdk.task import TaskDef
 from chalicelib.sdk.workflow import WorkflowDef
 
 if TYPE_CHECKING:
-    from chalicelib.store.declarations import ModuleSources
+    from chalicelib.store.declarations import ModuleSource, ModuleSources
 
 # Deployed functions import user workflows from here (they are packaged inside chalicelib/).
 PACKAGED_WORKFLOWS = Path(__file__).resolve().parent.parent / "workflows"
@@ -191,28 +194,49 @@ def load_file(path: str | Path) -> ModuleType:
         return _current(name, file) or _exec_file(name, file, str(path))
 
 
-def _env_sources() -> ModuleSources:
-    """The registered modules of the stage this process serves (its CASCADE_* environment)."""
+class PackagedModules:
+    """The allow-list of a deployed task runner: the modules packaged in chalicelib/workflows/ (the only files
+    `register` accepts for a deployed stage). Nothing else can be imported there; no AWS call is needed."""
+
+    def get(self, name: str) -> ModuleSource | None:
+        from chalicelib.store.declarations import ModuleSource
+
+        file = PACKAGED_WORKFLOWS / f"{name}.py"
+        if not name.isidentifier() or not file.is_file():
+            return None
+        return ModuleSource(module=name, path=source_path(file), sha256="")
+
+    def all(self) -> list[ModuleSource]:
+        return [s for f in sorted(PACKAGED_WORKFLOWS.glob("*.py")) if (s := self.get(f.stem)) is not None]
+
+
+def default_sources() -> ModuleSources | PackagedModules:
+    """Where the allowed modules come from, by where this code runs: in a Lambda runtime, its package; else
+    (the local cloud, which runs every handler in this process) what was registered in the stage's registry."""
     from chalicelib import aws
+    from chalicelib.capture import in_lambda
     from chalicelib.config import Settings
     from chalicelib.store.declarations import ModuleSources
 
+    if in_lambda():
+        return PackagedModules()
     settings = Settings.from_env()
     return ModuleSources(settings.registry_table, aws.client("dynamodb", settings.region))
 
 
-def import_module(name: str, sources: ModuleSources | None = None) -> ModuleType:
-    """Import a workflow module by name, as the task runner does: only a module registration recorded
-    (deployed: the packaged files of chalicelib/workflows/; local: whatever was registered), from the file
-    it recorded. Checked before anything is imported."""
-    sources = sources if sources is not None else _env_sources()
+def import_module(name: str, sources: ModuleSources | PackagedModules | None = None) -> ModuleType:
+    """Import a workflow module by name, as the task runner does: only an allowed module (deployed: the
+    packaged files of chalicelib/workflows/; local: whatever was registered, `default_sources`), from its
+    recorded file. Checked before anything is imported."""
+    sources = sources if sources is not None else default_sources()
     source = sources.get(name)
     if source is None:
         known = sorted(s.module for s in sources.all())
         raise UnregisteredModuleError(
             f"refusing to import module {name!r}: it is not a registered workflow module of this stage "
-            f"(registered: {', '.join(known) or '(none)'}). Register the file that defines it "
-            f"(`python -m chalicelib register --stage STAGE FILE`), or fix the event that names it."
+            f"(allowed: {', '.join(known) or '(none)'}). A deployed stage runs the files of chalicelib/workflows/: "
+            f"add the file there, deploy and register it; on the local cloud, register the file "
+            f"(`python -m chalicelib register --stage local FILE`). Or fix the event that names it."
         )
     file = recorded_file(source.path)
     with _IMPORT_LOCK:

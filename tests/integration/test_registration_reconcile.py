@@ -119,6 +119,15 @@ def test_register_stage_local_from_any_folder_fires_in_the_running_server(tmp_pa
         assert execution["launch_plan"] == "reg_late_lp" and execution["status"] == "SUCCEEDED", execution
         assert execution["logs"] == ["late rows: 3"]
         assert Path(sys.modules["reg_late"].__file__).resolve() == file.resolve()
+
+        source = _source(tmp_path / "flows", "")
+        args = ["register", "--stage", "local", str(source), "--endpoint-url", server.endpoint_url]
+        assert CliRunner().invoke(main, args).exit_code == 0
+        _source(tmp_path / "flows", "_v2")
+        out = CliRunner().invoke(main, args)
+        assert out.exit_code == 0, out.output
+        assert "launch plan reg_drop removed (no longer defined; it fires no more)" in out.output
+        assert "launch plan reg_late_lp" not in out.output, "only what this registration covers"
         assert server.errors == []
 
 
@@ -142,10 +151,27 @@ def test_the_task_runner_refuses_a_module_nothing_registered_before_importing_it
         body = json.loads(resp["Payload"].read())
         assert resp.get("FunctionError") and body["errorType"] == "UnregisteredModuleError", body
         assert "refusing to import module 'reg_never'" in body["errorMessage"]
-        assert "registered: reg_other" in body["errorMessage"]
+        assert "allowed: reg_other" in body["errorMessage"]
         assert not marker.exists() and "reg_never" not in sys.modules, "refused before any import"
     finally:
         sys.path.remove(str(tmp_path))
+
+
+def test_a_deployed_task_runner_allows_only_the_packaged_workflow_modules(tmp_path, monkeypatch):
+    from chalicelib.runtime import loader
+
+    marker = tmp_path / "imported"
+    (tmp_path / "reg_never.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "cascade-dev-task_runner")  # what the Lambda runtime sets
+    assert isinstance(loader.default_sources(), loader.PackagedModules)
+    with pytest.raises(loader.UnregisteredModuleError, match="refusing to import module 'reg_never'.*trigger_on_artifact"):
+        loader.import_module("reg_never")
+    assert not marker.exists() and "reg_never" not in sys.modules
+    with pytest.raises(loader.UnregisteredModuleError, match="'os'"):
+        loader.import_module("os")
+    module = loader.import_module("trigger_on_artifact")
+    assert Path(module.__file__).resolve() == (loader.PACKAGED_WORKFLOWS / "trigger_on_artifact.py").resolve()
 
 
 def test_one_artifact_name_declared_twice_differently_fails_run():
