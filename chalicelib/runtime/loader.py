@@ -256,7 +256,7 @@ def import_module(name: str, sources: ModuleSources | PackagedModules | None = N
             return module
         folder = str(file.resolve().parent)
         if folder not in sys.path:
-            sys.path.insert(0, folder)  # its own imports of sibling files
+            sys.path.append(folder)  # its own imports of sibling files, after everything else (no shadowing)
         return _exec_file(name, file.resolve(), source.path)
 
 
