@@ -16,11 +16,14 @@ written) is the decision made when the version was first seen; later entries are
 launch plans not recorded yet (a launch plan added later, a backfill). A forced replay records under
 its own namespace (`FORCE#<hash of its salt>`), so resuming it with the same salt re-issues its runs.
 
-Size. An entry's requests are one JSON document. Up to `SLICE_BYTES` it is stored as is (`requests`);
-above, it is zlib-compressed and cut into slices of `SLICE_BYTES`: slice 0 in the entry item, the others
-in **part** items keyed by the sha256 of the compressed document (`<ns>#P#<digest>#<i>`), so every item
-stays under DynamoDB's 400 KB. A request is about 400 bytes and compresses about 13x, so one item holds
-the runs of about 10,000 launch plans; beyond that an entry costs one BatchWriteItem per 25 parts more.
+Size. An entry's requests are one JSON document. Up to `INLINE_BYTES` it is stored as is (`requests`);
+above, it is zlib-compressed (write units are per KB) and cut into slices of `SLICE_BYTES`: slice 0 in the
+entry item, the others in **part** items keyed by the sha256 of the compressed document
+(`<ns>#P#<digest>#<i>`), so every item stays under DynamoDB's 400 KB and no number of launch plans is too
+many. A request is about 400 bytes and compresses about 13x, so one item holds the runs of about 10,000
+launch plans; beyond that a first delivery costs one BatchWriteItem per 25 parts more, and so does a
+redelivery (it writes its parts again before its conditional PutItem finds entry 0), plus one Query to
+read the parts back.
 
 Exactly once, the trigger (`claim`). The first delivery writes the parts (if any), then entry 0 with a
 conditional PutItem (`attribute_not_exists`). Parts are content-addressed and written before the entry
@@ -61,6 +64,7 @@ from chalicelib.store.models import iso_ms
 CLAIM_TTL = timedelta(days=90)
 ITEM_LIMIT = 400 * 1024  # DynamoDB's item size limit, attribute names included
 SLICE_BYTES = 350_000  # request bytes per item: the rest of ITEM_LIMIT is left for keys and attributes
+INLINE_BYTES = 10 * 1024  # up to this, requests are stored as readable JSON; above, compressed (write units)
 BATCH_ITEMS = 25  # BatchWriteItem's limit on items per call
 MAX_ATTEMPTS = 10  # concurrent replays racing for the next entry number
 
@@ -108,7 +112,7 @@ def part_key(artifact: str, version: str, salt: str, digest: str, index: int) ->
 def encode(requests: list[dict[str, Any]], slice_bytes: int = SLICE_BYTES) -> tuple[dict[str, Any], list[bytes]]:
     """The entry's request attributes, and the slices that go to part items (1, 2, ...)."""
     doc = json.dumps(requests, separators=(",", ":")).encode()
-    if len(doc) <= slice_bytes:
+    if len(doc) <= min(INLINE_BYTES, slice_bytes):
         return {"requests": doc.decode()}, []
     packed = zlib.compress(doc, 6)
     slices = [packed[i:i + slice_bytes] for i in range(0, len(packed), slice_bytes)]
