@@ -120,6 +120,10 @@ def encode(requests: list[dict[str, Any]], slice_bytes: int = SLICE_BYTES) -> tu
     return {"packed": slices[0], "digest": digest, "parts": len(slices), "count": len(requests)}, slices[1:]
 
 
+def _where(entry: dict[str, Any]) -> str:
+    return f"artifact {entry.get('artifact')!r} version {entry.get('version')!r} (entry {entry.get('sk')!r})"
+
+
 def decode(entry: dict[str, Any], parts: dict[int, bytes]) -> list[dict[str, Any]]:
     """The requests of an entry item, given its part slices by index (1, 2, ...)."""
     if "requests" in entry:
@@ -127,11 +131,11 @@ def decode(entry: dict[str, Any], parts: dict[int, bytes]) -> list[dict[str, Any
     total = int(entry["parts"])
     missing = [i for i in range(1, total) if i not in parts]
     if missing:  # cannot happen: parts are written before the entry that names them, and read consistently
-        raise CascadeError(f"start claim {entry['pk']}/{entry['sk']} names {total} parts and part(s) {missing} are "
+        raise CascadeError(f"the start claim of {_where(entry)} names {total} parts and part(s) {missing} are "
                            f"missing; the table was edited by hand: delete the claim's items to decide again")
     packed = bytes(entry["packed"]) + b"".join(bytes(parts[i]) for i in range(1, total))
     if hashlib.sha256(packed).hexdigest()[:32] != entry["digest"]:
-        raise CascadeError(f"start claim {entry['pk']}/{entry['sk']} does not match its digest {entry['digest']}; "
+        raise CascadeError(f"the start claim of {_where(entry)} does not match its digest {entry['digest']}; "
                            f"the table was edited by hand: delete the claim's items to decide again")
     return json.loads(zlib.decompress(packed))
 
