@@ -17,8 +17,19 @@ from chalicelib.naming import API, TASK_RUNNER, TRIGGER, UPLOAD
 VERSION = "2012-10-17"
 
 
-def _statement(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
-    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+def _statement(sid: str, actions: list[str], resources: list[str],
+               condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    statement = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _list(stage: StageArns, sid: str, *prefixes: str) -> dict[str, Any]:
+    """ListObjectsV2 on the bucket, only under `prefixes` (the request's Prefix must start with one). Holding
+    s3:ListBucket is also what makes S3 answer 404, not 403, for a missing key under them."""
+    return _statement(sid, ["s3:ListBucket"], [stage.bucket_arn],
+                      {"StringLike": {"s3:prefix": [f"{p}/*" for p in prefixes]}})
 
 
 def _logs(stage: StageArns, function: str) -> dict[str, Any]:
@@ -39,17 +50,23 @@ def _table(stage: StageArns, table: str, indexes: bool = False) -> list[str]:
 def _task_runner(stage: StageArns) -> list[dict[str, Any]]:
     out = stage.outputs
     return [
-        # artifact data and values passed between tasks (runtime/runner.py, store/artifacts.py)
-        _statement("ReadWriteData", ["s3:GetObject", "s3:PutObject"], _objects(stage, "artifacts", "runs")),
+        # artifact data and values passed between tasks (runtime/runner.py, store/artifacts.py); files and
+        # directories (store/files.py, sdk/files.py) are uploaded and copied in parts when large, and a failed
+        # multipart upload is aborted
+        _statement("ReadWriteData", ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                   _objects(stage, "artifacts", "runs")),
+        # FlyteDirectory listing and copying (ListObjectsV2), and "does it exist" checks (HeadObject → 404)
+        _list(stage, "ListData", "artifacts", "runs"),
         # one item per version, written in one transaction (its items need PutItem) with its index items and
         # lineage edge (store/artifacts.py); queries read the index
         _statement("ArtifactVersions", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
                    _table(stage, out.artifacts_table, indexes=True)),
         _statement("QueryIndex", ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"],
                    _table(stage, out.index_table)),
-        # task logs per execution, and lineage edges (store/lineage.py)
-        _statement("TaskLogsAndLineage", ["dynamodb:BatchWriteItem", "dynamodb:PutItem"],
-                   _table(stage, out.registry_table)),
+        # task logs per execution, and lineage edges (store/lineage.py); the registered workflow modules the
+        # runner may import (GetItem; a refusal lists them with a Query: runtime/loader.py, store/declarations.py)
+        _statement("TaskLogsAndLineage", ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+                                          "dynamodb:Query"], _table(stage, out.registry_table)),
         _logs(stage, TASK_RUNNER),
     ]
 
@@ -74,17 +91,21 @@ def _trigger(stage: StageArns) -> list[dict[str, Any]]:
 
 
 def _upload(stage: StageArns) -> list[dict[str, Any]]:
+    """uploads/handler.py and the store calls on its path, each grant for a call it makes."""
     out = stage.outputs
     return [
-        # the uploaded object is read, then moved into the artifact layout or quarantined
-        _statement("ReadUploads", ["s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion"],
-                   _objects(stage, "uploads")),
-        _statement("WriteArtifacts", ["s3:GetObject", "s3:PutObject"], _objects(stage, "artifacts")),
-        _statement("Quarantine", ["s3:PutObject"], _objects(stage, "quarantine")),
-        _statement("ArtifactVersions", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
-                   _table(stage, out.artifacts_table, indexes=True)),
-        _statement("Registry", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
-                   _table(stage, out.registry_table)),
+        # the uploaded object is read as the event names it: by VersionId (a versioned bucket, so
+        # s3:GetObjectVersion) or by ETag (s3:GetObject); the managed copy into quarantine reads it the same way
+        _statement("ReadUploads", ["s3:GetObject", "s3:GetObjectVersion"], _objects(stage, "uploads")),
+        # the version's data object: one conditional PutObject (store/artifacts.py)
+        _statement("WriteArtifacts", ["s3:PutObject"], _objects(stage, "artifacts")),
+        # the managed copy of a rejected upload: CopyObject, or a multipart copy (aborted when it fails) past 8 MB
+        _statement("Quarantine", ["s3:AbortMultipartUpload", "s3:PutObject"], _objects(stage, "quarantine")),
+        # the version's item in one transaction (PutItem); the existing item on a repeated write (GetItem)
+        _statement("ArtifactVersions", ["dynamodb:GetItem", "dynamodb:PutItem"], _table(stage, out.artifacts_table)),
+        # declarations (GetItem), upload claims, states and quarantine records (PutItem, GetItem)
+        _statement("Registry", ["dynamodb:GetItem", "dynamodb:PutItem"], _table(stage, out.registry_table)),
+        # index items: in the version's transaction, or in batches first when they do not fit one
         _statement("QueryIndex", ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], _table(stage, out.index_table)),
         _logs(stage, UPLOAD),
     ]

@@ -103,3 +103,17 @@ def test_results_that_together_overflow_the_state_pass_through_s3(cloud, clients
     inline = [o for o in outputs if isinstance(o, str)]
     spilled = [o for o in outputs if isinstance(o, dict) and "$ref" in o]
     assert len(inline) >= 5 and len(spilled) >= 2, [type(o).__name__ for o in outputs]
+
+
+def test_log_text_is_cut_between_characters_of_every_width():
+    from chalicelib.store.registry import fit_text
+
+    for char in ("é", "€", "😀"):  # 2, 3 and 4 bytes
+        for room in range(1000, 1004):
+            text = fit_text(char * 1000, room)
+            marker, tail = text.split("\n", 1)
+            assert set(tail) == {char} and len(tail.encode()) <= room
+            assert marker == f"… {len(char.encode()) * 1000 - len(tail.encode()):,} bytes of output truncated " \
+                             f"(the task printed {len(char.encode()) * 1000:,} bytes; a log item holds {room:,})"
+    assert fit_text("short\nlines", 100) == "short\nlines"
+    assert fit_text("a" * 50 + "\nkept", 20).endswith("\nkept")  # a cut line is dropped when a line start is near

@@ -113,3 +113,17 @@ def test_json_commands_print_one_document_and_log_to_stderr(monkeypatch):
                 local.proc.wait(30)
             except subprocess.TimeoutExpired:
                 local.proc.kill()
+
+
+def test_log_lines_go_to_stdout_in_lambda_and_to_stderr_elsewhere(monkeypatch, capsys):
+    from chalicelib import capture, logs
+
+    monkeypatch.setattr(capture, "_tee", None)  # as in a fresh Lambda container: stdout is the process's own
+    log = logs.get_logger("sink_probe")
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    log.info("from a command")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "cascade-dev-task_runner")
+    log.info("from Lambda")
+    out, err = capsys.readouterr()
+    assert "from Lambda" in out and "from a command" not in out
+    assert json.loads(err.strip().splitlines()[-1])["message"] == "from a command"

@@ -288,8 +288,13 @@ def test_cards_after_the_value_become_the_versions_card():
     assert cards.to_record(value.card, "sales") == {"kind": "ModelCard", "text": "# m"}
     with pytest.raises(ArtifactError, match="the positional arguments after the value are cards"):
         cards.to_record((42,), "sales")
-    with pytest.raises(ArtifactError, match="at most 300000 fit"):
+    with pytest.raises(ArtifactError, match="card limit is 300,000 bytes"):
         cards.to_record(ModelCard("x" * 300_001), "sales")
+    assert cards.to_record(ModelCard("x" * 300_000), "sales")["text"] == "x" * 300_000
+    # counted in UTF-8 bytes, as DynamoDB counts them: 150,001 × "é" is 300,002 bytes
+    assert cards.to_record(ModelCard("é" * 150_000), "sales")
+    with pytest.raises(ArtifactError, match="300,002 bytes of UTF-8 \\(150,001 characters\\)"):
+        cards.to_record(ModelCard("é" * 150_001), "sales")
 
 
 def test_create_from_turns_scalar_partition_values_into_text_as_flytekit_does():
