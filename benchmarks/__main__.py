@@ -10,7 +10,7 @@ import time
 
 from benchmarks.common import ROOT, machine
 
-ALL = ["cold_start", "calls", "claims", "handler_time", "latency", "query_latest", "artifact_io"]
+ALL = ["cold_start", "calls", "claims", "handler_time", "latency", "query_latest", "artifact_io", "upload_memory"]
 
 
 def main() -> int:

@@ -36,6 +36,7 @@ class Settings(BaseModel):
     index_table: str
     task_runner_arn: str = ""
     trigger_dlq_url: str = ""
+    upload_dlq_url: str = ""
     region: str = "us-east-1"
     max_inline_bytes: int = 32 * 1024
     max_upload_bytes: int = 512 * 1024 * 1024
@@ -57,7 +58,7 @@ class Settings(BaseModel):
         return cls(app_name=app_name, stage=stage, region=region_name, bucket=outputs.bucket,
                    artifacts_table=outputs.artifacts_table, registry_table=outputs.registry_table,
                    index_table=outputs.index_table, task_runner_arn=task_runner_arn,
-                   trigger_dlq_url=outputs.trigger_dlq_url)
+                   trigger_dlq_url=outputs.trigger_dlq_url, upload_dlq_url=outputs.upload_dlq_url)
 
     @property
     def prefix(self) -> str:

@@ -70,6 +70,8 @@ class StackOutputs(BaseModel):
     states_role_arn: str = Field(alias="StatesRoleArn")
     trigger_dlq_arn: str = Field(alias="TriggerDlqArn")
     trigger_dlq_url: str = Field(alias="TriggerDlqUrl")
+    upload_dlq_arn: str = Field(alias="UploadDlqArn")
+    upload_dlq_url: str = Field(alias="UploadDlqUrl")
 
     @classmethod
     def missing(cls, outputs: dict[str, Any]) -> list[str]:

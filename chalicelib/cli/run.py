@@ -43,6 +43,8 @@ def run_in_cloud(cloud: Any, defs: Any, workflow: str, raw_inputs: dict[str, Any
         **Observer(settings, ddb, sfn).report(),
         "errors": [{"function": e.function, "type": e.error_type, "message": e.message} for e in cloud.errors],
         "warnings": registered.warnings,
+        "registration": {"changed": registered.changed, "launch_plans": registered.launch_plans,
+                         "removed": registered.removed},
     }
 
 

@@ -139,8 +139,10 @@ def _dead_letters(conn: Any) -> list[dict[str, Any]]:
     from chalicelib.uploads import deadletters
 
     try:
-        url = deadletters.queue_url(conn.client("cloudformation"), conn.settings.stage, conn.settings.app_name)
-        return deadletters.list_dead_letters(conn.client("sqs"), url)
+        if not conn.settings.upload_dlq_url:
+            raise CascadeError(f"stage {conn.settings.stage!r} names no upload dead-letter queue "
+                               f"(CASCADE_UPLOAD_DLQ_URL, or the stack output UploadDlqUrl)")
+        return deadletters.list_dead_letters(conn.client("sqs"), conn.settings.upload_dlq_url)
     except Exception as exc:  # the listing of quarantine records stands without it
         err.print(f"[yellow]cannot read the upload dead-letter queue: {escape(str(exc))}[/]")
         return []

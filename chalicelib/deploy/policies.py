@@ -79,8 +79,10 @@ def _trigger(stage: StageArns) -> list[dict[str, Any]]:
                    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
                     "dynamodb:ListStreams"],
                    [f"{stage.table_arn(out.artifacts_table)}/stream/*"]),
-        # subscriptions (Query) and start claims (conditional PutItem, store/claims.py)
-        _statement("Registry", ["dynamodb:PutItem", "dynamodb:Query"], _table(stage, out.registry_table)),
+        # subscriptions (Query) and start claims (store/claims.py): a conditional PutItem, its part items past one
+        # item (BatchWriteItem), a GetItem where a service returns no ALL_OLD item
+        _statement("Registry", ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+                   _table(stage, out.registry_table)),
         # aligned triggers look up the other members' versions (trigger/align.py)
         _statement("QueryIndex", ["dynamodb:Query"], _table(stage, out.index_table)),
         _statement("StartLaunchPlans", ["states:StartExecution"], [stage.state_machines_arn]),
@@ -107,6 +109,8 @@ def _upload(stage: StageArns) -> list[dict[str, Any]]:
         _statement("Registry", ["dynamodb:GetItem", "dynamodb:PutItem"], _table(stage, out.registry_table)),
         # index items: in the version's transaction, or in batches first when they do not fit one
         _statement("QueryIndex", ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], _table(stage, out.index_table)),
+        # Lambda sends the on-failure record of an asynchronous invocation with the function's role
+        _statement("DeadLetters", ["sqs:SendMessage"], [out.upload_dlq_arn]),
         _logs(stage, UPLOAD),
     ]
 

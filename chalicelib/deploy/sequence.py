@@ -26,7 +26,7 @@ from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.arns import StageArns
 from chalicelib.naming import APP_NAME, TASK_RUNNER, TRIGGER, UPLOAD
 from chalicelib.deploy.stage_config import write_stage_config
-from chalicelib.deploy.wiring import upload_dlq_arn, wire_stream_mapping, wire_upload_destination
+from chalicelib.deploy.wiring import wire_stream_mapping, wire_upload_destination
 
 STAGE_NAME = re.compile(r"[a-z0-9-]{1,20}")
 CONNECTION_TIMEOUT = 300  # seconds; uploading a function zip over a slow link outlasts botocore's default 60
@@ -102,9 +102,7 @@ class Deployment:
         """The upload function's EventInvokeConfig: bounded retries, then the upload dead-letter queue."""
         if UPLOAD not in app.functions:
             return Step(name="upload destination", action="absent", detail=[f"app.py declares no {UPLOAD}"])
-        desc = self.client("cloudformation").describe_stacks(StackName=self.stack_name)["Stacks"][0]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
-        dlq = upload_dlq_arn(outputs, self.stack_name)
+        dlq = info.outputs.upload_dlq_arn
         result = wire_upload_destination(self.client("lambda"), info.function_name(UPLOAD), dlq)
         return Step(name="upload destination", action="updated" if result.changed else "unchanged",
                     detail=[f"{result.function} on failure → {dlq}"] + [f"set {k}" for k in result.changed])

@@ -104,7 +104,6 @@ def wire_stream_mapping(lam: Any, function_name: str, stream_arn: str, dlq_arn: 
 # on-failure destination. chalice cannot set one (EventInvokeConfig), so it is set here after `chalice deploy`.
 UPLOAD_MAX_RETRY_ATTEMPTS = 2  # Lambda's maximum for async invocations; processing an upload is idempotent
 UPLOAD_MAX_EVENT_AGE_SECONDS = 6 * 3600  # Lambda's maximum: an event kept back by throttling longer is dead-lettered
-UPLOAD_DLQ_OUTPUT = "UploadDlqArn"  # the infra stack's output naming the queue
 
 
 def desired_invoke_config(dlq_arn: str) -> dict[str, Any]:
@@ -150,10 +149,3 @@ def wire_upload_destination(lam: Any, function_name: str, dlq_arn: str) -> Invok
     return InvokeConfigResult(function=function_name, changed=changed)
 
 
-def upload_dlq_arn(stack_outputs: dict[str, str], stack_name: str) -> str:
-    """The upload dead-letter queue's ARN from the infra stack's outputs."""
-    arn = stack_outputs.get(UPLOAD_DLQ_OUTPUT)
-    if not arn:
-        raise DeployError(f"stack {stack_name!r} has no output {UPLOAD_DLQ_OUTPUT!r} (the upload dead-letter queue); "
-                          f"it was made from an older infra/template.yaml. Run the deploy again to update it.")
-    return arn

@@ -44,6 +44,8 @@ def example_stage(stage: str, region: str = "us-east-1", account: str = "1234567
         StatesRoleArn=f"arn:aws:iam::{account}:role/{prefix}-states",
         TriggerDlqArn=f"arn:aws:sqs:{region}:{account}:{prefix}-trigger-dlq",
         TriggerDlqUrl=f"https://sqs.{region}.amazonaws.com/{account}/{prefix}-trigger-dlq",
+        UploadDlqArn=f"arn:aws:sqs:{region}:{account}:{prefix}-upload-dlq",
+        UploadDlqUrl=f"https://sqs.{region}.amazonaws.com/{account}/{prefix}-upload-dlq",
     )
     return StageArns.from_outputs(APP_NAME, stage, region, outputs)
 

@@ -334,9 +334,9 @@ class LocalCloud:
             FunctionResponseTypes=["ReportBatchItemFailures"],
         )
         self._notify_uploads(settings.bucket, arns[naming.UPLOAD])
-        from chalicelib.deploy.wiring import upload_dlq_arn, wire_upload_destination
+        from chalicelib.deploy.wiring import wire_upload_destination
 
-        wire_upload_destination(lam, arns[naming.UPLOAD], upload_dlq_arn(self.outputs, stack))
+        wire_upload_destination(lam, arns[naming.UPLOAD], naming.StackOutputs.model_validate(self.outputs).upload_dlq_arn)
         self.settings = settings
         self._set_env(settings.to_env())
 

@@ -2,7 +2,7 @@
 
 S3 invokes the upload function asynchronously. When an invocation keeps failing (an AWS error on some
 object, raised so that Lambda retries), Lambda gives up after MaximumRetryAttempts and sends its on-failure
-record to the function's destination, the queue named by the infra stack's output UploadDlqUrl
+record to the function's destination, the queue named by the infra stack's output UploadDlqUrl (Settings.upload_dlq_url)
 (chalicelib/deploy/wiring.py sets it). The record carries the whole event (`requestPayload`) and the error
 (`responsePayload`); each S3 record of the event is listed as one failed upload with reason `dead_letter`.
 Putting the object again (or re-invoking the function with the event) processes it; the handler is idempotent.
@@ -18,13 +18,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chalicelib import naming
 from chalicelib.events.failure import FailureRequestContext, FailureResponseContext
 from chalicelib.events.s3 import notification
 from chalicelib.store.models import iso_ms
 from chalicelib.uploads.errors import Reason
 
-UPLOAD_DLQ_URL_OUTPUT = "UploadDlqUrl"
 HIDE_SECONDS = 30
 RAW_LIMIT = 8192
 
@@ -65,19 +63,6 @@ def entries(message_id: str, body: str) -> list[dict[str, Any]]:
              "size": obj.size, "uploaded_at": iso_ms(obj.event_time), "at": at, "message": message,
              "event": json.dumps(failure.request_payload["Records"][i])[:RAW_LIMIT]}
             for i, obj in note.created]
-
-
-def queue_url(cloudformation: Any, stage: str, app_name: str = naming.APP_NAME) -> str:
-    """The upload dead-letter queue of a stage, as its infra stack's output names it."""
-    stack = naming.stack_name(stage, app_name)
-    desc = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
-    if UPLOAD_DLQ_URL_OUTPUT not in outputs:
-        from chalicelib.errors import StageConfigError
-
-        raise StageConfigError(f"stack {stack!r} has no output {UPLOAD_DLQ_URL_OUTPUT!r}; deploy the stage again "
-                               f"to create the upload dead-letter queue")
-    return outputs[UPLOAD_DLQ_URL_OUTPUT]
 
 
 def list_dead_letters(sqs: Any, url: str, limit: int = 1000) -> list[dict[str, Any]]:

@@ -85,6 +85,7 @@ FAILURE_PATHS = {
         "Quarantine:s3:AbortMultipartUpload": "the managed copy of a rejected upload over 8 MB aborts a failed multipart copy",
         "ArtifactVersions:dynamodb:GetItem": "a repeated write of a version reads the stored item (store/artifacts.py)",
         "QueryIndex:dynamodb:BatchWriteItem": "a version with more index items than a transaction holds (store/index.py)",
+        "DeadLetters:sqs:SendMessage": "Lambda's on-failure destination, sent with the function's role after retries",
         "Logs:logs:CreateLogGroup": "Lambda's own logging", "Logs:logs:CreateLogStream": "Lambda's own logging",
         "Logs:logs:PutLogEvents": "Lambda's own logging",
     },
