@@ -40,7 +40,7 @@ def objects_under(clients, bucket: str, prefix: str) -> list[str]:
 
 
 def test_limits_are_consistent():
-    assert MAX_CARD_BYTES == 300_000 < MAX_LOG_ITEM_BYTES == 400_000 < MAX_ITEM_BYTES == 409_600
+    assert MAX_CARD_BYTES == 300_000 < MAX_ITEM_BYTES == MAX_LOG_ITEM_BYTES == 400_000 < 409_600  # DynamoDB: 400 KB
     assert MAX_STATE_BYTES == 262_144 and MAX_RESULT_BYTES < MAX_STATE_BYTES
 
 
