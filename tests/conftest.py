@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Iterator
@@ -14,6 +15,9 @@ SEED = ROOT / "chalicelib" / "workflows" / "trigger_on_artifact.py"
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# Tests read the CLI's tables as text: give rich a fixed width, whatever terminal (or none) runs them.
+os.environ.setdefault("COLUMNS", "200")
 
 
 def load_event(name: str) -> dict[str, Any]:
