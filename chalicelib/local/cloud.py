@@ -5,7 +5,7 @@ One substitution: moto runs Lambda code in Docker; here a Lambda invocation runs
 (`app.<function>`, as Lambda resolves its handler string). Events still travel the AWS way: stream
 event-source mappings, S3 notifications and Step Functions Task states all invoke through moto's Lambda.
 
-Three moto behaviours are corrected:
+Four moto behaviours are corrected:
   * a DynamoDB stream shard re-sends every record accumulated since the last successful delivery when a
     handler writes to the table; here each write delivers its own record once;
   * handler errors in stream and S3 deliveries are swallowed by moto; here they are collected in `errors`,
@@ -15,7 +15,9 @@ Three moto behaviours are corrected:
   * TransactWriteItems deep-copies every table it touches before writing (to roll back on failure): time
     proportional to the tables' size, and a crash when another thread writes meanwhile. A transaction of
     Puts only (the artifact store's) is checked first and then written, with AWS's all-or-nothing outcome;
-    other transactions go to moto unchanged.
+    other transactions go to moto unchanged;
+  * a Query walks every item of the table while other threads (concurrent executions) write to it, and fails
+    with "dictionary changed size during iteration"; here it walks a snapshot.
 A disabled event-source mapping delivers nothing (moto ignores the flag); records written meanwhile are not
 delivered later, unlike on AWS, which resumes from its checkpoint. Tests and benchmarks use this to seed
 a long history quickly.
@@ -123,6 +125,15 @@ def _puts_checked_first(original: Callable[..., Any]) -> Callable[..., Any]:
     return transact_write_items
 
 
+def _all_items_snapshot(table: Any) -> list[Any]:
+    """The items of a moto table, sorted by key as moto's Query expects, read from a snapshot of its dicts
+    (`list()` of a dict's values copies it without running Python code, so no other thread writes meanwhile)."""
+    items: list[Any] = []
+    for bucket in list(table.items.values()):
+        items.extend(list(bucket.values()) if table.range_key_attr else [bucket])
+    return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+
 class LocalCloud:
     """Use as a context manager: `with LocalCloud() as cloud: ...`."""
 
@@ -212,6 +223,7 @@ class LocalCloud:
 
         logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_not_missing_path)
         from moto.dynamodb.models import DynamoDBBackend
+        from moto.dynamodb.models.table import Table
 
         self._patches = [
             mock.patch.object(LambdaFunction, "_invoke_lambda", invoke_in_process),
@@ -219,6 +231,7 @@ class LocalCloud:
             mock.patch.object(StreamShard, "add", add_one),
             mock.patch.object(DynamoDBBackend, "transact_write_items",
                               _puts_checked_first(DynamoDBBackend.transact_write_items)),
+            mock.patch.object(Table, "all_items", _all_items_snapshot),
         ]
         for p in self._patches:
             p.start()
