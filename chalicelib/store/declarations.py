@@ -29,6 +29,19 @@ MODULES = "MODULES"
 SETTINGS = ("partition_keys", "time_partitioned", "granularity", "accepts_uploads")
 
 
+
+def put_if_changed(dynamodb: Any, table: str, item: dict[str, Any]) -> bool:
+    """Put an item holding a `doc` unless the stored one has the same doc; returns whether it was written."""
+    try:
+        dynamodb.put_item(TableName=table, Item=to_dynamo(item),
+                          ConditionExpression="attribute_not_exists(pk) OR doc <> :doc",
+                          ExpressionAttributeValues={":doc": {"S": item["doc"]}})
+    except Exception as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
 class ArtifactDeclaration(BaseModel):
     name: str
     partition_keys: list[str]
@@ -96,19 +109,7 @@ class Declarations:
 
     def put(self, declaration: ArtifactDeclaration) -> bool:
         """Store a declaration; returns False (and writes nothing) when the stored one is the same."""
-        item = declaration.to_item()
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table,
-                Item=to_dynamo(item),
-                ConditionExpression="attribute_not_exists(pk) OR doc <> :doc",
-                ExpressionAttributeValues={":doc": {"S": item["doc"]}},
-            )
-        except Exception as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return put_if_changed(self.dynamodb, self.table, declaration.to_item())
 
     def get(self, name: str) -> ArtifactDeclaration | None:
         resp = self.dynamodb.get_item(
@@ -137,18 +138,7 @@ class ModuleSources:
 
     def put(self, source: ModuleSource) -> bool:
         """Record a module's file; returns False (and writes nothing) when it is recorded the same."""
-        item = source.to_item()
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table, Item=to_dynamo(item),
-                ConditionExpression="attribute_not_exists(pk) OR doc <> :doc",
-                ExpressionAttributeValues={":doc": {"S": item["doc"]}},
-            )
-        except Exception as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return put_if_changed(self.dynamodb, self.table, source.to_item())
 
     def get(self, module: str) -> ModuleSource | None:
         resp = self.dynamodb.get_item(TableName=self.table, Key=to_dynamo({"pk": MODULES, "sk": f"MODULE#{module}"}),
