@@ -24,29 +24,62 @@ def register_all(server: Any, defs: Any) -> Any:
     return Registrar(settings, aws.client("stepfunctions", settings.region), registry, server.states_role_arn).register(defs)
 
 
-def banner(server: Any, defs: Any) -> None:
+def trigger_text(trigger: Any) -> str:
+    """What a launch plan fires on, in words: `on sales` or `on all of sales, weather aligned on time_partition`."""
+    if trigger is None:
+        return ""
+    artifact = getattr(trigger, "artifact", None)
+    if artifact is not None:  # OnArtifact
+        return f" (on {artifact.name})"
+    members = getattr(trigger, "members", None)
+    if callable(members):  # OnArtifacts: aligned members
+        names = ", ".join(members())
+        return f" (on all of {names}, aligned on {getattr(trigger, 'align_on', '?')})"
+    return f" (on {type(trigger).__name__})"
+
+
+def banner_lines(server: Any, defs: Any, web_url: str | None = None) -> list[str]:
+    """The banner, one whole line each (never wrapped: every name and URL can be copied as printed)."""
     from chalicelib.store.declarations import ArtifactDeclaration
     from chalicelib.uploads.keys import layout_for
 
     s, url = server.settings, server.endpoint_url
-    out.print(f"[bold green]local cloud ready at {url}[/]")
-    out.print(f"  region {s.region}   bucket {s.bucket}   tables {s.artifacts_table}, {s.registry_table}")
+    lines = [f"local cloud ready at {url}",
+             f"  endpoint        {url}",
+             f"  region          {s.region}",
+             f"  bucket          {s.bucket}",
+             f"  artifacts table {s.artifacts_table}",
+             f"  registry table  {s.registry_table}",
+             f"  index table     {s.index_table}"]
+    if getattr(s, "trigger_dlq_url", ""):
+        lines.append(f"  trigger dead-letter queue {s.trigger_dlq_url}")
+    if getattr(s, "upload_dlq_url", ""):
+        lines.append(f"  upload dead-letter queue  {s.upload_dlq_url}")
     for lp in sorted(defs.launch_plans.values(), key=lambda lp: lp.name):
-        trigger = f" (on {lp.trigger.artifact.name})" if lp.trigger else ""
-        out.print(f"  launch plan {lp.name}{trigger}")
+        lines.append(f"  launch plan {lp.name}{trigger_text(lp.trigger)}")
     uploadable = [a for a in defs.artifacts.values() if a.accepts_uploads]
     for artifact in sorted(uploadable, key=lambda a: a.name):
-        out.print(f"  uploads to {artifact.name}: s3://{s.bucket}/{layout_for(ArtifactDeclaration.of(artifact))}",
-                  markup=False)
-    out.print("Any AWS client works against it, with any credentials:", markup=False)
-    out.print(f"  export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
-              f"AWS_DEFAULT_REGION={s.region}", markup=False)
-    out.print(f"  aws s3 cp data.csv s3://{s.bucket}/uploads/<artifact>/<key>=<value>/<file>.csv", markup=False)
-    out.print("  python -m chalicelib upload data.csv --artifact NAME --partition KEY=VALUE", markup=False)
-    out.print("  python -m chalicelib uploads --failed", markup=False)
-    out.print(f"  python -m chalicelib register --stage local FILE --endpoint-url {url}   (more workflows, from any "
-              f"folder; this process imports them when their tasks run)", markup=False)
-    out.print("Ctrl-C stops it.")
+        lines.append(f"  uploads to {artifact.name}: s3://{s.bucket}/{layout_for(ArtifactDeclaration.of(artifact))}")
+    lines += [
+        "Any AWS client works against it, with any credentials:",
+        f"  export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "
+        f"AWS_DEFAULT_REGION={s.region}",
+        f"  aws s3 cp data.csv s3://{s.bucket}/uploads/<artifact>/<key>=<value>/<file>.csv",
+        "  python -m chalicelib upload data.csv --artifact NAME --partition KEY=VALUE",
+        "  python -m chalicelib uploads --failed",
+        f"  python -m chalicelib register --stage local FILE --endpoint-url {url}   (more workflows, from any "
+        f"folder; this process imports them when their tasks run)",
+        "Ctrl-C stops it.",
+    ]
+    if web_url:
+        lines.append(f"lineage page: {web_url}/lineage")
+    return lines
+
+
+def banner(server: Any, defs: Any, web_url: str | None = None) -> None:
+    for i, line in enumerate(banner_lines(server, defs, web_url)):
+        # soft_wrap: a line longer than the terminal is left to the terminal, never broken by rich
+        out.print(line, markup=False, highlight=False, soft_wrap=True, style="bold green" if i == 0 else None)
 
 
 @main.command()
@@ -76,12 +109,12 @@ def local(paths: tuple[str, ...], port: int, web_port: int) -> None:
         try:
             register_all(server, defs)
             web.start()  # the app's routes, reading this local cloud
-            banner(server, defs)
-            out.print(f"lineage page: {web.url}/lineage", markup=False)
+            banner(server, defs, web.url)
             shown = 0
             while not stop.wait(0.2):
                 for e in server.errors[shown:]:  # handler failures do not stop the endpoint; show them
-                    err.print(f"[red]{e.function} failed: {e.error_type}: {e.message}[/]")
+                    err.print(f"{e.function} failed: {e.error_type}: {e.message}", style="red", markup=False,
+                              highlight=False, soft_wrap=True)
                 shown = len(server.errors)
         finally:
             err.print("stopping: waiting for running executions (up to 30 s)")

@@ -1,16 +1,38 @@
-"""Printing for humans (rich, to the terminal) and for machines (JSON on stdout, nothing else)."""
+"""Printing for humans (rich, to the terminal) and for machines (JSON on stdout, nothing else).
+
+On a terminal, rich fits output to the terminal's width. Anywhere else (a pipe, a file, a CI log) nothing is
+wrapped at all: every line is printed at full length, so ids, URIs and commands survive copy-paste.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from rich.console import Console
-
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+from rich.console import Console, ConsoleDimensions
 
 STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "yellow", "ABORTED": "red", "TIMED_OUT": "red"}
+
+UNWRAPPED_WIDTH = 10_000  # wide enough for any line we print; tables size to their content, not to this
+
+
+class _Console(Console):
+    """A Console that never wraps when its file is not a terminal (COLUMNS is ignored there)."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        if self._width is None and not self.is_terminal:
+            return ConsoleDimensions(UNWRAPPED_WIDTH, self._height or 25)
+        return super().size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        width, height = new_size
+        self._width, self._height = width, height
+
+
+out = _Console(highlight=False)
+err = _Console(stderr=True, highlight=False)
 
 
 def print_json(data: Any) -> None:

@@ -222,6 +222,11 @@ class LocalCloud:
                 get_backend(shard.account_id, arn.split(":")[3]).send_dynamodb_items(arn, [record], esm.event_source_arn)
 
         logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").addFilter(_not_missing_path)
+        # moto's Step Functions interpreter logs its whole internal state (FailureEventException, the state's
+        # declaration, ...) at ERROR whenever a task fails; the failure reaches the user through the
+        # execution's history and cause instead, so none of it is printed.
+        for name in ("moto.stepfunctions.parser", "moto.stepfunctions"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         from moto.dynamodb.models import DynamoDBBackend
         from moto.dynamodb.models.table import Table
 
