@@ -108,21 +108,137 @@ def failed(rep: dict[str, Any]) -> bool:
     return bool(rep["errors"]) or any(ex["status"] != "SUCCEEDED" for ex in rep["executions"])
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.argument("workflow")
+def list_definitions(defs: Any) -> None:
+    """`run FILE`: the workflows and launch plans FILE defines, with their inputs."""
+    from chalicelib.ops import launch
+
+    def line(kind: str, name: str, rows: list[dict[str, Any]]) -> None:
+        args = " ".join(f"--{r['name']} {r['type']}" + ("" if r["required"] else f"={r['default']!r}")
+                        for r in rows if not r["fixed"])
+        out.print(Text(f"{kind} {name} {args}".rstrip()), soft_wrap=True)
+
+    for wf in sorted(defs.workflows.values(), key=lambda w: w.short_name):
+        line("workflow", wf.short_name, launch.describe_inputs(wf))
+    for name, lp in sorted(defs.launch_plans.items()):
+        line("launch plan", name, launch.describe_inputs(lp.workflow, lp))
+    if not defs.workflows and not defs.launch_plans:
+        out.print(Text("this file defines no workflows or launch plans"))
+
+
+def print_inputs(ctx: click.Context, defs: Any, workflow: str) -> None:
+    """`run FILE WF --help`: the command's own options, then each input of WF."""
+    from chalicelib.ops import launch
+
+    wf, lp = launch.resolve(defs, workflow)
+    click.echo(ctx.get_help())
+    click.echo("")
+    what = f"launch plan {lp.name} (workflow {wf.short_name})" if lp else f"workflow {wf.short_name}"
+    click.echo(f"Inputs of {what}:")
+    rows = launch.describe_inputs(wf, lp)
+    if not rows:
+        click.echo("  (none)")
+    for r in rows:
+        state = ("fixed by the launch plan" if r["fixed"] else "required" if r["required"] else "optional")
+        default = f", default: {r['default']!r}" if r["has_default"] else ""
+        click.echo(f"  --{r['name']} {r['type']}  [{state}{default}]  e.g. --{r['name']} {r['example']}")
+
+
+def run_on_stage(file: str, workflow: str, raw_inputs: dict[str, Any], stage: str, endpoint_url: str | None,
+                 region: str | None, wait: bool, timeout: float, progress: bool) -> dict[str, Any]:
+    """Register FILE on STAGE, start WORKFLOW there; with `wait`, follow its cascade and report it."""
+    from pathlib import Path
+
+    from chalicelib.ops import follow, launch, stage as stages
+    from chalicelib.runtime import loader
+
+    defs = loader.load_paths([file])
+    wf, lp = launch.resolve(defs, workflow)
+    inputs = launch.inputs_for(wf, lp, raw_inputs, from_text=True)  # before touching the stage
+    conn = stages.resolve(stage, endpoint_url)  # StageNotFoundError: one line naming endpoint and fix
+    if stage == stages.LOCAL_STAGE:
+        from chalicelib.deploy.registration import register_local
+
+        registered = register_local(conn, [Path(file)])
+    else:
+        from chalicelib.deploy.registration import register_paths
+        from chalicelib.deploy.sequence import Deployment
+
+        target = Deployment(Path.cwd(), stage, region, echo=lambda line: err.print(Text(line)))
+        registered = register_paths(target.info(), [Path(file)], target.client("lambda"),
+                                    target.client("stepfunctions"), target.client("dynamodb"))
+    before = follow.execution_arns(conn) if wait else set()
+    arn = launch.start_workflow(conn.sfn, conn.settings, wf, inputs, launch_plan=lp.name if lp else None)
+    started = {"name": arn.rsplit(":", 1)[-1], "arn": arn, "stage": conn.settings.stage}
+    if progress:  # with --json, it is in the report
+        err.print(Text(f"started {started['name']} ({arn}) on stage {started['stage']}"), soft_wrap=True)
+    rep: dict[str, Any] = {"started": started, "warnings": registered.warnings,
+                           "registration": {"changed": registered.changed, "launch_plans": registered.launch_plans,
+                                            "removed": registered.removed}}
+    if not wait:
+        return rep
+    if progress:
+        with err.status("running: waiting for every execution the run sets off to finish") as status:
+            def tick(execs: list[dict[str, Any]]) -> None:
+                done = sum(e["status"] in follow.TERMINAL for e in execs)
+                status.update(f"running: {done}/{len(execs)} executions finished")
+            cascade = follow.follow(conn, {arn}, before, timeout=timeout, on_tick=tick)
+    else:
+        cascade = follow.follow(conn, {arn}, before, timeout=timeout)
+    errors = [] if not cascade.timed_out else [
+        {"function": "run", "type": "Timeout", "message": f"the cascade did not settle within {timeout:g} s"}]
+    return {"executions": cascade.executions, "artifacts": cascade.artifacts, "errors": errors, **rep,
+            "timed_out": cascade.timed_out}
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                "help_option_names": []})
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@click.argument("workflow", required=False)
+@click.option("--stage", default=None, metavar="NAME",
+              help="Run on this stage ('local': the server of `python -m chalicelib local`) instead of a fresh "
+                   "in-process local cloud: register FILE there, then start WORKFLOW.")
+@click.option("--endpoint-url", default=None, metavar="URL",
+              help="With --stage: the stage's endpoint (default: AWS_ENDPOINT_URL; for local http://127.0.0.1:4566).")
+@click.option("--region", default=None, help="With a deployed --stage: its AWS region.")
+@click.option("--wait", is_flag=True, help="With --stage: follow the cascade until it settles, then report.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout, and nothing else.")
 @click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait for the cascade to settle.")
 @click.pass_context
-def run(ctx: click.Context, file: str, workflow: str, as_json: bool, timeout: float) -> None:
+def run(ctx: click.Context, file: str | None, workflow: str | None, stage: str | None, endpoint_url: str | None,
+        region: str | None, wait: bool, as_json: bool, timeout: float) -> None:
     """Run WORKFLOW from FILE on the local cloud, with every trigger it sets off.
 
-    Workflow inputs follow as --NAME VALUE, e.g. `run wf.py my_wf --region emea`.
-    Exits 1 if any execution failed.
+    Workflow inputs follow as --NAME VALUE, e.g. `run wf.py my_wf --region emea`. `run FILE` lists the
+    workflows and launch plans of FILE; `run FILE WORKFLOW --help` lists WORKFLOW's inputs. With --stage,
+    FILE is registered on that stage and WORKFLOW started there (--wait follows it). Exits 1 if any
+    execution failed.
     """
     from chalicelib.ops.launch import parse_cli_inputs
+    from chalicelib.runtime import loader
 
-    rep = run_local(file, workflow, parse_cli_inputs(ctx.args), timeout=timeout, progress=not as_json)
+    wants_help = "--help" in ctx.args or "-h" in ctx.args
+    if file is None or (workflow is None and wants_help):
+        click.echo(ctx.get_help())
+        return
+    if workflow is None:
+        list_definitions(loader.load_paths([file]))
+        return
+    if wants_help:
+        print_inputs(ctx, loader.load_paths([file]), workflow)
+        return
+    raw = parse_cli_inputs(ctx.args)
+    if stage is None:
+        if wait or endpoint_url:
+            err.print("note: --wait and --endpoint-url apply with --stage; running on a fresh local cloud")
+        rep = run_local(file, workflow, raw, timeout=timeout, progress=not as_json)
+    else:
+        rep = run_on_stage(file, workflow, raw, stage, endpoint_url, region, wait, timeout, progress=not as_json)
+        if not wait:
+            if as_json:
+                print_json(rep)
+            else:
+                out.print(Text(f"{rep['started']['name']} {rep['started']['arn']}"), soft_wrap=True)
+            return
     if as_json:
         print_json(rep)
     else:

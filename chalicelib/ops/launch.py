@@ -8,6 +8,7 @@ FlyteDirectory) are given as an s3:// URI or a local path, which the local cloud
 
 from __future__ import annotations
 
+import enum
 import json
 import typing
 import uuid
@@ -42,6 +43,33 @@ def parse_cli_inputs(args: list[str]) -> dict[str, str]:
     return out
 
 
+def type_name(hint: Any) -> str:
+    """A type as a person reads it: `int`, `list[str]`, `Color (red|green)`, `FlyteFile`."""
+    if typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return " | ".join(type_name(a) for a in args) + (" | None" if type(None) in typing.get_args(hint) else "")
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return f"{hint.__name__} ({'|'.join(str(m.name) for m in hint)})"
+    if typing.get_origin(hint) is not None:
+        return str(hint).replace("typing.", "")
+    return getattr(hint, "__name__", str(hint))
+
+
+def example_of(hint: Any) -> str:
+    """A value of `hint` as it is typed on the command line."""
+    hint = carry.optional_inner(carry.strip(hint))[0] if hint is not Any else hint
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return next(iter(hint)).name if len(hint) else "NAME"
+    origin = typing.get_origin(hint) or hint
+    examples = {bool: "true", int: "3", float: "0.5", datetime: "2024-01-31T00:00:00Z", date: "2024-01-31",
+                list: '\'["a", "b"]\'', dict: '\'{"k": 1}\''}
+    if origin in examples:
+        return examples[origin]
+    if files.is_file_type(hint):
+        return "./data.csv or s3://bucket/key"
+    return "text"
+
+
 def _convert(spec: InputDef, text: str, workflow: str) -> Any:
     hint = spec.type
     if typing.get_origin(hint) is typing.Union:
@@ -50,6 +78,11 @@ def _convert(spec: InputDef, text: str, workflow: str) -> Any:
     try:
         if hint in (str, Any):
             return text
+        if isinstance(hint, type) and issubclass(hint, enum.Enum):
+            for member in hint:
+                if text in (member.name, str(member.value)):
+                    return member
+            raise ValueError(f"not one of {', '.join(m.name for m in hint)}")
         if hint is bool:
             lowered = text.lower()
             if lowered not in ("true", "false", "1", "0", "yes", "no"):
@@ -64,14 +97,39 @@ def _convert(spec: InputDef, text: str, workflow: str) -> Any:
         if hint is date:
             return date.fromisoformat(text)
         if typing.get_origin(hint) in (list, dict) or hint in (list, dict):
-            return json.loads(text)
+            value = json.loads(text)
+            want = typing.get_origin(hint) or hint
+            if not isinstance(value, want):
+                raise ValueError(f"JSON {type(value).__name__}, not {want.__name__}")
+            return value
     except ValueError as exc:
         raise InputError(
-            f"workflow {workflow!r} input {spec.name!r} expects {getattr(hint, '__name__', hint)}; got {text!r} ({exc})"
+            f"workflow {workflow!r} input {spec.name!r} expects {type_name(spec.type)}; got {text!r} ({exc}); "
+            f"e.g. --{spec.name} {example_of(spec.type)}"
         ) from exc
     raise InputError(
         f"workflow {workflow!r} input {spec.name!r} has type {hint!r}, which cannot be given on the command line"
     )
+
+
+def describe_inputs(wf: WorkflowDef, lp: LaunchPlan | None = None) -> list[dict[str, Any]]:
+    """Each input of `wf` (as launch plan `lp`, if given): name, type, default, required, fixed."""
+    fixed = lp.fixed_inputs if lp else {}
+    lp_defaults = lp.default_inputs if lp else {}
+    rows = []
+    for spec in wf.inputs:
+        if spec.name in fixed:
+            default, has = literals.decode(fixed[spec.name]), True
+        elif spec.name in lp_defaults:
+            default, has = literals.decode(lp_defaults[spec.name]), True
+        else:
+            default, has = spec.default, spec.has_default
+        if isinstance(default, enum.Enum):
+            default = default.name
+        rows.append({"name": spec.name, "type": type_name(spec.type), "default": default if has else None,
+                     "has_default": has, "required": not has, "fixed": spec.name in fixed,
+                     "example": example_of(spec.type)})
+    return rows
 
 
 def check_inputs(wf: WorkflowDef, given: dict[str, Any], from_text: bool = False) -> dict[str, Any]:
