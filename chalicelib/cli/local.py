@@ -110,6 +110,7 @@ def local(paths: tuple[str, ...], port: int, web_port: int) -> None:
             register_all(server, defs)
             web.start()  # the app's routes, reading this local cloud
             banner(server, defs, web.url)
+            sys.stdout.flush()  # whole banner now, also into a pipe
             shown = 0
             while not stop.wait(0.2):
                 for e in server.errors[shown:]:  # handler failures do not stop the endpoint; show them

@@ -16,7 +16,7 @@ from rich.tree import Tree
 
 from chalicelib.cli import main
 from chalicelib.cli.options import stage_options
-from chalicelib.cli.output import STATUS_STYLE, out, print_json
+from chalicelib.cli.output import STATUS_STYLE, err, out, print_json
 from chalicelib.errors import InputError
 from chalicelib.observe import (
     ExecutionRow,
@@ -144,12 +144,14 @@ def edges_table(detail: VersionDetail) -> Table | None:
 
 def executions_table(rows: list[ExecutionRow]) -> Table:
     table = Table(title="Executions (newest first)", title_justify="left")
-    for col in ("started", "workflow", "launch plan", "status", "triggered by", "seconds", "execution"):
-        table.add_column(col, overflow="fold")
+    for col in ("started", "workflow", "launch plan", "status", "triggered by", "seconds", "execution", "error"):
+        whole = col in ("started", "status", "triggered by", "seconds", "execution")  # never split ids or statuses
+        table.add_column(col, no_wrap=whole, overflow="fold")
     for r in rows:
         trig = f"{r.triggered_by['artifact']}:{r.triggered_by['version']}" if r.triggered_by else None
+        error = f"{r.error}: {one_line(r.cause, 80)}" if r.error and r.cause else (r.error or None)
         table.add_row(plain(r.started_at), plain(short_workflow(r.workflow)), plain(r.launch_plan),
-                      status_text(r.status), plain(trig), seconds(r.duration_s), plain(r.name))
+                      status_text(r.status), plain(trig), seconds(r.duration_s), plain(r.name), plain(error))
     return table
 
 
@@ -331,11 +333,55 @@ def logs(execution: str, cloudwatch: bool, as_json: bool, stage: str | None, end
     obs = observer(stage, endpoint_url)
     arn = obs.resolve_execution(execution)
     lines = obs.logs(arn, cloudwatch=cloudwatch)
+    row = obs.describe(arn)
+    failure = failure_of(obs, arn, row) if row.status in ("FAILED", "TIMED_OUT", "ABORTED") else None
     if as_json:
-        print_json({"execution": arn, "lines": lines})
-        return
-    for line in lines:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        doc: dict[str, Any] = {"execution": arn, "lines": lines}
+        if failure is not None:
+            doc["status"], doc["failure"] = row.status, failure
+        print_json(doc)
+    else:
+        for line in lines:
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
+        if failure is not None:
+            node = f" in {failure['node']}" if failure["node"] else ""
+            err.print(f"{row.name} {row.status}{node}: {failure['error'] or '-'}: {failure['message'] or '-'}",
+                      style="red", markup=False, highlight=False, soft_wrap=True)
+    if failure is not None:
+        raise SystemExit(1)
+
+
+def failure_of(obs: Observer, arn: str, row: ExecutionRow) -> dict[str, Any]:
+    """The failing node, its error type and message: from the execution's history, else from its cause."""
+    from chalicelib.observe import task_cause
+
+    node, error, message = None, row.error, row.cause
+    try:
+        entered = None
+        for page in obs.sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+            for event in page["events"]:
+                details = event.get("stateEnteredEventDetails")
+                if details:
+                    entered = details.get("name")
+                    continue
+                if event["type"].endswith("Failed") and event["type"] != "ExecutionFailed":
+                    info = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
+                    node = entered
+                    error = info.get("error") or error
+                    message = task_cause(info.get("cause")) or message
+                    raise StopIteration
+    except StopIteration:
+        pass
+    except Exception:  # the history is a nicety; the cause is enough
+        pass
+    return {"node": node, "error": error, "message": one_line(message)}
+
+
+def one_line(text: str | None, limit: int | None = None) -> str | None:
+    if not text:
+        return text
+    line = " ".join(str(text).split())
+    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
 
 
 @main.command()
