@@ -199,13 +199,12 @@ def run_on_stage(file: str, workflow: str, raw_inputs: dict[str, Any], stage: st
                    "in-process local cloud: register FILE there, then start WORKFLOW.")
 @click.option("--endpoint-url", default=None, metavar="URL",
               help="With --stage: the stage's endpoint (default: AWS_ENDPOINT_URL; for local http://127.0.0.1:4566).")
-@click.option("--region", default=None, help="With a deployed --stage: its AWS region.")
 @click.option("--wait", is_flag=True, help="With --stage: follow the cascade until it settles, then report.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout, and nothing else.")
 @click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait for the cascade to settle.")
 @click.pass_context
 def run(ctx: click.Context, file: str | None, workflow: str | None, stage: str | None, endpoint_url: str | None,
-        region: str | None, wait: bool, as_json: bool, timeout: float) -> None:
+        wait: bool, as_json: bool, timeout: float) -> None:
     """Run WORKFLOW from FILE on the local cloud, with every trigger it sets off.
 
     Workflow inputs follow as --NAME VALUE, e.g. `run wf.py my_wf --region emea`. `run FILE` lists the
@@ -232,7 +231,7 @@ def run(ctx: click.Context, file: str | None, workflow: str | None, stage: str |
             err.print("note: --wait and --endpoint-url apply with --stage; running on a fresh local cloud")
         rep = run_local(file, workflow, raw, timeout=timeout, progress=not as_json)
     else:
-        rep = run_on_stage(file, workflow, raw, stage, endpoint_url, region, wait, timeout, progress=not as_json)
+        rep = run_on_stage(file, workflow, raw, stage, endpoint_url, None, wait, timeout, progress=not as_json)
         if not wait:
             if as_json:
                 print_json(rep)
