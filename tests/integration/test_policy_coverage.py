@@ -49,6 +49,7 @@ INPUTS: dict[str, dict[str, str]] = {
     "sem_aligned.produce_weather": {"day": "2026-11-25", "temp": "21"},
     "sem_aligned.produce_stock": {"store": "s1", "level": "4"},
     "sem_aligned.produce_orders": {"store": "s1", "day": "2026-11-24", "count": "2"},
+    "remote_chain.remote_start": {"n": "2"},
     "sem_bindings.produce_targets": {"region": "emea", "target": "10"},
     "sem_bindings.produce_sales": {"region": "emea", "kind": "daily", "day": "2026-11-24", "units": "5"},
     "sem_cycle_filtered.ingest": {"value": "1"},
