@@ -45,9 +45,10 @@ def upload(file: str, artifact: str, partitions: tuple[str, ...], time_partition
     versions and executions that followed. Exits 1 if the upload was quarantined or anything failed."""
     from chalicelib.cli.run import print_report
     from chalicelib.ops import upload as client
+    from chalicelib.ops.follow import execution_arns
 
     conn = resolve(stage, endpoint_url)
-    before = client.execution_arns(conn)
+    before = execution_arns(conn)
     size = Path(file).stat().st_size if Path(file).is_file() else 0
     with Progress(TextColumn("uploading {task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   console=err, transient=True, disable=as_json) as progress:

@@ -11,13 +11,13 @@ from typing import Any, Callable
 from chalicelib import aws
 from chalicelib.errors import ArtifactError, CascadeError, UnknownArtifactError
 from chalicelib.observe import Observer
+from chalicelib.ops.follow import TERMINAL, closure, execution_arns
 from chalicelib.ops.stage import Stage
 from chalicelib.sdk.timeparts import Granularity, normalize
 from chalicelib.store.declarations import Declarations
 from chalicelib.store.uploads import UploadLog, UploadState
 from chalicelib.uploads.keys import build_key, object_id, parse_time
 
-TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 
@@ -74,18 +74,6 @@ def _identity(s3: Any, bucket: str, key: str) -> tuple[str | None, str] | None:
     return head.get("VersionId"), head["ETag"].strip('"')
 
 
-def execution_arns(conn: Stage) -> set[str]:
-    """Every execution of the stage's state machines (listed, not described)."""
-    sfn, prefix = conn.client("stepfunctions"), conn.settings.prefix
-    arns = set()
-    for page in sfn.get_paginator("list_state_machines").paginate():
-        for sm in page["stateMachines"]:
-            if sm["name"].startswith(prefix):
-                for epage in sfn.get_paginator("list_executions").paginate(stateMachineArn=sm["stateMachineArn"]):
-                    arns.update(ex["executionArn"] for ex in epage["executions"])
-    return arns
-
-
 @dataclass
 class Followed:
     upload: UploadState | None
@@ -107,20 +95,7 @@ def _followed(conn: Stage, uploaded: Uploaded, state: UploadState, before: set[s
         if arn not in described or described[arn]["status"] not in TERMINAL:
             described[arn] = observer.describe(arn, full=True).model_dump()
     versions = [v.report() for v in observer.store.all_versions()]
-    chosen = {f"{v['name']}:{v['version']}": v for v in versions
-              if v["name"] == state.artifact and v["version"] == state.version}
-    execs: dict[str, dict[str, Any]] = {}
-    while True:
-        new_execs = {arn: ex for arn, ex in described.items() if arn not in execs and ex.get("triggered_by")
-                     and f"{ex['triggered_by']['artifact']}:{ex['triggered_by']['version']}" in chosen}
-        execs.update(new_execs)
-        new_versions = {f"{v['name']}:{v['version']}": v for v in versions
-                        if (v["produced_by"] or {}).get("execution") in new_execs and f"{v['name']}:{v['version']}" not in chosen}
-        chosen.update(new_versions)
-        if not new_execs and not new_versions:
-            break
-    return (sorted(execs.values(), key=lambda r: (r["started_at"] or "", r["id"])),
-            sorted(chosen.values(), key=lambda v: (v["version"], v["name"])))
+    return closure(described, versions, roots=set(), root_versions={f"{state.artifact}:{state.version}"})
 
 
 def follow(conn: Stage, uploaded: Uploaded, before: set[str], timeout: float = 300, settle: float = 0.5,
