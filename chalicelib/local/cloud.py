@@ -380,16 +380,25 @@ class LocalCloud:
 
     # -- waiting ----------------------------------------------------------------------------------
     def busy(self) -> bool:
-        from moto.stepfunctions.parser.utils import TMP_THREADS
-
-        alive = [t for t in list(TMP_THREADS) if t.is_alive()]
-        TMP_THREADS[:] = alive  # moto never prunes finished threads
-        return self._in_flight > 0 or bool(alive)
+        return self._in_flight > 0 or self.running_executions() > 0
 
     def running_executions(self) -> int:
+        """Step Functions threads that have not finished. moto appends a thread to TMP_THREADS *before* starting
+        it, so a thread not yet started counts as running (else a trigger's new execution could be missed);
+        finished threads are removed one by one, never by reassigning the list, which would drop a thread another
+        thread appends meanwhile."""
         from moto.stepfunctions.parser.utils import TMP_THREADS
 
-        return sum(1 for t in list(TMP_THREADS) if t.is_alive())
+        running = 0
+        for t in list(TMP_THREADS):
+            if t.is_alive() or not t._started.is_set():
+                running += 1
+            else:
+                try:
+                    TMP_THREADS.remove(t)  # moto never prunes finished threads
+                except ValueError:
+                    pass
+        return running
 
     def wait_quiet(self, timeout: float = 300, raise_on_timeout: bool = True, on_tick: Callable[[], None] | None = None) -> bool:
         """Wait until no handler runs and no execution thread is alive (checked three times in a row)."""
