@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.sdk import literals
 from chalicelib.sdk.artifact import ArtifactQuery
-from chalicelib.sdk.query import query_literal
+from chalicelib.sdk.query import input_names, query_literal
 from chalicelib.sdk.workflow import WorkflowDef
 
 RESOLVE = "Resolve"
@@ -18,7 +19,13 @@ CHECK = "NeedsResolve"
 
 
 def query_defaults(wf: WorkflowDef) -> dict[str, Any]:
-    return {i.name: query_literal(i.default) for i in wf.inputs if isinstance(i.default, ArtifactQuery)}
+    """The query defaults, and the plain defaults of the inputs those queries read (`Inputs.x`), so that the
+    Resolve step can fill a query from an input the execution was started without."""
+    queries = {i.name: query_literal(i.default) for i in wf.inputs if isinstance(i.default, ArtifactQuery)}
+    read = {name for q in queries.values() for name in input_names(q["$query"])}
+    plain = {i.name: literals.encode(i.default, f"workflow {wf.short_name!r}, input {i.name!r}")
+             for i in wf.inputs if i.name in read and i.has_default and i.default is not None}
+    return {**plain, **queries}
 
 
 def resolve_states(wf: WorkflowDef, runner_arn: str, retry: list[dict[str, Any]], first: str) -> tuple[str, dict[str, Any]]:

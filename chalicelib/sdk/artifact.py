@@ -78,10 +78,13 @@ class ArtifactQuery:
     version: str | None = None
 
     def describe(self) -> str:
-        parts = [f"{k}={v}" for k, v in sorted(self.partitions.items())]
+        def shown(value: Any) -> Any:
+            return f"Inputs.{value.name}" if isinstance(value, InputRef) else value
+
+        parts = [f"{k}={shown(v)}" for k, v in sorted(self.partitions.items())]
         if self.time_partition is not None:
             tp = self.time_partition
-            parts.append(f"time_partition={iso(tp) if isinstance(tp, datetime) else tp}")
+            parts.append(f"time_partition={iso(tp) if isinstance(tp, datetime) else shown(tp)}")
         if self.version:
             parts.append(f"version={self.version}")
         return f"{self.artifact.name}[{', '.join(parts)}]"
@@ -89,11 +92,44 @@ class ArtifactQuery:
 
 @dataclass(frozen=True)
 class ArtifactSpec:
-    """`A(key=Inputs.x, time_partition=...)` in a return annotation: how a task output becomes a version."""
+    """`A(key=Inputs.x, time_partition=...)` in a return annotation: how a task output becomes a version.
+
+    Bindings may be given in steps, as flytekit's: `A(region=Inputs.r)(time_partition=Inputs.day)`. What a
+    task's annotation leaves unbound is filled at run time by `A.create_from(value, key=...)`."""
 
     artifact: Artifact
     partitions: Mapping[str, Any] = field(default_factory=dict)
     time_partition: Any = None
+
+    def __call__(self, *args: Any, **bindings: Any) -> ArtifactSpec:
+        if args:
+            raise DefinitionError(
+                f"artifact {self.artifact.name!r}: partitions are bound by keyword, e.g. "
+                f"{self.artifact.name}(key=Inputs.x); got {len(args)} positional value(s)")
+        earlier = dict(self.partitions)
+        if self.time_partition is not None:
+            earlier[TIME_PARTITION] = self.time_partition
+        return self.artifact(**{**earlier, **bindings})  # a later binding of a key replaces it, as in flytekit
+
+    def unbound(self) -> list[str]:
+        """The partition keys (and `time_partition`) this annotation leaves for run time, in declared order."""
+        keys = [k for k in self.artifact.partition_keys if k not in self.partitions]
+        if self.artifact.time_partitioned and self.time_partition is None:
+            keys.append(TIME_PARTITION)
+        return keys
+
+    def check_workflow_output(self, workflow: str, source: Artifact | None) -> None:
+        """A workflow-level annotation must bind every partition from the workflow's inputs or constants
+        (`create_from` runs only inside tasks), except those the output inherits from the version it is:
+        `source` is the artifact that version belongs to, when the output is a task's artifact output."""
+        for key in self.unbound():
+            inherited = source is not None and (
+                source.time_partitioned if key == TIME_PARTITION else key in source.partition_keys)
+            if not inherited:
+                raise DefinitionError(
+                    f"workflow {workflow!r}: its output artifact {self.artifact.name!r} leaves partition {key!r} "
+                    f"unbound; a workflow output's partitions come from its inputs or constants: annotate "
+                    f"{self.artifact.name}({key}=Inputs.<input>) (create_from works only inside a task)")
 
 
 @dataclass
@@ -233,22 +269,24 @@ class Artifact:
         version: str | None = None,
         **more: Any,
     ) -> ArtifactQuery:
-        """The latest version matching any subset of the partition keys (and the time partition), or
-        one `version`. Values are constants, or references to a trigger (`B.partitions.region`,
+        """The latest version matching the partition keys given (a key not given matches any value, as in
+        Union, where a query names only the keys it constrains), and the time partition, or one `version`.
+        Values are constants; the workflow's own inputs (`Inputs.day`) when the query is a workflow input's
+        default, filled when the execution starts; or references to a trigger (`B.partitions.region`,
         `B.time_partition - timedelta(days=1)`) inside `OnArtifact(inputs=...)`."""
         merged = {**(partitions or {}), **more}
         unknown = set(merged) - set(self.partition_keys)
         if unknown:
             raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(merged))
         for key, value in merged.items():
-            if not isinstance(value, TriggerPartitionRef):
-                check_value(self.name, key, value)
+            if not isinstance(value, (TriggerPartitionRef, InputRef)):
+                merged[key] = check_value(self.name, key, _partition_text(value))
         if time_partition is not None and not self.time_partitioned:
             raise TimePartitionError(f"artifact {self.name!r} is not time partitioned; drop time_partition=")
-        if time_partition is not None and not isinstance(time_partition, (TriggerTimeRef, datetime, date, str)):
+        if time_partition is not None and not isinstance(time_partition, (TriggerTimeRef, InputRef, datetime, date, str)):
             raise TimePartitionError(
-                f"artifact {self.name!r}: query time_partition must be a datetime, date, ISO string or "
-                f"{self.name}.time_partition; got {type(time_partition).__name__}"
+                f"artifact {self.name!r}: query time_partition must be a datetime, date, ISO string, "
+                f"{self.name}.time_partition or Inputs.<input>; got {type(time_partition).__name__}"
             )
         if version is not None and not isinstance(version, str):
             raise DefinitionError(f"artifact {self.name!r}: query version must be a string; got {version!r}")
