@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from chalicelib.sdk.aligned import OnArtifacts
     from chalicelib.sdk.artifact import Artifact, ArtifactQuery, Inputs
     from chalicelib.sdk.cards import DataCard, ModelCard
-    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, Deck, Email, FixedRate, Labels, PagerDuty, ShellTask, Slack, StructuredDataset, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
-    from chalicelib.sdk.context import current_context
+    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, Deck, Echo, Email, FixedRate, Labels, MarkdownRenderer, PagerDuty, PodTemplate, ShellTask, Slack, SourceCodeRenderer, TableRenderer, TopFrameRenderer, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
+    from chalicelib.sdk.context import ExecutionParameters, FlyteContext, FlyteContextManager, SecretsManager, current_context
+    from chalicelib.sdk.structured import StructuredDataset, kwtypes
     from chalicelib.sdk.options import Resources, Secret
     from chalicelib.sdk.files import FlyteDirectory, FlyteFile
     from chalicelib.sdk.image import ImageSpec
@@ -69,7 +70,18 @@ _EXPORTS = {
     "ShellTask": "chalicelib.sdk.compat",
     "Slack": "chalicelib.sdk.compat",
     "sleep": "chalicelib.sdk.compat",
-    "StructuredDataset": "chalicelib.sdk.compat",
+    "StructuredDataset": "chalicelib.sdk.structured",
+    "kwtypes": "chalicelib.sdk.structured",
+    "Echo": "chalicelib.sdk.compat",
+    "MarkdownRenderer": "chalicelib.sdk.compat",
+    "PodTemplate": "chalicelib.sdk.compat",
+    "SourceCodeRenderer": "chalicelib.sdk.compat",
+    "TableRenderer": "chalicelib.sdk.compat",
+    "TopFrameRenderer": "chalicelib.sdk.compat",
+    "ExecutionParameters": "chalicelib.sdk.context",
+    "FlyteContext": "chalicelib.sdk.context",
+    "FlyteContextManager": "chalicelib.sdk.context",
+    "SecretsManager": "chalicelib.sdk.context",
     "task": "chalicelib.sdk.task",
     "wait_for_input": "chalicelib.sdk.compat",
     "workflow": "chalicelib.sdk.workflow",
@@ -103,6 +115,17 @@ __all__ = [
     "ShellTask",
     "Slack",
     "StructuredDataset",
+    "kwtypes",
+    "Echo",
+    "MarkdownRenderer",
+    "PodTemplate",
+    "SourceCodeRenderer",
+    "TableRenderer",
+    "TopFrameRenderer",
+    "ExecutionParameters",
+    "FlyteContext",
+    "FlyteContextManager",
+    "SecretsManager",
     "approve",
     "artifacts",
     "conditional",

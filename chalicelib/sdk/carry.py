@@ -5,7 +5,9 @@ What the engine carries (and `Optional[...]` of each):
     int  float  bool  str  datetime  date  timedelta         JSON, with tags for the time types
     list[T]  dict[str, T]  (and bare list / dict)             JSON of the above
     Enum subclasses, dataclasses of carried types             JSON (value / fields), rebuilt on arrival
-    pandas.DataFrame                                          parquet in S3, passed by reference
+    pandas.DataFrame, StructuredDataset                      parquet in S3, passed by reference; the columns
+                                                              an Annotated[..., kwtypes(...)] input names are
+                                                              selected when the task reads it
     FlyteFile  FlyteDirectory                                 uploaded to S3, passed by reference
     Any / no annotation                                       whatever JSON can hold
 
@@ -25,7 +27,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib.errors import DefinitionError, TaskFailedError
-from chalicelib.sdk import compat, files
+from chalicelib.sdk import compat, files, structured
 from chalicelib.sdk.timeparts import to_utc
 
 SCALARS = (int, float, bool, str, datetime, date, timedelta)
@@ -61,10 +63,15 @@ def is_dataframe_type(hint: Any) -> bool:
     return isinstance(hint, type) and hint.__name__ == "DataFrame" and hint.__module__.startswith("pandas")
 
 
+def is_table_type(hint: Any) -> bool:
+    """pandas.DataFrame or StructuredDataset: stored as parquet."""
+    return is_dataframe_type(hint) or structured.is_structured_type(hint)
+
+
 def describe(hint: Any) -> str:
     if is_dataframe_type(hint):
         return "pandas.DataFrame"
-    if files.is_file_type(hint):
+    if structured.is_structured_type(hint) or files.is_file_type(hint):
         return hint.__name__
     if isinstance(hint, type) and not typing.get_args(hint):
         return hint.__qualname__ if hint.__module__ in ("builtins", "datetime") else f"{hint.__module__}.{hint.__qualname__}"
@@ -84,17 +91,17 @@ def why_unsupported(hint: Any) -> str | None:
         return "a Union of several types cannot be told apart on arrival; use Optional[T] or one type"
     if origin in (list, typing.List):
         (item,) = typing.get_args(hint) or (Any,)
-        if is_dataframe_type(strip(item)):
+        if is_table_type(strip(item)):
             return "lists of DataFrames are not carried; concatenate them, or return one DataFrame per task"
         return why_unsupported(item)
     if origin in (dict, typing.Dict):
         key, val = typing.get_args(hint) or (str, Any)
         if strip(key) is not str:
             return "dict keys must be str (they travel as JSON object keys)"
-        if is_dataframe_type(strip(val)):
+        if is_table_type(strip(val)):
             return "dicts of DataFrames are not carried; return one DataFrame per task"
         return why_unsupported(val)
-    if is_dataframe_type(hint) or files.is_file_type(hint):
+    if is_table_type(hint) or files.is_file_type(hint):
         return None
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return None
@@ -107,7 +114,7 @@ def why_unsupported(hint: Any) -> str | None:
             reason = why_unsupported(field_hints.get(f.name, Any))
             if reason:
                 return f"field {f.name!r}: {reason}"
-            if is_dataframe_type(strip(field_hints.get(f.name))):
+            if is_table_type(strip(field_hints.get(f.name))):
                 return f"field {f.name!r}: DataFrames inside dataclasses are not carried; return the DataFrame itself"
         return None
     if isinstance(hint, type) and issubclass(hint, compat._RefusedClass):
@@ -115,7 +122,7 @@ def why_unsupported(hint: Any) -> str | None:
     if origin in (tuple, typing.Tuple) or hint is tuple:
         return "tuples (and several outputs) are not carried; return one value, e.g. a dict or a dataclass"
     return "it is not one of int, float, bool, str, datetime, date, timedelta, list, dict, an Enum, a dataclass, " \
-           "pandas.DataFrame, FlyteFile or FlyteDirectory (or Optional of one)"
+           "pandas.DataFrame, StructuredDataset, FlyteFile or FlyteDirectory (or Optional of one)"
 
 
 def check_callable(kind: str, name: str, inputs: list[Any], outputs: list[Any]) -> None:
@@ -146,14 +153,19 @@ def check_definitions(defs: Any) -> None:
 # -- arriving values --------------------------------------------------------------------------------------
 def to_python(value: Any, hint: Any, s3: Any = None) -> Any:
     """A materialized input value, converted to the task's declared type (files become lazy objects)."""
+    declared = hint
     hint = strip(hint)
     if files.is_file_literal(value):
         return files.from_literal(value, s3)
     if value is None:
         return None
     inner, _ = optional_inner(hint)
+    if typing.get_origin(inner) is typing.Annotated:
+        declared = inner  # Optional[Annotated[T, kwtypes(...)]]
     hint = strip(inner)
     origin = typing.get_origin(hint)
+    if is_table_type(hint) and is_dataframe_type(type(value)):
+        return structured.arriving(value, declared, hint, f"input of type {describe(hint)}")
     if hint is datetime:
         if isinstance(value, (str, date)):
             return to_utc(value)
@@ -226,6 +238,8 @@ def to_output(value: Any, hint: Any, where: str) -> Any:
         raise OutputTypeError(f"{where} is declared str but the task returned {type(value).__name__} {value!r}")
     if hint is bool and not isinstance(value, bool):
         raise OutputTypeError(f"{where} is declared bool but the task returned {type(value).__name__} {value!r}")
+    if structured.is_structured_type(hint) or isinstance(value, structured.StructuredDataset):
+        return structured.leaving(value, where)
     if is_dataframe_type(hint) and not is_dataframe_type(type(value)):
         raise OutputTypeError(f"{where} is declared pandas.DataFrame but the task returned {type(value).__name__}")
     if origin in (list, typing.List) and isinstance(value, (list, tuple)):

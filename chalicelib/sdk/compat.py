@@ -9,10 +9,14 @@ used, so a ported file fails at import with a message instead of an AttributeErr
 
 from __future__ import annotations
 
+import html as _html
+import inspect
+import sys
 from typing import Any, Callable, NoReturn
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.options import check_task_options
+from chalicelib.sdk.task import TaskDef
 from chalicelib.sdk.task import task as _task
 
 LAUNCH_PLAN_NO_EFFECT = {
@@ -69,7 +73,6 @@ UNSUPPORTED = {
     "wait_for_input": "wait_for_input() gate nodes are not supported",
     "ContainerTask": "ContainerTask is not supported: tasks are Python functions run in Lambda",
     "ShellTask": "ShellTask is not supported: run the command with subprocess inside a @task",
-    "StructuredDataset": "StructuredDataset is not supported: use pandas.DataFrame (stored as parquet)",
     "CronSchedule": "schedules are not supported yet: trigger the launch plan from an artifact, or start the "
                     "workflow from an EventBridge schedule",
     "FixedRate": "schedules are not supported yet: trigger the launch plan from an artifact, or start the "
@@ -117,7 +120,6 @@ sleep = _refuse("sleep")
 wait_for_input = _refuse("wait_for_input")
 ContainerTask = _refused_class("ContainerTask")
 ShellTask = _refused_class("ShellTask")
-StructuredDataset = _refused_class("StructuredDataset")
 CronSchedule = _refused_class("CronSchedule")
 FixedRate = _refused_class("FixedRate")
 Email = _refused_class("Email")
@@ -166,6 +168,90 @@ class Deck:
         self.html += html
         print(f"[deck {self.name!r} not rendered: {len(html)} more characters of HTML]")
         return self
+
+    def publish(self) -> None:
+        """flytekit writes the deck file here; decks are not rendered, so there is nothing to write."""
+
+
+# -- flytekit.deck renderers: they make the HTML a Deck would show (decks are not rendered here) ----------
+class MarkdownRenderer:
+    """flytekit.deck.MarkdownRenderer. The text is kept as written, in a <pre> block (no Markdown library)."""
+
+    def to_html(self, text: str) -> str:
+        return f"<pre>{_html.escape(str(text))}</pre>"
+
+
+class SourceCodeRenderer:
+    """flytekit.deck.SourceCodeRenderer: the source, escaped, in a <pre> block."""
+
+    def __init__(self, title: str = "Source Code") -> None:
+        self.title = title
+
+    def to_html(self, source_code: str) -> str:
+        return f"<h3>{_html.escape(self.title)}</h3><pre>{_html.escape(str(source_code))}</pre>"
+
+
+class TopFrameRenderer:
+    """flytekit.deck.TopFrameRenderer: the first `max_rows` rows of a DataFrame as an HTML table."""
+
+    def __init__(self, max_rows: int = 10, max_cols: int = 100) -> None:
+        self.max_rows, self.max_cols = max_rows, max_cols
+
+    def to_html(self, df: Any) -> str:
+        return df.head(self.max_rows).iloc[:, : self.max_cols].to_html()
+
+
+class TableRenderer:
+    """flytekit.deck.renderer.TableRenderer: a DataFrame as an HTML table."""
+
+    def to_html(self, df: Any, header_labels: list[str] | None = None, table_width: int | None = None) -> str:
+        return df.to_html(header=header_labels if header_labels is not None else True)
+
+
+# -- small flytekit objects that have no effect on Lambda --------------------------------------------------
+class PodTemplate:
+    """flytekit.PodTemplate, supported differently: tasks run in Lambda, not in pods. Accepted (also as
+    `@task(pod_template=...)`), and registration says it has no effect."""
+
+    def __init__(self, pod_spec: Any = None, primary_container_name: str = "primary",
+                 labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None) -> None:
+        self.pod_spec, self.primary_container_name = pod_spec, primary_container_name
+        self.labels, self.annotations = labels or {}, annotations or {}
+
+
+class Echo(TaskDef):
+    """flytekit's echo task: `Echo(name="echo", inputs={"a": int})` returns its input unchanged. It runs in the
+    task runner like any task (flytekit's echo plugin skips the pod; a Lambda invocation is as cheap).
+
+    The task runner finds a task by module and name, so the Echo is also reachable in its defining module under
+    `name` (unless that name is taken by something else, which is refused)."""
+
+    def __init__(self, name: str, inputs: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+        inputs = dict(inputs or {})
+        if not isinstance(name, str) or not name.isidentifier():
+            raise DefinitionError(f"Echo(name={name!r}): the name must be a Python identifier, e.g. 'echo'")
+        if len(inputs) > 1:
+            raise DefinitionError(
+                f"Echo {name!r} has {len(inputs)} inputs, so it would return several outputs, which are not "
+                f"supported; echo one value (a dict or a dataclass holds several)")
+        caller = sys._getframe(1).f_globals
+        module = caller.get("__name__", "__main__")
+
+        def echo(**values: Any) -> Any:
+            return next(iter(values.values()), None)
+
+        echo.__name__ = echo.__qualname__ = name
+        echo.__module__ = module
+        params = [inspect.Parameter(k, inspect.Parameter.KEYWORD_ONLY, annotation=t) for k, t in inputs.items()]
+        ret = next(iter(inputs.values())) if inputs else None
+        echo.__signature__ = inspect.Signature(params, return_annotation=ret)  # type: ignore[attr-defined]
+        echo.__annotations__ = {**inputs, "return": ret}
+        super().__init__(echo)
+        taken = caller.get(name)
+        if taken is not None and not isinstance(taken, Echo):
+            raise DefinitionError(
+                f"Echo(name={name!r}): module {module!r} already defines {name!r}; give the Echo another name")
+        caller.setdefault(name, self)
 
 
 

@@ -52,6 +52,19 @@ class Secrets:
     def get_secrets_env_var(self, group: str | None = None, key: str | None = None, group_version: str | None = None) -> str:
         return secret_env_name(group, key)
 
+    def get_secrets_file(self, group: str | None = None, key: str | None = None, group_version: str | None = None) -> str:
+        """flytekit's file-mounted secret (Secret.MountType.FILE): the environment variable's value, written to a
+        file readable only by this process, removed with the task's working directory."""
+        value = self.get(group, key)
+        folder = tempfile.mkdtemp(dir=current_context().working_directory)
+        path = os.path.join(folder, secret_env_name(group, key).lower())
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as fh:
+            fh.write(value)
+        return path
+
+
+SecretsManager = Secrets  # flytekit's name for the object `current_context().secrets` is
+
 
 @dataclass
 class ExecutionContext:
@@ -67,6 +80,63 @@ class ExecutionContext:
 
     def get(self, key: str) -> object:
         return getattr(self, key)
+
+    @property
+    def default_deck(self) -> object:
+        """flytekit's default deck; decks are not rendered here (see chalicelib.sdk.compat.Deck)."""
+        from chalicelib.sdk.compat import Deck
+
+        return Deck("default")
+
+    @property
+    def decks(self) -> list[object]:
+        return []
+
+
+ExecutionParameters = ExecutionContext  # flytekit's name
+
+
+class FileAccess:
+    """The part of flytekit's `FlyteContext.file_access` a task uses: scratch paths inside its working directory."""
+
+    def __init__(self, ctx: ExecutionContext) -> None:
+        self._ctx = ctx
+
+    @property
+    def local_sandbox_dir(self) -> str:
+        return self._ctx.working_directory
+
+    def get_random_local_path(self, file_path_or_file_name: str | None = None) -> str:
+        name = os.path.basename(file_path_or_file_name) if file_path_or_file_name else ""
+        return os.path.join(tempfile.mkdtemp(dir=self._ctx.working_directory), name or "file")
+
+    def get_random_local_directory(self) -> str:
+        return tempfile.mkdtemp(dir=self._ctx.working_directory)
+
+
+class FlyteContext:
+    """flytekit's internal context, as far as a task reads it: `user_space_params` (what `current_context()`
+    returns), `execution_state.user_space_params` and `file_access`."""
+
+    def __init__(self, params: ExecutionContext) -> None:
+        self.user_space_params = params
+        self.file_access = FileAccess(params)
+
+    @property
+    def execution_state(self) -> FlyteContext:
+        return self
+
+    @classmethod
+    def current_context(cls) -> FlyteContext:
+        return cls(current_context())
+
+
+class FlyteContextManager:
+    """`FlyteContextManager.current_context()`: the running task's FlyteContext."""
+
+    @staticmethod
+    def current_context() -> FlyteContext:
+        return FlyteContext(current_context())
 
 
 _current: contextvars.ContextVar[ExecutionContext | None] = contextvars.ContextVar("execution_context", default=None)

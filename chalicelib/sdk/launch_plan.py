@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Union
 
 from chalicelib.errors import DefinitionError
-from chalicelib.sdk import compat, literals, typecheck
+from chalicelib.sdk import compat, literals, tracing, typecheck
 from chalicelib.sdk.aligned import OnArtifacts, member_filter
 from chalicelib.sdk.artifact import Artifact, ArtifactQuery, TriggerPartitionRef, TriggerTimeRef
 from chalicelib.sdk.charset import check_name
@@ -227,11 +227,30 @@ class LaunchPlan:
             )
         return cls(name or workflow.short_name, workflow, **kwargs)
 
+    @classmethod
+    def get_default_launch_plan(cls, ctx: Any, workflow: WorkflowDef) -> LaunchPlan:
+        """flytekit's `get_default_launch_plan(current_context(), wf)`: the workflow's default launch plan, named
+        after the workflow, with its signature's defaults (`ctx` is accepted and not needed)."""
+        return cls.get_or_create(workflow)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if tracing.current() is None:
+            return self.run_locally(*args, **kwargs)
         raise DefinitionError(
             f"launch plan {self.name!r} is called like a task; launching a launch plan from a workflow is not "
             f"supported. Call its workflow's tasks, or let an artifact trigger it"
         )
+
+    def run_locally(self, *args: Any, **kwargs: Any) -> Any:
+        """flytekit's `lp(x=...)` outside a workflow: run the workflow in this process, its tasks as plain
+        functions, with the launch plan's default and fixed inputs (a fixed input cannot be overridden)."""
+        if args:
+            raise DefinitionError(f"launch plan {self.name!r}: pass inputs by keyword, e.g. {self.name}(x=...)")
+        clash = sorted(set(kwargs) & set(self.fixed_inputs))
+        if clash:
+            raise DefinitionError(f"launch plan {self.name!r}: input {clash[0]!r} is fixed and cannot be overridden")
+        given = {k: literals.decode(v) for k, v in {**self.default_inputs, **self.fixed_inputs}.items()}
+        return self.workflow(**{**given, **kwargs})
 
     def definition(self) -> dict[str, Any]:
         """The JSON that identifies this launch plan's behaviour; its hash is the launch plan version."""

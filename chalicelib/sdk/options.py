@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -33,6 +34,13 @@ class Secret:
     group_version: str | None = None
     mount_requirement: Any = None
     env_var: str | None = None
+
+    class MountType(enum.Enum):
+        """flytekit's Secret.MountType: every secret is read from the environment here, whatever is asked."""
+
+        ANY = 0
+        ENV_VAR = 1
+        FILE = 2
 
 
 # -- @task keywords -------------------------------------------------------------------------------------

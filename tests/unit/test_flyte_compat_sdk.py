@@ -247,7 +247,8 @@ def test_registration_refuses_a_type_the_engine_cannot_carry_naming_task_input_a
     (int, True), (Optional[float], True), (List[Dict[str, datetime]], True), (date, True), (timedelta, True),
     (FlyteFile, True), (FlyteFile["csv"], True), (Optional[FlyteDirectory], True), (typing.Any, True),
     (Tuple[int, str], False), (typing.Union[int, str], False), (Dict[int, str], False), (set, False),
-    (chalicelib.StructuredDataset, False),
+    (chalicelib.StructuredDataset, True), (typing.Annotated[chalicelib.StructuredDataset, chalicelib.kwtypes(a=int)], True),
+    (List[chalicelib.StructuredDataset], False),
 ])
 def test_which_types_are_carried(hint, carried):
     assert (types.why_unsupported(hint) is None) == carried
