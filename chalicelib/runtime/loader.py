@@ -3,8 +3,10 @@
 Two ways in:
 
 * `load_paths` / `load_file` (registration, `run`, `local PATH`): import files given by path, each as a
-  top-level module named after the file. A file whose content changed since it was imported is imported
-  again (a long-running process sees the edit).
+  top-level module named after the file, or, for a file inside a package (folders with `__init__.py`), as
+  that package's module (`pkg.workflows`, with the folder above the outermost package on sys.path), so its
+  relative imports (`from .tasks import t`, `from . import tasks`) work as under `python -m`. A file whose
+  content changed since it was imported is imported again (a long-running process sees the edit).
 * `import_module` (the task runner): import a module *by name*, only if it is allowed, from its file. In a
   deployed Lambda the allowed modules are the packaged files of chalicelib/workflows/ (the only ones
   `register` accepts for a deployed stage); in the local cloud, the modules registration recorded in the
@@ -181,16 +183,45 @@ def _current(name: str, file: Path) -> ModuleType | None:
     return existing
 
 
+def module_name(file: Path) -> tuple[str, Path]:
+    """(the module name a file imports as, the folder that must be on sys.path for it): `pkg.sub.mod` for a
+    file in packages (each folder up to the outermost one has an `__init__.py`), else the file's stem."""
+    parts, folder = [file.stem], file.parent
+    while (folder / "__init__.py").is_file() and folder.name.isidentifier() and folder.parent != folder:
+        parts.insert(0, folder.name)
+        folder = folder.parent
+    return ".".join(parts), folder
+
+
+def _package_root(name: str, file: Path) -> Path:
+    """The folder above the outermost package of module `name`, which lives in `file`."""
+    return file.parents[name.count(".")]
+
+
+def _exec_in_package(name: str, file: Path, shown: str) -> ModuleType:
+    """Execute `file` as the package module `name`, its parent packages imported first (relative imports)."""
+    try:
+        importlib.import_module(name.rpartition(".")[0])
+    except Exception as exc:
+        raise WorkflowLoadError(
+            f"cannot import workflow file {shown!r}: its package {name.rpartition('.')[0]!r} fails to import: "
+            f"{type(exc).__name__}: {exc}") from exc
+    return _exec_file(name, file, shown)
+
+
 def load_file(path: str | Path) -> ModuleType:
-    """Import a workflow file as a top-level module named after it (the task runner imports it the same way)."""
+    """Import a workflow file as a top-level module named after it, or as its package's module (the task
+    runner imports it by the same name)."""
     file = Path(path).resolve()
     if not file.is_file() or file.suffix != ".py":
         raise WorkflowLoadError(f"workflow file {str(path)!r} does not exist or is not a .py file")
-    name = file.stem
-    folder = str(file.parent)
+    name, root = module_name(file)
+    folder = str(root)
     with _IMPORT_LOCK:
         if folder not in sys.path:
             sys.path.insert(0, folder)
+        if "." in name:
+            return _current(name, file) or _exec_in_package(name, file, str(path))
         return _current(name, file) or _exec_file(name, file, str(path))
 
 
@@ -201,8 +232,11 @@ class PackagedModules:
     def get(self, name: str) -> ModuleSource | None:
         from chalicelib.store.declarations import ModuleSource
 
-        file = PACKAGED_WORKFLOWS / f"{name}.py"
-        if not name.isidentifier() or not file.is_file():
+        parts = name.split(".")
+        if not all(p.isidentifier() for p in parts):
+            return None
+        file = PACKAGED_WORKFLOWS.joinpath(*parts[:-1], f"{parts[-1]}.py")
+        if not file.is_file() or module_name(file) != (name, PACKAGED_WORKFLOWS):
             return None
         return ModuleSource(module=name, path=source_path(file), sha256="")
 
@@ -249,6 +283,11 @@ def import_module(name: str, sources: ModuleSources | PackagedModules | None = N
                 f"the code that contains it (workflow files live in chalicelib/workflows/), then register again"
             )
         if "." in name:  # a module of a package (shared tasks): import it the normal way, from its package
+            root = str(_package_root(name, file.resolve()))
+            if root not in sys.path:
+                sys.path.append(root)  # after everything else (no shadowing)
+            if name in sys.modules:  # imported before, from what the file held then
+                return _exec_in_package(name, file.resolve(), source.path)
             module = importlib.import_module(name)
             if Path(getattr(module, "__file__", "") or "").resolve() != file.resolve():
                 raise UnregisteredModuleError(
