@@ -1,0 +1,257 @@
+"""flytekit pieces at definition and in the task's hands: chained artifact bindings, workflow outputs that
+leave a partition unbound, queries bound to inputs, StructuredDataset column subsets, Echo, launch plans,
+package-relative imports and the names a published file imports."""
+
+# No `from __future__ import annotations`: workflows defined inside tests annotate with local names, which
+# string annotations could not resolve.
+import os
+import textwrap
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+from typing_extensions import Annotated
+
+import chalicelib
+from chalicelib import Artifact, Inputs, LaunchPlan, StructuredDataset, current_context, kwtypes, task, workflow
+from chalicelib.errors import ArtifactError, DefinitionError, TaskFailedError
+from chalicelib.runtime import loader, resolve
+from chalicelib.sdk import carry, query
+
+Sales = Artifact(name="pieces_sales", partition_keys=["region", "channel"], time_partitioned=True)
+
+
+@task
+def count(region: str, day: datetime) -> int:
+    return 1
+
+
+# -- 3. chained partial bindings; workflow outputs bind every partition --------------------------------------
+def test_bindings_chain_and_a_later_binding_replaces_an_earlier_one():
+    spec = Sales(region=Inputs.region)(channel="web")(time_partition=Inputs.day)
+    assert dict(spec.partitions) == {"region": Inputs.region, "channel": "web"}
+    assert spec.time_partition == Inputs.day and spec.unbound() == []
+    assert dict(Sales(channel="web")(channel="shop").partitions) == {"channel": "shop"}
+    assert Sales(region=Inputs.region).unbound() == ["channel", "time_partition"]
+    with pytest.raises(ArtifactError, match="partition keys"):
+        Sales(region=Inputs.region)(regoin="x")
+    with pytest.raises(DefinitionError, match="by keyword"):
+        Sales(region=Inputs.region)("x")
+
+
+def test_a_task_output_may_leave_partitions_for_create_from():
+    @task
+    def t(region: str) -> Annotated[int, Sales(region=Inputs.region)]:
+        return Sales.create_from(1, channel="web", time_partition=datetime(2026, 11, 24))
+
+    assert t.outputs[0].artifact.unbound() == ["channel", "time_partition"]
+
+
+@pytest.mark.parametrize("annotation, missing", [
+    (Sales(region=Inputs.region)(time_partition=Inputs.day), "channel"),
+    (Sales(region=Inputs.region, channel="web"), "time_partition"),
+])
+def test_a_workflow_output_leaving_a_partition_unbound_is_refused_naming_it(annotation, missing):
+    with pytest.raises(DefinitionError, match=rf"workflow '[^']*wf'.*'pieces_sales' leaves partition '{missing}' unbound"):
+        @workflow
+        def wf(region: str, day: datetime) -> Annotated[int, annotation]:
+            return count(region=region, day=day)
+
+
+def test_a_workflow_output_inherits_what_the_task_version_it_is_has():
+    @task
+    def made(region: str) -> Annotated[int, Sales(region=Inputs.region)]:
+        return Sales.create_from(1, channel="web", time_partition=datetime(2026, 11, 24))
+
+    @workflow
+    def wf(region: str) -> Annotated[int, Sales(region=Inputs.region)]:
+        return made(region=region)
+
+    assert wf.outputs[0].artifact.unbound() == ["channel", "time_partition"]
+
+
+# -- 2. queries bound to workflow inputs ---------------------------------------------------------------------
+def test_a_query_default_reads_other_inputs_and_the_literal_names_them():
+    @workflow
+    def wf(region: str, day: datetime = datetime(2026, 11, 24, tzinfo=timezone.utc),
+           data: int = Sales.query(time_partition=Inputs.day, region=Inputs.region)) -> int:
+        return count(region=region, day=day)
+
+    from chalicelib.compile.resolve import query_defaults
+
+    defaults = query_defaults(wf)
+    body = defaults["data"]["$query"]
+    assert body["partitions"] == {"region": {"$input": "region"}} and body["time_partition"] == {"$input": "day"}
+    assert defaults["day"] == {"$datetime": "2026-11-24T00:00:00Z"}  # the plain default the query reads
+    assert "region" not in defaults
+    bound = query.bind_inputs(body, {"region": "emea", "day": {"$datetime": "2026-11-24T13:00:00Z"}})
+    spec = query.QuerySpec.from_literal(bound)
+    assert spec.partitions == {"region": "emea"} and spec.time_partition == datetime(2026, 11, 24, tzinfo=timezone.utc)
+    with pytest.raises(ArtifactError, match="reads workflow input 'region'.*pass --region"):
+        query.bind_inputs(body, {"day": {"$datetime": "2026-11-24T13:00:00Z"}})
+    with pytest.raises(ArtifactError, match="not filled"):
+        query.QuerySpec.from_literal(body)
+
+
+def test_resolve_fills_queries_from_the_executions_inputs_before_finding_them():
+    class Index:  # the one store call resolve makes, recording what it was asked
+        asked: list = []
+
+        def find(self, spec):
+            self.asked.append(spec)
+
+            class Found:
+                def reference(self):
+                    return {"$artifact": {"name": spec.artifact, "version": "v1", "uri": "s3://b/k", "format": "json"}}
+            return Found()
+
+    index = Index()
+    body = {"artifact": "pieces_sales", "partitions": {"region": {"$input": "region"}, "channel": "web"},
+            "time_partition": None, "version": None, "granularity": "DAY"}
+    out = resolve.resolve_inputs(index, {"region": "apac"}, {"data": {"$query": body}})
+    assert out["data"]["$artifact"]["version"] == "v1" and out["region"] == "apac"
+    assert index.asked[0].partitions == {"region": "apac", "channel": "web"}
+
+
+@pytest.mark.parametrize("default, message", [
+    (lambda: Sales.query(region=Inputs.nope), "has no input 'nope'"),
+    (lambda: Sales.query(region=Inputs.data), "itself a query"),
+])
+def test_a_query_default_reading_a_missing_input_or_another_query_is_refused(default, message):
+    with pytest.raises(DefinitionError, match=message):
+        @workflow
+        def wf(region: str, day: datetime, data: int = default()) -> int:
+            return count(region=region, day=day)
+
+
+def test_query_accepts_scalars_as_partition_text():
+    assert dict(Sales.query(region=5).partitions) == {"region": "5"}
+    assert dict(Sales.query(region=True).partitions) == {"region": "true"}
+
+
+# -- 1. StructuredDataset ------------------------------------------------------------------------------------
+FRAME = pd.DataFrame({"Name": ["Tom", "Jo"], "Age": [19, 22], "Height": [160, 178]})
+
+
+def test_a_structured_dataset_input_reads_the_columns_its_annotation_names():
+    sd = carry.to_python(FRAME, Annotated[StructuredDataset, kwtypes(Age=int)])
+    assert isinstance(sd, StructuredDataset)
+    assert list(sd.open(pd.DataFrame).all().columns) == ["Age"]
+    assert list(carry.to_python(FRAME, StructuredDataset).open(pd.DataFrame).all().columns) == ["Name", "Age", "Height"]
+    # a DataFrame input annotated with columns gets the subset too, as in flytekit
+    assert list(carry.to_python(FRAME, Annotated[pd.DataFrame, kwtypes(Name=str)]).columns) == ["Name"]
+
+
+def test_reading_a_column_the_table_lacks_names_it():
+    sd = carry.to_python(FRAME, Annotated[StructuredDataset, kwtypes(Weight=float)])
+    with pytest.raises(TaskFailedError, match=r"no column 'Weight'; its columns are \['Name', 'Age', 'Height'\]"):
+        sd.open(pd.DataFrame).all()
+
+
+def test_a_structured_dataset_output_is_stored_as_its_dataframe():
+    assert carry.to_output(StructuredDataset(dataframe=FRAME), StructuredDataset, "o") is FRAME
+    assert carry.to_output(FRAME, Annotated[StructuredDataset, kwtypes(Age=int)], "o") is FRAME
+    with pytest.raises(TaskFailedError, match="declared StructuredDataset but the task returned dict"):
+        carry.to_output({"a": 1}, StructuredDataset, "o")
+    with pytest.raises(TaskFailedError, match="has no dataframe"):
+        carry.to_output(StructuredDataset(uri="s3://b/x.parquet"), StructuredDataset, "o")
+
+
+def test_open_needs_a_pandas_dataframe_and_a_call_first():
+    sd = StructuredDataset(dataframe=FRAME)
+    with pytest.raises(DefinitionError, match="open"):
+        sd.all()
+    with pytest.raises(DefinitionError, match="pandas.DataFrame"):
+        sd.open(dict)
+    assert kwtypes(a=int, b=str) == {"a": int, "b": str} and list(kwtypes(b=str, a=int)) == ["b", "a"]
+
+
+# -- 4. launch plans -----------------------------------------------------------------------------------------
+@task
+def add(x: int, y: int) -> int:
+    return x + y
+
+
+@workflow
+def add_wf(x: int, y: int = 2) -> int:
+    return add(x=x, y=y)
+
+
+def test_default_launch_plan_is_named_after_the_workflow_and_runs_locally():
+    lp = LaunchPlan.get_default_launch_plan(current_context(), add_wf)
+    assert lp.name == "add_wf" and lp.workflow is add_wf and lp.trigger is None
+    assert LaunchPlan.get_or_create(add_wf).name == "add_wf"
+    assert lp(x=1) == 3
+    fixed = LaunchPlan.get_or_create(add_wf, name="fixed_x", fixed_inputs={"x": 10})
+    assert fixed(y=1) == 11
+    with pytest.raises(DefinitionError, match="'x' is fixed"):
+        fixed(x=1)
+
+
+# -- 6. names a published file imports -----------------------------------------------------------------------
+def test_echo_returns_its_input_through_a_workflow_and_is_found_by_name():
+    import sys
+    import types
+
+    module = types.ModuleType("echo_flow")
+    sys.modules["echo_flow"] = module
+    exec(textwrap.dedent('''
+        from chalicelib import Echo, workflow
+        my_echo = Echo(name="echo", inputs={"a": int})
+
+        @workflow
+        def wf(a: int) -> int:
+            return my_echo(a=a)
+    '''), module.__dict__)
+    assert module.echo is module.my_echo  # the task runner looks a task up by module and name
+    assert module.my_echo.fn(a=4) == 4 and module.my_echo(a=5) == 5
+    assert [n.task.short_name for n in module.wf.nodes] == ["echo"]
+    with pytest.raises(DefinitionError, match="several outputs"):
+        chalicelib.Echo(name="two", inputs={"a": int, "b": str})
+
+
+def test_the_names_a_published_file_imports_exist_and_behave():
+    from chalicelib import (FlyteContextManager, MarkdownRenderer, PodTemplate, Secret, SecretsManager,
+                            TopFrameRenderer)
+
+    assert Secret(group="g", key="k", mount_requirement=Secret.MountType.ENV_VAR).mount_requirement.name == "ENV_VAR"
+    assert isinstance(current_context().secrets, SecretsManager)
+    assert "&lt;b&gt;" in MarkdownRenderer().to_html("<b>")
+    assert TopFrameRenderer(max_rows=1).to_html(FRAME).count("<tr") == 2  # header and one row
+    ctx = FlyteContextManager.current_context()
+    assert ctx.user_space_params is current_context()
+    assert ctx.file_access.get_random_local_directory().startswith(current_context().working_directory)
+    PodTemplate(primary_container_name="main", labels={"a": "b"})
+    chalicelib.ImageSpec(builder="union", packages=["pandas"], registry="ghcr.io/x")
+
+
+def test_a_file_mounted_secret_is_a_private_file(monkeypatch):
+    monkeypatch.setenv("DB_PASSWORD", "s3cret")
+    path = current_context().secrets.get_secrets_file("db", "password")
+    assert open(path).read() == "s3cret" and oct(os.stat(path).st_mode & 0o777) == "0o600"
+
+
+# -- 5. package-relative imports -----------------------------------------------------------------------------
+def test_a_file_in_a_package_loads_as_the_packages_module_with_its_relative_imports(tmp_path):
+    pkg = tmp_path / "proj_pieces" / "flows"
+    pkg.mkdir(parents=True)
+    (tmp_path / "proj_pieces" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "tasks.py").write_text("from chalicelib import task\n\n@task\ndef one() -> int:\n    return 1\n")
+    (pkg / "wf.py").write_text(textwrap.dedent('''
+        from chalicelib import workflow
+        from . import tasks
+        from .tasks import one
+
+        @workflow
+        def pkg_wf() -> int:
+            return tasks.one()
+    '''))
+    defs = loader.load_paths([pkg / "wf.py"])
+    wf = defs.workflow("pkg_wf")
+    assert wf.module == "proj_pieces.flows.wf" and defs.files == {"proj_pieces.flows.wf": (pkg / "wf.py").resolve()}
+    assert wf.nodes[0].task.module == "proj_pieces.flows.tasks"
+    assert loader.module_name((pkg / "wf.py").resolve()) == ("proj_pieces.flows.wf", tmp_path.resolve())
+    # a file outside any package keeps its stem as its name
+    (tmp_path / "plain_pieces.py").write_text("X = 1\n")
+    assert loader.module_name((tmp_path / "plain_pieces.py").resolve()) == ("plain_pieces", tmp_path.resolve())
