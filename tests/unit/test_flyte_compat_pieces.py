@@ -15,7 +15,7 @@ from typing_extensions import Annotated
 import chalicelib
 from chalicelib import Artifact, Inputs, LaunchPlan, StructuredDataset, current_context, kwtypes, task, workflow
 from chalicelib.errors import ArtifactError, DefinitionError, TaskFailedError
-from chalicelib.runtime import loader, resolve
+from chalicelib.runtime import loader
 from chalicelib.sdk import carry, query
 
 Sales = Artifact(name="pieces_sales", partition_keys=["region", "channel"], time_partitioned=True)
@@ -91,26 +91,6 @@ def test_a_query_default_reads_other_inputs_and_the_literal_names_them():
         query.bind_inputs(body, {"day": {"$datetime": "2026-11-24T13:00:00Z"}})
     with pytest.raises(ArtifactError, match="not filled"):
         query.QuerySpec.from_literal(body)
-
-
-def test_resolve_fills_queries_from_the_executions_inputs_before_finding_them():
-    class Index:  # the one store call resolve makes, recording what it was asked
-        asked: list = []
-
-        def find(self, spec):
-            self.asked.append(spec)
-
-            class Found:
-                def reference(self):
-                    return {"$artifact": {"name": spec.artifact, "version": "v1", "uri": "s3://b/k", "format": "json"}}
-            return Found()
-
-    index = Index()
-    body = {"artifact": "pieces_sales", "partitions": {"region": {"$input": "region"}, "channel": "web"},
-            "time_partition": None, "version": None, "granularity": "DAY"}
-    out = resolve.resolve_inputs(index, {"region": "apac"}, {"data": {"$query": body}})
-    assert out["data"]["$artifact"]["version"] == "v1" and out["region"] == "apac"
-    assert index.asked[0].partitions == {"region": "apac", "channel": "web"}
 
 
 @pytest.mark.parametrize("default, message", [
