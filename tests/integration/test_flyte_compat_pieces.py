@@ -81,3 +81,47 @@ def test_a_query_default_reading_an_input_default_and_a_partial_query_takes_the_
     by_blue = [e for e in _run(cloud, "by_team", {"team": "blue"}, flow)["executions"]
                if e["workflow"].endswith("by_team") and e["id"] != by_red[0]["id"]]
     assert [(e["status"], e["outputs"]["o0"]) for e in by_red + by_blue] == [("SUCCEEDED", 2), ("SUCCEEDED", 7)]
+
+
+def test_a_workflow_file_in_a_package_with_relative_imports_runs_and_its_tasks_import_by_package_name(tmp_path):
+    pkg = tmp_path / "reg_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "helpers.py").write_text("def zipsum(x, y):\n    return [a + b for a, b in zip(x, y)]\n")
+    (pkg / "workflow.py").write_text(textwrap.dedent('''
+        from typing import List
+        from chalicelib import task, workflow
+        from . import helpers
+
+        @task
+        def add(x: List[int], y: List[int]) -> List[int]:
+            return helpers.zipsum(x, y)
+
+        @workflow
+        def simple_wf(x: List[int], y: List[int]) -> List[int]:
+            return add(x=x, y=y)
+    '''))
+    (pkg / "launch_plan.py").write_text(textwrap.dedent('''
+        from chalicelib import Echo, LaunchPlan, current_context, workflow
+        from .workflow import simple_wf
+
+        default_lp = LaunchPlan.get_default_launch_plan(current_context(), simple_wf)
+        print("local", default_lp(x=[-3, 0, 3], y=[7, 4, -2]))
+        simple_wf_lp = LaunchPlan.create(name="simple_wf_lp", workflow=simple_wf,
+                                         default_inputs={"x": [-3, 0, 3], "y": [7, 4, -2]})
+        echo = Echo(name="echo", inputs={"a": int})
+
+        @workflow
+        def echo_wf(a: int) -> int:
+            return echo(a=a)
+    '''))
+    proc = cli("run", str(pkg / "launch_plan.py"), "simple_wf_lp", "--json")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert proc.stdout.startswith("local [4, 4, 1]\n")  # flytekit runs a launch plan called outside a workflow
+    [ex] = json.loads(proc.stdout.split("\n", 1)[1])["executions"]
+    assert ex["workflow"] == "reg_pkg.workflow.simple_wf" and ex["launch_plan"] == "simple_wf_lp"
+    assert ex["status"] == "SUCCEEDED" and ex["outputs"]["o0"] == [4, 4, 1]
+    proc = cli("run", str(pkg / "launch_plan.py"), "echo_wf", "--a", "7", "--json")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    [ex] = json.loads(proc.stdout.split("\n", 1)[1])["executions"]
+    assert ex["status"] == "SUCCEEDED" and ex["outputs"]["o0"] == 7  # the echo task ran in the task runner
