@@ -26,6 +26,11 @@ def encode(value: Any, where: str = "value") -> Any:
         value = value.value
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if type(value).__name__ == "InputRef":  # chalicelib.sdk.artifact.InputRef, not imported here (light module)
+        raise DefinitionError(
+            f"{where}: Inputs.{value.name} means a workflow input only in an output annotation "
+            f"(A(key=Inputs.{value.name})) or in a query that is a workflow input's default; in a trigger's inputs "
+            f"bind A.partitions.<key> or A.time_partition, elsewhere pass the value itself")
     if callable(getattr(value, "to_literal", None)):  # FlyteFile, FlyteDirectory
         return value.to_literal()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

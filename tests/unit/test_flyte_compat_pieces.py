@@ -235,3 +235,17 @@ def test_a_file_in_a_package_loads_as_the_packages_module_with_its_relative_impo
     # a file outside any package keeps its stem as its name
     (tmp_path / "plain_pieces.py").write_text("X = 1\n")
     assert loader.module_name((tmp_path / "plain_pieces.py").resolve()) == ("plain_pieces", tmp_path.resolve())
+
+
+def test_inputs_in_a_trigger_query_is_refused_instead_of_passing_as_a_dict():
+    from chalicelib import OnArtifact
+
+    other = Artifact(name="pieces_other", partition_keys=["k"])
+
+    @workflow
+    def wf(region: str, day: datetime) -> int:
+        return count(region=region, day=day)
+
+    with pytest.raises(DefinitionError, match=r"trigger input 'region': Inputs.k means a workflow input only"):
+        LaunchPlan.create("pieces_lp", wf, trigger=OnArtifact(trigger_on=Sales, inputs={
+            "region": other.query(k=Inputs.k), "day": Sales.time_partition}))
