@@ -292,6 +292,17 @@ class Artifact:
             raise DefinitionError(f"artifact {self.name!r}: query version must be a string; got {version!r}")
         return ArtifactQuery(self, merged, time_partition, version)
 
+    def as_default(self, where: str) -> ArtifactQuery:
+        """`def wf(data: T = A)`: as in flytekit, the latest version of A, allowed only when nothing is left to
+        choose (every partition key fixed by `partitions=`, and no time partition)."""
+        open_keys = [k for k in self.partition_keys if k not in self.static_partitions]
+        if open_keys or self.time_partitioned:
+            what = f"partition {open_keys[0]!r}" if open_keys else "its time partition"
+            raise DefinitionError(
+                f"{where}: the default {self.name!r} is an artifact whose {what} is not fixed; default to a query "
+                f"that says which version, e.g. {self.name}.query({(open_keys or [TIME_PARTITION])[0]}=...)")
+        return ArtifactQuery(self, dict(self.static_partitions))
+
     @property
     def partitions(self) -> _PartitionRefs:
         return _PartitionRefs(self)

@@ -50,8 +50,10 @@ def signature_of(fn: Callable[..., Any], kind: str) -> tuple[list[InputDef], lis
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise DefinitionError(f"{kind} {fn.__qualname__!r}: *args and **kwargs are not supported")
         has_default = param.default is not inspect.Parameter.empty
-        inputs.append(InputDef(param.name, hints.get(param.name, Any), has_default,
-                               param.default if has_default else None))
+        default = param.default if has_default else None
+        if isinstance(default, Artifact):  # `data: T = A` means the latest version of A
+            default = default.as_default(f"{kind} {fn.__qualname__!r}, input {param.name!r}")
+        inputs.append(InputDef(param.name, hints.get(param.name, Any), has_default, default))
     outputs = []
     ret = hints.get("return", None)
     if ret is not None and ret is not type(None):

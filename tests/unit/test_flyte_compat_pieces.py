@@ -249,3 +249,20 @@ def test_inputs_in_a_trigger_query_is_refused_instead_of_passing_as_a_dict():
     with pytest.raises(DefinitionError, match=r"trigger input 'region': Inputs.k means a workflow input only"):
         LaunchPlan.create("pieces_lp", wf, trigger=OnArtifact(trigger_on=Sales, inputs={
             "region": other.query(k=Inputs.k), "day": Sales.time_partition}))
+
+
+def test_an_artifact_as_a_default_is_its_latest_version_only_when_nothing_is_left_to_choose():
+    plain = Artifact(name="pieces_plain")
+    fixed = Artifact(name="pieces_fixed", partitions={"region": "emea"})
+
+    @workflow
+    def wf(region: str, day: datetime, a: int = plain, b: int = fixed) -> int:
+        return count(region=region, day=day)
+
+    defaults = {i.name: i.default for i in wf.inputs if i.has_default}
+    assert defaults["a"].artifact is plain and dict(defaults["a"].partitions) == {}
+    assert dict(defaults["b"].partitions) == {"region": "emea"}
+    with pytest.raises(DefinitionError, match=r"input 'c': the default 'pieces_sales' .* partition 'region' is not fixed"):
+        @workflow
+        def bad(region: str, day: datetime, c: int = Sales) -> int:
+            return count(region=region, day=day)
