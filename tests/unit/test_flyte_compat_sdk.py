@@ -84,7 +84,9 @@ def test_launch_plan_keywords_without_effect_are_accepted_and_reported():
 def test_calling_a_launch_plan_in_a_workflow_is_refused():
     lp = LaunchPlan.get_or_create(workflow=wf_num, name="lp_call")
     with pytest.raises(DefinitionError, match="launching a launch plan from a workflow is not supported"):
-        lp(a=1)
+        @workflow
+        def outer(a: int) -> int:
+            return lp(a=a)
 
 
 # -- task keywords and unsupported constructs ---------------------------------------------------------------
