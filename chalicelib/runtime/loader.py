@@ -241,7 +241,8 @@ class PackagedModules:
         return ModuleSource(module=name, path=source_path(file), sha256="")
 
     def all(self) -> list[ModuleSource]:
-        return [s for f in sorted(PACKAGED_WORKFLOWS.glob("*.py")) if (s := self.get(f.stem)) is not None]
+        names = [module_name(f)[0] for f in sorted(PACKAGED_WORKFLOWS.rglob("*.py")) if f.name != "__init__.py"]
+        return [s for name in names if (s := self.get(name)) is not None]
 
 
 def default_sources() -> ModuleSources | PackagedModules:
