@@ -280,7 +280,7 @@ class Artifact:
             raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(merged))
         for key, value in merged.items():
             if not isinstance(value, (TriggerPartitionRef, InputRef)):
-                merged[key] = check_value(self.name, key, _partition_text(value))
+                check_value(self.name, key, value)  # text only, as flytekit's query (create_from converts)
         if time_partition is not None and not self.time_partitioned:
             raise TimePartitionError(f"artifact {self.name!r} is not time partitioned; drop time_partition=")
         if time_partition is not None and not isinstance(time_partition, (TriggerTimeRef, InputRef, datetime, date, str)):

@@ -104,11 +104,6 @@ def test_a_query_default_reading_a_missing_input_or_another_query_is_refused(def
             return count(region=region, day=day)
 
 
-def test_query_accepts_scalars_as_partition_text():
-    assert dict(Sales.query(region=5).partitions) == {"region": "5"}
-    assert dict(Sales.query(region=True).partitions) == {"region": "true"}
-
-
 # -- 1. StructuredDataset ------------------------------------------------------------------------------------
 FRAME = pd.DataFrame({"Name": ["Tom", "Jo"], "Age": [19, 22], "Height": [160, 178]})
 
