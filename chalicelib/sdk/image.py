@@ -125,6 +125,18 @@ class ImageSpec:
     def force_push(self) -> ImageSpec:
         return self
 
+    def with_runtime_packages(self, runtime_packages: Any) -> ImageSpec:
+        """flytekit installs these when the container starts; here they are reported like other container-only
+        keywords (the deployment's requirements are what the task runs with)."""
+        more = [*self.extra.get("runtime_packages", ()), *_strings(self.name, "runtime_packages", runtime_packages)]
+        return ImageSpec(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"},
+                         **{**self.extra, "runtime_packages": more})
+
+    def with_builder_options(self, builder_options: dict[str, Any]) -> ImageSpec:
+        if not isinstance(builder_options, dict):
+            raise DefinitionError(f"ImageSpec {self.name!r}: builder_options must be a dict; got {builder_options!r}")
+        return self._replace(builder_options={**(self.builder_options or {}), **builder_options})
+
     @classmethod
     def from_env(cls, *, pinned_packages: list[str] | None = None, **kwargs: Any) -> ImageSpec:
         """The running interpreter's Python version, with `pinned_packages` pinned to their installed versions."""

@@ -261,3 +261,12 @@ def test_an_artifact_as_a_default_is_its_latest_version_only_when_nothing_is_lef
         @workflow
         def bad(region: str, day: datetime, c: int = Sales) -> int:
             return count(region=region, day=day)
+
+
+def test_imagespec_builder_arguments_are_accepted_and_reported_as_container_only():
+    image = (chalicelib.ImageSpec(builder="union", packages=["pandas"], builder_config={"k": 1})
+             .with_runtime_packages(["numpy"]).with_builder_options({"cache": True}))
+    reported = image.container_only()
+    assert reported["builder"] == "union" and reported["runtime_packages"] == ["numpy"]
+    assert reported["builder_options"] == {"cache": True} and reported["builder_config"] == {"k": 1}
+    assert image.packages == ("pandas",)
