@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.sdk.aligned import OnArtifacts
     from chalicelib.sdk.artifact import Artifact, ArtifactQuery, Inputs
     from chalicelib.sdk.cards import DataCard, ModelCard
-    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, Deck, Echo, Email, FixedRate, Labels, MarkdownRenderer, PagerDuty, PodTemplate, ShellTask, Slack, SourceCodeRenderer, TableRenderer, TopFrameRenderer, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
+    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, BoxRenderer, Deck, Echo, Email, FixedRate, FrameProfilingRenderer, ImageRenderer, Labels, MarkdownRenderer, PagerDuty, PodTemplate, ShellTask, Slack, SourceCodeRenderer, TableRenderer, TopFrameRenderer, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
     from chalicelib.sdk.context import ExecutionParameters, FlyteContext, FlyteContextManager, SecretsManager, current_context
     from chalicelib.sdk.structured import StructuredDataset, kwtypes
     from chalicelib.sdk.options import Resources, Secret
@@ -74,6 +74,9 @@ _EXPORTS = {
     "kwtypes": "chalicelib.sdk.structured",
     "Echo": "chalicelib.sdk.compat",
     "MarkdownRenderer": "chalicelib.sdk.compat",
+    "BoxRenderer": "chalicelib.sdk.compat",
+    "FrameProfilingRenderer": "chalicelib.sdk.compat",
+    "ImageRenderer": "chalicelib.sdk.compat",
     "PodTemplate": "chalicelib.sdk.compat",
     "SourceCodeRenderer": "chalicelib.sdk.compat",
     "TableRenderer": "chalicelib.sdk.compat",
@@ -118,6 +121,9 @@ __all__ = [
     "kwtypes",
     "Echo",
     "MarkdownRenderer",
+    "BoxRenderer",
+    "FrameProfilingRenderer",
+    "ImageRenderer",
     "PodTemplate",
     "SourceCodeRenderer",
     "TableRenderer",

@@ -208,6 +208,37 @@ class TableRenderer:
         return df.to_html(header=header_labels if header_labels is not None else True)
 
 
+class FrameProfilingRenderer:
+    """flytekitplugins.deck's FrameProfilingRenderer, supported differently: pandas' summary of every column
+    (ydata-profiling is not in the Lambda package)."""
+
+    def __init__(self, title: str = "Pandas Profiling Report") -> None:
+        self.title = title
+
+    def to_html(self, df: Any) -> str:
+        return f"<h3>{_html.escape(self.title)}</h3>" + df.describe(include="all").to_html()
+
+
+class BoxRenderer:
+    """flytekitplugins.deck's BoxRenderer, supported differently: the column's quartiles as a table (no plotly)."""
+
+    def __init__(self, column_name: str) -> None:
+        self.column_name = column_name
+
+    def to_html(self, df: Any) -> str:
+        return df[[self.column_name]].describe().to_html()
+
+
+class ImageRenderer:
+    """flytekitplugins.deck's ImageRenderer: an image file (or bytes of PNG) as an inline <img>."""
+
+    def to_html(self, image_src: Any) -> str:
+        import base64
+
+        data = image_src if isinstance(image_src, bytes) else open(str(image_src), "rb").read()
+        return f'<img src="data:image/png;base64,{base64.b64encode(data).decode()}" alt="image">'
+
+
 # -- small flytekit objects that have no effect on Lambda --------------------------------------------------
 class PodTemplate:
     """flytekit.PodTemplate, supported differently: tasks run in Lambda, not in pods. Accepted (also as

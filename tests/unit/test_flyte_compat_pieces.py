@@ -270,3 +270,11 @@ def test_imagespec_builder_arguments_are_accepted_and_reported_as_container_only
     assert reported["builder"] == "union" and reported["runtime_packages"] == ["numpy"]
     assert reported["builder_options"] == {"cache": True} and reported["builder_config"] == {"k": 1}
     assert image.packages == ("pandas",)
+
+
+def test_plugin_deck_renderers_make_html_without_their_plugins():
+    from chalicelib import BoxRenderer, FrameProfilingRenderer, ImageRenderer
+
+    assert "Age" in FrameProfilingRenderer().to_html(FRAME) and "mean" in FrameProfilingRenderer().to_html(FRAME)
+    assert "75%" in BoxRenderer("Age").to_html(FRAME) and "Height" not in BoxRenderer("Age").to_html(FRAME)
+    assert ImageRenderer().to_html(b"\x89PNG").startswith('<img src="data:image/png;base64,iVBORw')
