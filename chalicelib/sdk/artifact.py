@@ -324,3 +324,22 @@ class Artifact:
                 f"{where}: artifact {self.name!r} is not time partitioned, so it has no time_partition; "
                 f"declare Artifact({self.name!r}, time_partitioned=True) or bind another value"
             )
+
+
+def check_workflow_artifacts(wf: Any) -> None:
+    """At a workflow's definition (`wf` is a chalicelib.sdk.workflow.WorkflowDef): queries among its input
+    defaults read only plain inputs; an annotated output binds every partition it
+    does not inherit from the task output it is (see ArtifactSpec.check_workflow_output)."""
+    from chalicelib.sdk.query import check_input_refs
+
+    check_input_refs(wf.short_name, wf.inputs)
+    nodes = {n.id: n for n in wf.nodes}
+    for output in wf.outputs:
+        if output.artifact is None:
+            continue
+        binding = wf.output_bindings.get(output.name, {})
+        node = nodes.get(binding.get("node", ""))
+        made = next((o.artifact for o in node.task.outputs if o.name == binding.get("output")), None) if node else None
+        query = next((i.default for i in wf.inputs if i.name == binding.get("input")), None)
+        source = made.artifact if made is not None else query.artifact if isinstance(query, ArtifactQuery) else None
+        output.artifact.check_workflow_output(wf.short_name, source)

@@ -6,8 +6,7 @@ from typing import Any, Callable
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk import compat, tracing
-from chalicelib.sdk.artifact import ArtifactQuery
-from chalicelib.sdk.query import check_input_refs
+from chalicelib.sdk.artifact import ArtifactQuery, check_workflow_artifacts
 from chalicelib.sdk.task import InputDef, OutputDef, signature_of
 
 
@@ -28,7 +27,7 @@ class WorkflowDef:
         if not self.nodes:
             raise DefinitionError(f"workflow {self.short_name!r} calls no task; a workflow needs at least one")
         self.output_bindings = self._output_bindings(builder, result)
-        check_signature(self)
+        check_workflow_artifacts(self)
 
     def _output_bindings(self, builder: tracing.WorkflowBuilder, result: Any) -> dict[str, dict[str, Any]]:
         if not self.outputs:
@@ -62,18 +61,3 @@ def workflow(_fn: Callable[..., Any] | None = None, **_options: Any) -> Any:
         return WorkflowDef(_fn)
     return WorkflowDef
 
-
-def check_signature(wf: WorkflowDef) -> None:
-    """Queries among the input defaults read only plain inputs; an annotated output binds every partition it
-    does not inherit from the task output it is (see ArtifactSpec.check_workflow_output)."""
-    check_input_refs(wf.short_name, wf.inputs)
-    nodes = {n.id: n for n in wf.nodes}
-    for output in wf.outputs:
-        if output.artifact is None:
-            continue
-        binding = wf.output_bindings.get(output.name, {})
-        node = nodes.get(binding.get("node", ""))
-        made = next((o.artifact for o in node.task.outputs if o.name == binding.get("output")), None) if node else None
-        query = next((i.default for i in wf.inputs if i.name == binding.get("input")), None)
-        source = made.artifact if made is not None else query.artifact if isinstance(query, ArtifactQuery) else None
-        output.artifact.check_workflow_output(wf.short_name, source)
