@@ -60,4 +60,3 @@ def workflow(_fn: Callable[..., Any] | None = None, **_options: Any) -> Any:
     if _fn is not None:
         return WorkflowDef(_fn)
     return WorkflowDef
-
