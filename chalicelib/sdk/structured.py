@@ -7,14 +7,18 @@ passed by reference), with the column subset an annotation names selected when a
         return StructuredDataset(dataframe=ages)
 
 A task may return a StructuredDataset or a DataFrame where a StructuredDataset is declared, and an input declared
-`Annotated[pd.DataFrame, kwtypes(...)]` gets the subset too, as in flytekit. Column types are not checked or
+`Annotated[pd.DataFrame, kwtypes(...)]` gets the subset too, as in flytekit. `StructuredDataset(uri=...)` (an
+`s3://` URI or a local path, to a parquet or csv file or a folder of them) is read on `.all()`, and read then
+stored again as parquet when a task returns it. Column types are not checked or
 cast (flytekit's pandas decoder does not either). This module never imports pandas at import time.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 import typing
+from pathlib import Path
 from typing import Any, Iterator
 
 from chalicelib.errors import DefinitionError, TaskFailedError
@@ -69,9 +73,9 @@ class StructuredDataset:
         if self._dataframe_type is None:
             raise DefinitionError("No dataframe type set. Use open(pd.DataFrame) before all()")
         if self._dataframe is None:
-            raise DefinitionError(
-                f"StructuredDataset(uri={self.uri!r}) has no data here: a table reaches a task as a task input "
-                f"or an artifact; read other stored files with FlyteFile")
+            if not self.uri:
+                raise DefinitionError("StructuredDataset() has neither a dataframe nor a uri; pass dataframe=df")
+            self._dataframe = read_uri(self.uri, self.file_format)
         return select(self._dataframe, self._columns, "StructuredDataset")
 
     def iter(self) -> Iterator[Any]:
@@ -80,6 +84,35 @@ class StructuredDataset:
     def __repr__(self) -> str:
         shape = getattr(self._dataframe, "shape", None)
         return f"StructuredDataset(shape={shape}, uri={self.uri!r}, columns={self._columns})"
+
+
+def read_uri(uri: str, file_format: str = GENERIC_FORMAT) -> Any:
+    """`StructuredDataset(uri=...)` read as flytekit does: an `s3://` URI or a local path, to one parquet (or csv)
+    file or a folder of them (flytekit writes a folder), downloaded into the task's working directory."""
+    import pandas as pd
+
+    from chalicelib.sdk.files import FlyteDirectory, FlyteFile
+
+    def read(path: str) -> Any:
+        if (file_format or "").lower() == CSV or path.lower().endswith(".csv"):
+            return pd.read_csv(path)
+        return pd.read_parquet(path, engine="fastparquet")
+
+    is_folder = uri.endswith("/") or (not uri.startswith("s3://") and os.path.isdir(uri))
+    try:
+        if not is_folder:
+            return read(FlyteFile(uri).path)
+        folder = Path(FlyteDirectory(uri).path)
+        parts = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
+        if not parts:
+            raise DefinitionError(f"StructuredDataset(uri={uri!r}): the folder holds no files")
+        return pd.concat([read(str(p)) for p in parts], ignore_index=True)
+    except DefinitionError:
+        raise
+    except Exception as exc:
+        raise TaskFailedError(
+            f"StructuredDataset(uri={uri!r}) cannot be read as {file_format or 'parquet'}: "
+            f"{type(exc).__name__}: {exc}") from exc
 
 
 def is_structured_type(hint: Any) -> bool:
@@ -122,11 +155,10 @@ def arriving(df: Any, hint: Any, bare: Any, where: str) -> Any:
 def leaving(value: Any, where: str) -> Any:
     """A task's StructuredDataset (or DataFrame) output as the DataFrame that is stored."""
     if isinstance(value, StructuredDataset):
-        if value.dataframe is None:
-            raise TaskFailedError(
-                f"{where}: StructuredDataset(uri={value.uri!r}) has no dataframe; return "
-                f"StructuredDataset(dataframe=df) (tables are stored by this engine, as parquet)")
-        value = value.dataframe
+        if value.dataframe is None and not value.uri:
+            raise TaskFailedError(f"{where}: StructuredDataset() has neither a dataframe nor a uri")
+        # a uri is read and stored again: the engine stores every table it passes on, as parquet
+        value = value.dataframe if value.dataframe is not None else read_uri(value.uri, value.file_format)
     if not (type(value).__name__ == "DataFrame" and type(value).__module__.startswith("pandas")):
         raise TaskFailedError(
             f"{where} is declared StructuredDataset but the task returned {type(value).__name__}; return "

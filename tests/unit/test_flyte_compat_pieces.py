@@ -128,8 +128,24 @@ def test_a_structured_dataset_output_is_stored_as_its_dataframe():
     assert carry.to_output(FRAME, Annotated[StructuredDataset, kwtypes(Age=int)], "o") is FRAME
     with pytest.raises(TaskFailedError, match="declared StructuredDataset but the task returned dict"):
         carry.to_output({"a": 1}, StructuredDataset, "o")
-    with pytest.raises(TaskFailedError, match="has no dataframe"):
-        carry.to_output(StructuredDataset(uri="s3://b/x.parquet"), StructuredDataset, "o")
+    with pytest.raises(TaskFailedError, match="neither a dataframe nor a uri"):
+        carry.to_output(StructuredDataset(), StructuredDataset, "o")
+
+
+def test_a_structured_dataset_from_a_uri_reads_a_parquet_file_or_folder(tmp_path):
+    FRAME.to_parquet(tmp_path / "one.parquet", engine="fastparquet")
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    FRAME.to_parquet(folder / "00000", engine="fastparquet")
+    FRAME.to_parquet(folder / "00001", engine="fastparquet")
+    one = StructuredDataset(uri=str(tmp_path / "one.parquet")).open(pd.DataFrame).all()
+    assert one.equals(FRAME)
+    assert len(StructuredDataset(uri=str(folder)).open(pd.DataFrame).all()) == 4
+    stored = carry.to_output(StructuredDataset(uri=str(tmp_path / "one.parquet")), StructuredDataset, "o")
+    assert stored.equals(FRAME)
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(TaskFailedError, match="cannot be read as parquet"):
+        StructuredDataset(uri=str(tmp_path / "bad.parquet")).open(pd.DataFrame).all()
 
 
 def test_open_needs_a_pandas_dataframe_and_a_call_first():
