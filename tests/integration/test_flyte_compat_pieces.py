@@ -125,3 +125,29 @@ def test_a_workflow_file_in_a_package_with_relative_imports_runs_and_its_tasks_i
     assert proc.returncode == 0, proc.stderr + proc.stdout
     [ex] = json.loads(proc.stdout.split("\n", 1)[1])["executions"]
     assert ex["status"] == "SUCCEEDED" and ex["outputs"]["o0"] == 7  # the echo task ran in the task runner
+
+
+def test_an_enum_input_is_given_on_the_command_line_by_value(tmp_path):
+    flow = tmp_path / "enum_flow.py"
+    flow.write_text(textwrap.dedent('''
+        import enum
+        from chalicelib import task, workflow
+
+        class Color(enum.Enum):
+            RED = "red"
+            GREEN = "green"
+
+        @task
+        def paint(color: Color) -> str:
+            return f"{type(color).__name__}.{color.name}"
+
+        @workflow
+        def paint_wf(color: Color = Color.GREEN) -> str:
+            return paint(color=color)
+    '''))
+    proc = cli("run", str(flow), "paint_wf", "--color", "red", "--json")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    [ex] = json.loads(proc.stdout)["executions"]
+    assert ex["status"] == "SUCCEEDED" and ex["outputs"]["o0"] == "Color.RED"
+    proc = cli("run", str(flow), "paint_wf", "--color", "blue")
+    assert proc.returncode != 0 and "'blue'" in proc.stderr + proc.stdout
