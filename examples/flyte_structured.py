@@ -2,7 +2,10 @@
 
     python -m chalicelib run examples/flyte_structured.py subset_wf --a 19
     python -m chalicelib run examples/flyte_structured.py publish_people --region emea --day 2026-11-24
-    python -m chalicelib run examples/flyte_structured.py read_people --region emea --day 2026-11-24T15:00:00Z
+
+`read_people --region emea --day 2026-11-24T15:00:00Z` reads the version `publish_people` made, so it runs on a
+cloud that has it (a stage, or one local cloud as in tests/integration/test_flyte_compat_pieces.py); on a fresh
+one its query finds no version and the execution fails saying which query.
 """
 
 from datetime import datetime
