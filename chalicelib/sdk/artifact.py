@@ -267,14 +267,20 @@ class Artifact:
         time_partition: Any = None,
         partitions: Mapping[str, Any] | None = None,
         version: str | None = None,
+        project: str | None = None,
+        domain: str | None = None,
         **more: Any,
     ) -> ArtifactQuery:
         """The latest version matching the partition keys given (a key not given matches any value, as in
         Union, where a query names only the keys it constrains), and the time partition, or one `version`.
         Values are constants; the workflow's own inputs (`Inputs.day`) when the query is a workflow input's
         default, filled when the execution starts; or references to a trigger (`B.partitions.region`,
-        `B.time_partition - timedelta(days=1)`) inside `OnArtifact(inputs=...)`."""
+        `B.time_partition - timedelta(days=1)`) inside `OnArtifact(inputs=...)`. `project` and `domain` are
+        accepted as in flytekit; a stage is one namespace."""
         merged = {**(partitions or {}), **more}
+        for name, value in (("project", project), ("domain", domain)):
+            if value is not None and name in self.partition_keys:  # a partition key of that name
+                merged[name] = value
         unknown = set(merged) - set(self.partition_keys)
         if unknown:
             raise PartitionMismatchError(self.name, list(self.partition_keys), sorted(merged))

@@ -294,3 +294,9 @@ def test_plugin_deck_renderers_make_html_without_their_plugins():
     assert "Age" in FrameProfilingRenderer().to_html(FRAME) and "mean" in FrameProfilingRenderer().to_html(FRAME)
     assert "75%" in BoxRenderer("Age").to_html(FRAME) and "Height" not in BoxRenderer("Age").to_html(FRAME)
     assert ImageRenderer().to_html(b"\x89PNG").startswith('<img src="data:image/png;base64,iVBORw')
+
+
+def test_query_accepts_project_and_domain_as_flytekit():
+    assert dict(Sales.query(project="p", domain="development", region="emea").partitions) == {"region": "emea"}
+    keyed = Artifact(name="pieces_keyed", partition_keys=["domain"])
+    assert dict(keyed.query(domain="sales").partitions) == {"domain": "sales"}
