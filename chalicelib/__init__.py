@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.sdk.aligned import OnArtifacts
     from chalicelib.sdk.artifact import Artifact, ArtifactQuery, Inputs
     from chalicelib.sdk.cards import DataCard, ModelCard
-    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, BoxRenderer, Deck, Echo, Email, FixedRate, FrameProfilingRenderer, ImageRenderer, Labels, MarkdownRenderer, PagerDuty, PodTemplate, ShellTask, Slack, SourceCodeRenderer, TableRenderer, TopFrameRenderer, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
+    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, BoxRenderer, ConcurrencyLimitBehavior, ConcurrencyPolicy, Deck, Description, Documentation, Echo, Email, FixedRate, FrameProfilingRenderer, ImageRenderer, Labels, MarkdownRenderer, PagerDuty, PodTemplate, HashMethod, ShellTask, Slack, SourceCode, SourceCodeRenderer, TableRenderer, TopFrameRenderer, WorkflowFailurePolicy, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
     from chalicelib.sdk.context import ExecutionParameters, FlyteContext, FlyteContextManager, SecretsManager, current_context
     from chalicelib.sdk.structured import StructuredDataset, kwtypes
     from chalicelib.sdk.options import Resources, Secret
@@ -73,6 +73,13 @@ _EXPORTS = {
     "StructuredDataset": "chalicelib.sdk.structured",
     "kwtypes": "chalicelib.sdk.structured",
     "Echo": "chalicelib.sdk.compat",
+    "WorkflowFailurePolicy": "chalicelib.sdk.compat",
+    "ConcurrencyLimitBehavior": "chalicelib.sdk.compat",
+    "ConcurrencyPolicy": "chalicelib.sdk.compat",
+    "HashMethod": "chalicelib.sdk.compat",
+    "Description": "chalicelib.sdk.compat",
+    "SourceCode": "chalicelib.sdk.compat",
+    "Documentation": "chalicelib.sdk.compat",
     "MarkdownRenderer": "chalicelib.sdk.compat",
     "BoxRenderer": "chalicelib.sdk.compat",
     "FrameProfilingRenderer": "chalicelib.sdk.compat",
@@ -120,6 +127,13 @@ __all__ = [
     "StructuredDataset",
     "kwtypes",
     "Echo",
+    "WorkflowFailurePolicy",
+    "ConcurrencyLimitBehavior",
+    "ConcurrencyPolicy",
+    "HashMethod",
+    "Description",
+    "SourceCode",
+    "Documentation",
     "MarkdownRenderer",
     "BoxRenderer",
     "FrameProfilingRenderer",

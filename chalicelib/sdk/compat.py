@@ -9,9 +9,11 @@ used, so a ported file fails at import with a message instead of an AttributeErr
 
 from __future__ import annotations
 
+import enum
 import html as _html
 import inspect
 import sys
+from dataclasses import dataclass
 from typing import Any, Callable, NoReturn
 
 from chalicelib.errors import DefinitionError
@@ -240,6 +242,62 @@ class ImageRenderer:
 
 
 # -- small flytekit objects that have no effect on Lambda --------------------------------------------------
+class WorkflowFailurePolicy(enum.Enum):
+    """flytekit's `@workflow(failure_policy=...)` values; accepted, no effect (see WORKFLOW_NO_EFFECT)."""
+
+    FAIL_IMMEDIATELY = 0
+    FAIL_AFTER_EXECUTABLE_NODES_COMPLETE = 1
+
+
+class ConcurrencyLimitBehavior:
+    """flytekit.models.concurrency.ConcurrencyLimitBehavior."""
+
+    SKIP = 1
+
+
+@dataclass(frozen=True)
+class ConcurrencyPolicy:
+    """flytekit's `LaunchPlan(concurrency=ConcurrencyPolicy(max_concurrency=1))`: accepted; every triggered run
+    starts (registration says so)."""
+
+    max_concurrency: int = 1
+    behavior: Any = ConcurrencyLimitBehavior.SKIP
+
+
+class HashMethod:
+    """flytekit's `Annotated[T, HashMethod(fn)]` (a cache key for a value): accepted; nothing is cached."""
+
+    def __init__(self, function: Callable[[Any], str]) -> None:
+        self._function = function
+
+    def calculate(self, obj: Any) -> str:
+        return self._function(obj)
+
+
+@dataclass(frozen=True)
+class Description:
+    """flytekit.models.documentation.Description, for `docs=Documentation(...)`: kept in the code only."""
+
+    value: str | None = None
+    uri: str | None = None
+    icon_link: str | None = None
+    format: Any = None
+
+
+@dataclass(frozen=True)
+class SourceCode:
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class Documentation:
+    """flytekit's `@task(docs=Documentation(...))` / `@workflow(docs=...)`: kept in the code only."""
+
+    short_description: str | None = None
+    long_description: Description | None = None
+    source_code: SourceCode | None = None
+
+
 class PodTemplate:
     """flytekit.PodTemplate, supported differently: tasks run in Lambda, not in pods. Accepted (also as
     `@task(pod_template=...)`), and registration says it has no effect."""

@@ -300,3 +300,22 @@ def test_query_accepts_project_and_domain_as_flytekit():
     assert dict(Sales.query(project="p", domain="development", region="emea").partitions) == {"region": "emea"}
     keyed = Artifact(name="pieces_keyed", partition_keys=["domain"])
     assert dict(keyed.query(domain="sales").partitions) == {"domain": "sales"}
+
+
+def test_flytekit_value_objects_for_keywords_with_no_effect_are_importable():
+    from chalicelib import (ConcurrencyLimitBehavior, ConcurrencyPolicy, Description, Documentation, HashMethod,
+                            SourceCode, WorkflowFailurePolicy)
+
+    @task(docs=Documentation(short_description="s", long_description=Description(value="v"),
+                             source_code=SourceCode(link="l")))
+    def hashed(x: int) -> Annotated[int, HashMethod(str)]:
+        return x
+
+    @workflow(failure_policy=WorkflowFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE)
+    def policy_wf(x: int) -> int:
+        return hashed(x=x)
+
+    lp = LaunchPlan.get_or_create(policy_wf, name="pieces_concurrency",
+                                  concurrency=ConcurrencyPolicy(max_concurrency=1, behavior=ConcurrencyLimitBehavior.SKIP))
+    assert lp.options["concurrency"].max_concurrency == 1 and HashMethod(str).calculate(3) == "3"
+    assert hashed.outputs[0].type is int
