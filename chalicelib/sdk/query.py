@@ -14,13 +14,13 @@ imported on the trigger path.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from chalicelib.errors import ArtifactError, DefinitionError
-from chalicelib.sdk import literals
+from chalicelib.sdk import literals, typecheck
 from chalicelib.sdk.timeparts import Granularity, iso, normalize
 
 INPUT = "$input"  # inside a `$query` body only: the value of the execution's input of that name
@@ -155,3 +155,8 @@ def check_input_refs(workflow: str, inputs: list[Any]) -> None:
                 raise DefinitionError(
                     f"{where}: reads Inputs.{ref.name}, which is itself a query; a query can read only plain "
                     f"inputs (str, int, date, datetime)")
+            if ref is query.time_partition and not any(typecheck.accepts_type(target.type, kind)
+                                                       for kind in (datetime, date, str)):
+                raise DefinitionError(
+                    f"{where}: reads Inputs.{ref.name} as its time partition, but that input is annotated "
+                    f"{typecheck.describe(target.type)}; annotate it datetime (or date)")

@@ -319,3 +319,10 @@ def test_flytekit_value_objects_for_keywords_with_no_effect_are_importable():
                                   concurrency=ConcurrencyPolicy(max_concurrency=1, behavior=ConcurrencyLimitBehavior.SKIP))
     assert lp.options["concurrency"].max_concurrency == 1 and HashMethod(str).calculate(3) == "3"
     assert hashed.outputs[0].type is int
+
+
+def test_a_query_reading_a_non_time_input_as_its_time_partition_is_refused():
+    with pytest.raises(DefinitionError, match=r"reads Inputs.n as its time partition, but that input is annotated int"):
+        @workflow
+        def wf(region: str, day: datetime, n: int = 1, data: int = Sales.query(time_partition=Inputs.n)) -> int:
+            return count(region=region, day=day)
