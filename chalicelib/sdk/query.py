@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from chalicelib.errors import ArtifactError, DefinitionError
-from chalicelib.sdk import literals, typecheck
+from chalicelib.sdk import literals
 from chalicelib.sdk.timeparts import Granularity, iso, normalize
 
 INPUT = "$input"  # inside a `$query` body only: the value of the execution's input of that name
@@ -134,6 +134,7 @@ def bind_inputs(body: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
 def check_input_refs(workflow: str, inputs: list[Any]) -> None:
     """Definition-time check of queries that are a workflow's input defaults: each `Inputs.x` they read must
     be another input of the workflow that is not itself a query (inputs are filled before queries run)."""
+    from chalicelib.sdk import typecheck
     from chalicelib.sdk.artifact import ArtifactQuery, InputRef
 
     names = {i.name: i for i in inputs}
