@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, Deck, Email, FixedRate, Labels, PagerDuty, ShellTask, Slack, StructuredDataset, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
     from chalicelib.sdk.context import current_context
     from chalicelib.sdk.options import Resources, Secret
+    from chalicelib.sdk.cache import Cache, CachePolicy, HashMethod, VersionParameters
     from chalicelib.sdk.files import FlyteDirectory, FlyteFile
     from chalicelib.sdk.image import ImageSpec
     from chalicelib.sdk.launch_plan import LaunchPlan, OnArtifact
@@ -65,6 +66,10 @@ _EXPORTS = {
     "reference_task": "chalicelib.sdk.compat",
     "reference_workflow": "chalicelib.sdk.compat",
     "Resources": "chalicelib.sdk.options",
+    "Cache": "chalicelib.sdk.cache",
+    "CachePolicy": "chalicelib.sdk.cache",
+    "HashMethod": "chalicelib.sdk.cache",
+    "VersionParameters": "chalicelib.sdk.cache",
     "Secret": "chalicelib.sdk.options",
     "ShellTask": "chalicelib.sdk.compat",
     "Slack": "chalicelib.sdk.compat",
@@ -80,6 +85,8 @@ __all__ = [
     "Annotations",
     "Artifact",
     "ArtifactQuery",
+    "Cache",
+    "CachePolicy",
     "CascadeError",
     "ContainerTask",
     "CronSchedule",
@@ -90,6 +97,7 @@ __all__ = [
     "FlyteDirectory",
     "FlyteFile",
     "Granularity",
+    "HashMethod",
     "ImageSpec",
     "Inputs",
     "Labels",
@@ -103,6 +111,7 @@ __all__ = [
     "ShellTask",
     "Slack",
     "StructuredDataset",
+    "VersionParameters",
     "approve",
     "artifacts",
     "conditional",

@@ -22,7 +22,7 @@ LAUNCH_PLAN_NO_EFFECT = {
     "max_parallelism": "independent tasks all run at once (a Parallel state)",
     "security_context": "executions run with the stage's IAM roles",
     "auth_role": "executions run with the stage's IAM roles",
-    "overwrite_cache": "nothing is cached",
+    "overwrite_cache": "not honoured: clear a task's entries with `python -m chalicelib cache clear --task T`",
     "auto_activate": "a launch plan with a trigger is active when registered",
     "concurrency": "every triggered run starts",
 }
