@@ -25,7 +25,7 @@ from chalicelib.errors import CascadeError
 from chalicelib.events.task import TaskEvent
 from chalicelib.sdk import cache as sdk_cache, literals
 from chalicelib.sdk.options import LAMBDA_MAX_SECONDS, task_timeout
-from chalicelib.store.cache import CacheStore
+from chalicelib.store.cache import CacheEntry, CacheStore
 
 log = logs.get_logger("task_runner")
 RESERVATION_MARGIN_SECONDS = 30
@@ -92,8 +92,10 @@ class Slot:
 class TaskCache:
     def __init__(self, store: CacheStore, materialize: Callable[[Any, Any], Any],
                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
-                 poll_seconds: float = 0.2, max_poll_seconds: float = 2.0) -> None:
+                 poll_seconds: float = 0.2, max_poll_seconds: float = 2.0,
+                 note: Callable[[str, str, list[str]], None] | None = None) -> None:
         self.store = store
+        self.note = note  # (execution, node, lines): where a hit is told in the execution's task logs
         self.materialize = materialize  # (literal, type hint) → the task's value, for HashMethod inputs
         self.clock, self.sleep = clock, sleep
         self.poll_seconds, self.max_poll_seconds = poll_seconds, max_poll_seconds
@@ -172,9 +174,15 @@ class TaskCache:
         entry = self.store.get(slot.task, slot.key, self.clock())
         if entry is None:
             return False
-        slot.hit = {**entry.result, "cached": True,
-                    "cached_from": {"execution": entry.execution, "node": entry.node, "version": entry.version}}
+        slot.hit = _reused(entry)
         log.info("cache hit", extra={"cache_key": slot.key, "cached_from": entry.execution})
+        if slot.event is not None:
+            self.store.record_hit(slot.event.execution_id, slot.event.node, entry, self.clock())
+            if self.note is not None:
+                self.note(slot.event.execution_id, slot.event.node, [
+                    f"[cache hit] {slot.event.node} {entry.task}: outputs of execution "
+                    f"{entry.execution.rsplit(':', 1)[-1]} ({entry.node}, cache version {entry.version!r}) reused; "
+                    f"the task did not run"])
         return True
 
     def keep(self, slot: Slot, result: dict[str, Any]) -> dict[str, Any]:
@@ -193,6 +201,10 @@ class TaskCache:
             if slot.reserved:
                 self.store.release(slot.task, slot.key, slot.holder)
         if entry.execution != event.execution_id or entry.node != event.node:
-            return {**entry.result, "cached": True,
-                    "cached_from": {"execution": entry.execution, "node": entry.node, "version": entry.version}}
+            return _reused(entry)
         return result
+
+
+def _reused(entry: CacheEntry) -> dict[str, Any]:
+    return {**entry.result, "cached": True,
+            "cached_from": {"execution": entry.execution, "node": entry.node, "version": entry.version}}

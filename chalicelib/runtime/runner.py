@@ -43,7 +43,8 @@ class Runner:
         self.registry = registry
         self.binder = Binder(store)
         self.cache = TaskCache(CacheStore(settings.registry_table, store.dynamodb, store.s3),
-                               lambda literal, hint: carry.to_python(self.binder.materialize(literal), hint, store.s3))
+                               lambda literal, hint: carry.to_python(self.binder.materialize(literal), hint, store.s3),
+                               note=registry.put_logs)
 
     # -- outputs ----------------------------------------------------------------------------------
     def _prepare_artifact(self, task: TaskDef, output: Any, result: Any, values: dict[str, Any],

@@ -3,6 +3,7 @@
     pk CACHE#<task>   sk ENTRY#<key>     one cached result: the task's result JSON, version, inputs' hash
     pk CACHE#<task>   sk RESERVE#<key>   `cache_serialize`: who computes that key now, and until when
     pk CACHE          sk <task>          the tasks that have entries (for `cache list` without --task)
+    pk EXEC#<exec>    sk CACHED#<node>   a node of that execution that reused a cached result (`executions`)
 
 `<key>` is the hex digest chalicelib.runtime.cache makes of (task, signature, cache version, inputs); a task
 name longer than fits a key is replaced by its digest (DynamoDB: 2,048 bytes of partition key, 1,024 of
@@ -146,6 +147,22 @@ class CacheStore:
                 resp = self.dynamodb.batch_write_item(RequestItems=request)
                 request = resp.get("UnprocessedItems") or {}
         return sum(1 for i in items if str(i["sk"]).startswith("ENTRY#"))
+
+    # -- hits, per execution ----------------------------------------------------------------------
+    def record_hit(self, execution: str, node: str, entry: CacheEntry, now: float | None = None) -> None:
+        now = now if now is not None else time.time()
+        self.dynamodb.put_item(TableName=self.table, Item=to_dynamo({
+            "pk": f"EXEC#{execution}", "sk": f"CACHED#{node}", "node": node, "task": entry.task,
+            "from_execution": entry.execution, "from_node": entry.node, "version": entry.version,
+            "expires_at": int(now) + self.ttl_seconds}))
+
+    def hits(self, execution: str) -> list[dict[str, Any]]:
+        """The nodes of `execution` that reused a cached result: node, task, from_execution, version."""
+        items = paginate(self.dynamodb, "query", {
+            "TableName": self.table, "KeyConditionExpression": "pk = :pk AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": {":pk": {"S": f"EXEC#{execution}"}, ":s": {"S": "CACHED#"}},
+        })
+        return [{k: i.get(k) for k in ("node", "task", "from_execution", "from_node", "version")} for i in items]
 
     # -- reservations (cache_serialize) -----------------------------------------------------------
     def reserve(self, task: str, key: str, holder: str, seconds: float, now: float | None = None) -> bool:
