@@ -182,6 +182,9 @@ def check_overrides(task: str, overrides: dict[str, Any]) -> dict[str, Any]:
     if kept.get("cache") is True:
         raise DefinitionError(f"task {task!r}: with_overrides(cache=True) needs a version, as in flytekit; "
                               f"give with_overrides(cache=Cache(version='1'))")
+    if isinstance(kept.get("cache"), Cache) and kept["cache"].version is None:
+        raise DefinitionError(f"task {task!r}: with_overrides(cache=Cache(...)) needs a version, as in flytekit; "
+                              f"give Cache(version='1')")
     for key in ("name", "node_name", "container_image"):
         if key in kept and not isinstance(kept[key], str):
             raise DefinitionError(f"task {task!r}: with_overrides({key}=...) takes a string; got {kept[key]!r}")
