@@ -153,7 +153,7 @@ class TaskCache:
         if not settings.serialize:
             return slot
         hold = float(task_timeout(task.options) or LAMBDA_MAX_SECONDS) + RESERVATION_MARGIN_SECONDS
-        deadline = self.clock() + hold
+        deadline = self.clock() + hold + 2 * self.max_poll_seconds + 1  # past the holder's expiry: take over
         pause = self.poll_seconds
         while True:
             if self.store.reserve(slot.task, key, slot.holder, hold, self.clock()):

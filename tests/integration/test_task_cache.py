@@ -153,3 +153,78 @@ def test_tasks_run_in_the_runner_sized_for_their_requests(module_cloud, defs):
     resources = {name: s["Resource"] for name, s in definition["States"].items() if s["Type"] == "Task"}
     assert resources["n0-big"].endswith(":function:cascade-local-task_runner")  # overridden to 1Gi
     assert resources["n1-big"].endswith(":function:cascade-local-task_runner_5120")  # its own 4Gi
+
+
+def waiting_cache(cloud: Any) -> tuple[Any, Any, list[float]]:
+    """A TaskCache on the local cloud's table whose clock moves only when it sleeps (waits are not timed)."""
+    from chalicelib.runtime.cache import TaskCache
+    from chalicelib.store.cache import CacheStore
+
+    s = cloud.settings
+    store = CacheStore(s.registry_table, aws.client("dynamodb", s.region), aws.client("s3", s.region))
+    now = [2_000_000_000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    cache = TaskCache(store, lambda literal, hint: literal, clock=lambda: now[0], sleep=sleep, max_poll_seconds=60)
+    return cache, store, slept
+
+
+def waiter_event(version: str) -> Any:
+    from chalicelib.events.task import TaskEvent
+
+    return TaskEvent.model_validate({
+        "workflow": "cache_tasks.serialized_wf", "node": "n0", "task": {"module": "cache_tasks", "name": "slow_square"},
+        "bindings": {}, "meta": {}, "inputs": {}, "results": {}, "execution_start": "2026-11-24T10:00:00Z",
+        "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:waiter",
+        "cache": {"version": version, "serialize": True, "ignored": []}})
+
+
+def test_a_waiter_takes_over_when_the_holder_died(module_cloud, defs):
+    from chalicelib.runtime.cache import cache_key
+
+    cache, store, slept = waiting_cache(module_cloud)
+    task = defs.tasks["cache_tasks.slow_square"]
+    key = cache_key(task, "died", cache.hashes(task, {"x": 5}, ()))
+    start = cache.clock()
+    assert store.reserve(task.name, key, "crashed-execution#n0", 930, start)  # and never stores nor releases
+    slot = cache.lookup(waiter_event("died"), task, {"x": 5})
+    assert slot.hit is None and slot.reserved  # the holder's time ran out: the waiter computes
+    assert cache.clock() - start >= 930 and len(slept) > 1
+    result = slot.run(lambda: {"outputs": {"o0": 25}, "artifacts": []})
+    assert result == {"outputs": {"o0": 25}, "artifacts": []}
+    assert store.get(task.name, key, cache.clock()).result == result
+    assert store.reserve(task.name, key, "next#n0", 930, cache.clock())  # released after storing
+
+
+def test_a_waiter_reuses_the_result_the_holder_stores_and_a_failed_holder_lets_it_compute(module_cloud, defs):
+    from chalicelib.runtime.cache import cache_key
+
+    cache, store, slept = waiting_cache(module_cloud)
+    task = defs.tasks["cache_tasks.slow_square"]
+    key = cache_key(task, "stored", cache.hashes(task, {"x": 6}, ()))
+    holder = "holder-execution#n0"
+    assert store.reserve(task.name, key, holder, 930, cache.clock())
+    real_sleep = cache.sleep
+
+    def holder_finishes(seconds: float) -> None:
+        real_sleep(seconds)
+        if len(slept) == 3:
+            store.put(task.name, key, "stored", {"outputs": {"o0": 36}, "artifacts": []}, "holder-execution", "n0",
+                      cache.clock())
+            store.release(task.name, key, holder)
+
+    cache.sleep = holder_finishes
+    slot = cache.lookup(waiter_event("stored"), task, {"x": 6})
+    assert slot.hit is not None and slot.hit["outputs"] == {"o0": 36} and slot.hit["cached"] is True
+    assert slot.hit["cached_from"]["execution"] == "holder-execution" and len(slept) == 3
+
+    # a holder whose task fails gives the reservation back at once
+    failing = cache.lookup(waiter_event("fails"), task, {"x": 6})
+    assert failing.reserved
+    with pytest.raises(ZeroDivisionError):
+        failing.run(lambda: {"o0": 1 // 0})
+    assert store.reserve(task.name, failing.key, "another#n0", 930, cache.clock())
