@@ -47,6 +47,8 @@ def literal_hash(literal: Any, tag_of: Callable[[str], str], where: str) -> Any:
         tag, body = next(iter(literal.items()))
         if tag == "$artifact" and isinstance(body, dict):
             return {"artifact": [body.get("name"), body.get("version")]}
+        if tag == "$ref" and isinstance(body, dict) and isinstance(body.get("hash"), str):
+            return {"hash": body["hash"]}  # the producing task's HashMethod (TaskCache.hashed_output)
         if tag in ("$ref", "$file", "$dir") and isinstance(body, dict) and isinstance(body.get("uri"), str):
             uri = body["uri"] if tag != "$dir" or body["uri"].endswith("/") else body["uri"] + "/"
             return {tag[1:]: [body.get("format") or body.get("name"), tag_of(uri)]}
@@ -101,7 +103,7 @@ class TaskCache:
         self.poll_seconds, self.max_poll_seconds = poll_seconds, max_poll_seconds
 
     def hashes(self, task: Any, bound: dict[str, Any], ignored: tuple[str, ...]) -> dict[str, Any]:
-        methods = sdk_cache.hash_methods(task)
+        methods = {k: v for k, v in sdk_cache.hash_methods(task).items() if k != "return"}
         hints = {i.name: i.type for i in task.inputs}
         defaults = {i.name: i.default for i in task.inputs if i.has_default}
         out: dict[str, Any] = {}
@@ -138,6 +140,22 @@ class TaskCache:
         except (TypeError, ValueError) as exc:
             raise CacheKeyError(f"task {task.short_name!r}: inputs cannot be hashed for the cache: {exc}") from exc
         return out
+
+    def hashed_output(self, task: Any, value: Any, literal: Any) -> Any:
+        """A task output passed by reference, with its hash when the task's return annotation has
+        `HashMethod(fn)` (flytekit's way: the producer hashes, a cached consumer keys on that hash)."""
+        method = sdk_cache.hash_methods(task).get("return")
+        if method is None or not (isinstance(literal, dict) and set(literal) == {"$ref"}):
+            return literal
+        try:
+            digest = method.calculate(value)
+        except Exception as exc:
+            raise CacheKeyError(f"task {task.short_name!r} output: its HashMethod function raised "
+                                f"{type(exc).__name__}: {exc}") from exc
+        if not isinstance(digest, str):
+            raise CacheKeyError(f"task {task.short_name!r} output: its HashMethod function returned "
+                                f"{type(digest).__name__}; it must return a str")
+        return {"$ref": {**literal["$ref"], "hash": digest}}
 
     def lookup(self, event: TaskEvent, task: Any, bound: dict[str, Any]) -> Slot:
         """The node's slot: a hit, or a miss to compute (holding the reservation when serialized)."""

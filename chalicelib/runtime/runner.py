@@ -143,13 +143,14 @@ class Runner:
                 pending[output.name] = self._prepare_artifact(task, output, result, {**defaults, **values}, event)
             else:
                 plain[output.name] = result
-                outputs[output.name] = self.store.put_run_value(event.execution_id, event.node, output.name,
-                                                                result, self.settings.max_inline_bytes)
+                outputs[output.name] = self.cache.hashed_output(task, result, self.store.put_run_value(
+                    event.execution_id, event.node, output.name, result, self.settings.max_inline_bytes))
         where = f"task {task.short_name!r}"
         if not publish.fits_state(event, _result(outputs, pending, self.settings.bucket)):
             # inline values would overflow the execution's state: pass them through S3 instead
             for name, value in plain.items():
-                outputs[name] = self.store.put_run_value(event.execution_id, event.node, name, value, -1)
+                outputs[name] = self.cache.hashed_output(task, value, self.store.put_run_value(
+                    event.execution_id, event.node, name, value, -1))
         publish.check_state(event, _result(outputs, pending, self.settings.bucket), where)  # before any version
         artifacts = []
         for name, write in pending.items():

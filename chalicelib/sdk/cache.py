@@ -186,14 +186,15 @@ def settings_for(task: Any, overrides: dict[str, Any] | None = None) -> CacheSet
 
 
 def hash_methods(task: Any) -> dict[str, HashMethod[Any]]:
-    """Inputs annotated `Annotated[T, HashMethod(fn)]`, by name (read from the function's type hints)."""
+    """Inputs annotated `Annotated[T, HashMethod(fn)]`, by name, and the output's as "return" (read from
+    the function's type hints)."""
     try:
         hints = typing.get_type_hints(task.fn, include_extras=True)
     except Exception:  # signature_of already refused unreadable hints at definition
         return {}
     found = {}
     for name, hint in hints.items():
-        if name != "return" and typing.get_origin(hint) is typing.Annotated:
+        if typing.get_origin(hint) is typing.Annotated:
             for extra in typing.get_args(hint)[1:]:
                 if isinstance(extra, HashMethod):
                     found[name] = extra

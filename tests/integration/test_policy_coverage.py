@@ -65,6 +65,7 @@ INPUTS: dict[str, dict[str, str]] = {
     "cache_tasks.serialized_wf": {"x": "3"},
     "cache_tasks.body_wf": {"x": "2"},
     "cache_tasks.sized_wf": {"x": "1"},
+    "cache_tasks.hashed_output_wf": {"n": "2", "salt": "s"},
 }
 # Started once every wave has settled: versions whose triggers read an earlier version.
 # (So are workflows whose inputs default to a query.)

@@ -228,3 +228,12 @@ def test_a_waiter_reuses_the_result_the_holder_stores_and_a_failed_holder_lets_i
     with pytest.raises(ZeroDivisionError):
         failing.run(lambda: {"o0": 1 // 0})
     assert store.reserve(task.name, failing.key, "another#n0", 930, cache.clock())
+
+
+def test_a_producers_hash_method_keys_its_consumers_cache(module_cloud, defs):
+    first = execution(run(module_cloud, defs, "hashed_output_wf", n=3, salt="a"))
+    assert computed(first) == ["computing first_value(3)"]
+    # another salt: other content, the same HashMethod(by_sum) hash on the producer's output, so a hit
+    other = execution(run(module_cloud, defs, "hashed_output_wf", n=3, salt="b"))
+    assert computed(other) == [] and other["outputs"] == {"o0": 0}
+    assert computed(execution(run(module_cloud, defs, "hashed_output_wf", n=4, salt="a"))) == ["computing first_value(4)"]

@@ -105,3 +105,23 @@ def body_wf(x: int) -> int:
 def sized_wf(x: int) -> int:
     small = big(x=x).with_overrides(requests=Resources(mem="1Gi"), name="small")
     return big(x=small)
+
+
+def by_sum(df: pd.DataFrame) -> str:
+    return f"sum={int(df['v'].sum())}"
+
+
+@task
+def hashed_frame(n: int, salt: str) -> Annotated[pd.DataFrame, HashMethod(by_sum)]:
+    return pd.DataFrame({"v": list(range(n)), "salt": [salt] * n})
+
+
+@task(cache=True, cache_version="1")
+def first_value(df: pd.DataFrame) -> int:
+    print(f"computing first_value({len(df)})")
+    return int(df["v"].iloc[0])
+
+
+@workflow
+def hashed_output_wf(n: int, salt: str) -> int:
+    return first_value(df=hashed_frame(n=n, salt=salt))
