@@ -16,6 +16,23 @@ def task_runner(event, context):
     return default_runner().run(event)
 
 
+# Task runners of larger memory sizes (chalicelib.naming.TASK_RUNNER_SIZES, memory set in .chalice/config.json):
+# a task's Task state invokes the smallest that fits its requests (chalicelib.sdk.options.runner_memory).
+@app.lambda_function(name="task_runner_3008")
+def task_runner_3008(event, context):
+    return task_runner(event, context)
+
+
+@app.lambda_function(name="task_runner_5120")
+def task_runner_5120(event, context):
+    return task_runner(event, context)
+
+
+@app.lambda_function(name="task_runner_10240")
+def task_runner_10240(event, context):
+    return task_runner(event, context)
+
+
 @app.on_dynamodb_record(stream_arn=os.environ.get("CASCADE_ARTIFACTS_STREAM_ARN", ""), name="on_artifact_event",
                         batch_size=100, starting_position="TRIM_HORIZON")
 def on_artifact_event(event):

@@ -19,10 +19,11 @@ if TYPE_CHECKING:
     from chalicelib.sdk.aligned import OnArtifacts
     from chalicelib.sdk.artifact import Artifact, ArtifactQuery, Inputs
     from chalicelib.sdk.cards import DataCard, ModelCard
-    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, BoxRenderer, ConcurrencyLimitBehavior, ConcurrencyPolicy, Deck, Description, Documentation, Echo, Email, FixedRate, FrameProfilingRenderer, ImageRenderer, Labels, MarkdownRenderer, PagerDuty, PodTemplate, HashMethod, ShellTask, Slack, SourceCode, SourceCodeRenderer, TableRenderer, TopFrameRenderer, WorkflowFailurePolicy, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
+    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, BoxRenderer, ConcurrencyLimitBehavior, ConcurrencyPolicy, Deck, Description, Documentation, Echo, Email, FixedRate, FrameProfilingRenderer, ImageRenderer, Labels, MarkdownRenderer, PagerDuty, PodTemplate, ShellTask, Slack, SourceCode, SourceCodeRenderer, TableRenderer, TopFrameRenderer, WorkflowFailurePolicy, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
     from chalicelib.sdk.context import ExecutionParameters, FlyteContext, FlyteContextManager, SecretsManager, current_context
     from chalicelib.sdk.structured import StructuredDataset, kwtypes
     from chalicelib.sdk.options import Resources, Secret
+    from chalicelib.sdk.cache import Cache, CachePolicy, HashMethod, VersionParameters
     from chalicelib.sdk.files import FlyteDirectory, FlyteFile
     from chalicelib.sdk.image import ImageSpec
     from chalicelib.sdk.launch_plan import LaunchPlan, OnArtifact
@@ -66,6 +67,10 @@ _EXPORTS = {
     "reference_task": "chalicelib.sdk.compat",
     "reference_workflow": "chalicelib.sdk.compat",
     "Resources": "chalicelib.sdk.options",
+    "Cache": "chalicelib.sdk.cache",
+    "CachePolicy": "chalicelib.sdk.cache",
+    "HashMethod": "chalicelib.sdk.cache",
+    "VersionParameters": "chalicelib.sdk.cache",
     "Secret": "chalicelib.sdk.options",
     "ShellTask": "chalicelib.sdk.compat",
     "Slack": "chalicelib.sdk.compat",
@@ -76,7 +81,6 @@ _EXPORTS = {
     "WorkflowFailurePolicy": "chalicelib.sdk.compat",
     "ConcurrencyLimitBehavior": "chalicelib.sdk.compat",
     "ConcurrencyPolicy": "chalicelib.sdk.compat",
-    "HashMethod": "chalicelib.sdk.compat",
     "Description": "chalicelib.sdk.compat",
     "SourceCode": "chalicelib.sdk.compat",
     "Documentation": "chalicelib.sdk.compat",
@@ -102,6 +106,8 @@ __all__ = [
     "Annotations",
     "Artifact",
     "ArtifactQuery",
+    "Cache",
+    "CachePolicy",
     "CascadeError",
     "ContainerTask",
     "CronSchedule",
@@ -112,6 +118,7 @@ __all__ = [
     "FlyteDirectory",
     "FlyteFile",
     "Granularity",
+    "HashMethod",
     "ImageSpec",
     "Inputs",
     "Labels",
@@ -130,7 +137,6 @@ __all__ = [
     "WorkflowFailurePolicy",
     "ConcurrencyLimitBehavior",
     "ConcurrencyPolicy",
-    "HashMethod",
     "Description",
     "SourceCode",
     "Documentation",
@@ -146,6 +152,7 @@ __all__ = [
     "FlyteContext",
     "FlyteContextManager",
     "SecretsManager",
+    "VersionParameters",
     "approve",
     "artifacts",
     "conditional",

@@ -3,6 +3,7 @@
     app                 cascade
     resource prefix     cascade-<stage>-            (chalice names functions `<app>-<stage>-<function>`)
     functions           cascade-<stage>-task_runner, -on_artifact_event, -on_upload; the web API is cascade-<stage>
+    sized task runners  cascade-<stage>-task_runner_<MB> for the larger TASK_RUNNER_SIZES (task_runner is the first)
     infra stack         cascade-<stage>-infra       (infra/template.yaml: bucket, tables, queue, roles)
     state machines      cascade-<stage>-<module>-<workflow>
     bucket, tables      outputs of the infra stack (StackOutputs), read into Settings (`Settings.from_outputs`)
@@ -22,8 +23,31 @@ APP_NAME = "cascade"
 TASK_RUNNER = "task_runner"
 TRIGGER = "on_artifact_event"
 UPLOAD = "on_upload"
+# The task runner's memory sizes (MB): `task_runner` has the first, `task_runner_<MB>` each other one; a task
+# runs in the smallest that fits its requests (chalicelib.sdk.options.runner_memory).
+TASK_RUNNER_SIZES = (1769, 3008, 5120, 10240)
 # chalice's REST API function (the lineage page and /api): named `<app>-<stage>`, without a suffix
 API = "api_handler"
+
+
+def task_runner_function(memory_mb: int) -> str:
+    """The task-runner function (without the stage prefix) of one of TASK_RUNNER_SIZES."""
+    return TASK_RUNNER if memory_mb <= TASK_RUNNER_SIZES[0] else f"{TASK_RUNNER}_{memory_mb}"
+
+
+def task_runner_functions() -> list[str]:
+    return [task_runner_function(mb) for mb in TASK_RUNNER_SIZES]
+
+
+def is_task_runner(function_name: str) -> bool:
+    """Is this (prefixed) function name one of the task runners?"""
+    short = function_name.rsplit("-", 1)[-1]
+    return short in task_runner_functions()
+
+
+def sized_task_runner_arn(runner_arn: str, memory_mb: int) -> str:
+    """The ARN of the sized task runner, from the default one's (`...:function:<prefix>task_runner`)."""
+    return runner_arn + task_runner_function(memory_mb)[len(TASK_RUNNER):]
 
 
 def prefix(stage: str, app_name: str = APP_NAME) -> str:

@@ -21,6 +21,7 @@ from chalicelib.config import Settings
 from chalicelib.errors import CascadeError, UnknownArtifactError
 from chalicelib.naming import names_workflow
 from chalicelib.store.artifacts import ArtifactStore
+from chalicelib.store.cache import CacheStore
 from chalicelib.store.lineage import Edge
 from chalicelib.store.models import ArtifactVersion, iso_ms
 from chalicelib.store.registry import Registry
@@ -54,6 +55,7 @@ class ExecutionRow(BaseModel):
     cause: str | None = None
     outputs: dict[str, Any] | None = None
     logs: list[str] | None = None  # filled by `report`, which shows what every task printed
+    cached: list[dict[str, Any]] | None = None  # filled by `report`: nodes that reused a cached result
 
 
 class VersionDetail(BaseModel):
@@ -272,6 +274,7 @@ class Observer:
             row.error, row.cause = d.get("error"), task_cause(d.get("cause"))
         if full:
             row.logs = self.registry.logs(arn)
+            row.cached = CacheStore(self.settings.registry_table, self.registry.dynamodb).hits(arn)
             if d.get("output"):
                 try:
                     row.outputs = (json.loads(d["output"]) or {}).get("outputs", {})

@@ -57,8 +57,9 @@ def levels(nodes: list[Node]) -> list[list[Node]]:
 def _task_state(node: Node, wf: WorkflowDef, runner_arn: str, result_path: str, next_state: str | None) -> dict[str, Any]:
     state: dict[str, Any] = {
         "Type": "Task",
-        "Resource": runner_arn,
+        "Resource": options.runner_resource(node, runner_arn),
         "Parameters": {
+            **options.node_parameters(node),
             "workflow": wf.name,
             "node": node.id,
             "task": {"module": node.task.module, "name": node.task.short_name},
@@ -70,9 +71,9 @@ def _task_state(node: Node, wf: WorkflowDef, runner_arn: str, result_path: str, 
             "execution_start.$": "$$.Execution.StartTime",
         },
         "ResultPath": result_path,
-        "Retry": RETRY + options.task_retry(node.task.options),
+        "Retry": RETRY + options.task_retry(options.node_options(node)),
     }
-    timeout = options.task_timeout(node.task.options)
+    timeout = options.task_timeout(options.node_options(node))
     if timeout:
         state["TimeoutSeconds"] = timeout
     if next_state:

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.arns import StageArns
-from chalicelib.naming import API, TASK_RUNNER, TRIGGER, UPLOAD
+from chalicelib.naming import API, TASK_RUNNER, TRIGGER, UPLOAD, task_runner_functions
 
 VERSION = "2012-10-17"
 
@@ -47,7 +47,8 @@ def _table(stage: StageArns, table: str, indexes: bool = False) -> list[str]:
     return [arn, f"{arn}/index/*"] if indexes else [arn]
 
 
-def _task_runner(stage: StageArns) -> list[dict[str, Any]]:
+def _task_runner(stage: StageArns, function: str = TASK_RUNNER) -> list[dict[str, Any]]:
+    """Every task runner (one per memory size, chalicelib.naming.TASK_RUNNER_SIZES) runs the same code."""
     out = stage.outputs
     return [
         # artifact data and values passed between tasks (runtime/runner.py, store/artifacts.py); files and
@@ -64,10 +65,12 @@ def _task_runner(stage: StageArns) -> list[dict[str, Any]]:
         _statement("QueryIndex", ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"],
                    _table(stage, out.index_table)),
         # task logs per execution, and lineage edges (store/lineage.py); the registered workflow modules the
-        # runner may import (GetItem; a refusal lists them with a Query: runtime/loader.py, store/declarations.py)
-        _statement("TaskLogsAndLineage", ["dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:PutItem",
-                                          "dynamodb:Query"], _table(stage, out.registry_table)),
-        _logs(stage, TASK_RUNNER),
+        # runner may import (GetItem; a refusal lists them with a Query: runtime/loader.py, store/declarations.py);
+        # the task cache's entries and cache_serialize reservations, given back with a conditional DeleteItem
+        # (store/cache.py)
+        _statement("TaskLogsAndLineage", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
+                                          "dynamodb:PutItem", "dynamodb:Query"], _table(stage, out.registry_table)),
+        _logs(stage, function),
     ]
 
 
@@ -126,12 +129,14 @@ def _api(stage: StageArns) -> list[dict[str, Any]]:
         _statement("ListWorkflows", ["states:ListStateMachines"], ["*"]),
         _statement("ReadExecutions", ["states:DescribeExecution", "states:ListExecutions"],
                    [stage.state_machines_arn, stage.arn("states", f"execution:{stage.prefix}*:*")]),
-        _statement("ReadTaskLogs", ["logs:FilterLogEvents"], [f"{stage.log_group_arn(TASK_RUNNER)}:*"]),
+        _statement("ReadTaskLogs", ["logs:FilterLogEvents"],
+                   [f"{stage.log_group_arn(fn)}:*" for fn in task_runner_functions()]),
         _logs(stage, API),
     ]
 
 
 POLICIES = {TASK_RUNNER: _task_runner, TRIGGER: _trigger, UPLOAD: _upload, API: _api}
+POLICIES.update({fn: (lambda stage, fn=fn: _task_runner(stage, fn)) for fn in task_runner_functions()[1:]})
 # Actions AWS cannot scope to a resource: the only ones allowed on "*".
 UNSCOPABLE = {"states:ListStateMachines"}
 

@@ -22,12 +22,12 @@ from chalicelib.config import ENV_PREFIX
 from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.policies import policy_for
 from chalicelib.deploy.arns import StageArns
-from chalicelib.naming import TASK_RUNNER, UPLOAD
+from chalicelib.naming import UPLOAD, task_runner_functions
 
 CONFIG = Path(".chalice") / "config.json"
 POLICY_DIR = "policies"
 # Functions whose code imports what tasks import (pandas...): they get the tasks layer.
-TASK_CODE_FUNCTIONS = (TASK_RUNNER, UPLOAD)
+TASK_CODE_FUNCTIONS = (*task_runner_functions(), UPLOAD)
 
 
 def policy_file(stage: str, function: str) -> str:

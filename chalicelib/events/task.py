@@ -31,6 +31,7 @@ class TaskEvent(BaseModel):
     results: dict[str, Any]
     execution_id: str
     execution_start: str
+    cache: dict[str, Any] | None = None  # a cached node's settings (chalicelib.runtime.cache)
 
     @property
     def node_index(self) -> int:

@@ -49,7 +49,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_ROOT / "infra" / "template.yaml"
 REGION = "us-east-1"
 # Lambda function name (without the stage prefix) → handler string, as chalice deploys them.
-FUNCTIONS = {name: f"app.{name}" for name in (naming.TASK_RUNNER, naming.TRIGGER, naming.UPLOAD)}
+FUNCTIONS = {name: f"app.{name}" for name in (*naming.task_runner_functions(), naming.TRIGGER, naming.UPLOAD)}
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -258,7 +258,7 @@ class LocalCloud:
                     errored = True
                     # A task's own error reaches Step Functions, which retries it or fails the execution (and the
                     # report shows that); only errors moto would swallow are collected here.
-                    if not function_name.endswith(naming.TASK_RUNNER):
+                    if not naming.is_task_runner(function_name):
                         self.errors.append(HandlerError(function_name, type(exc).__name__, str(exc), event))
             return payload, errored, out.getvalue()
         finally:
@@ -340,7 +340,7 @@ class LocalCloud:
                 Role=role_arn,
                 Handler=handler,
                 Code={"ZipFile": zipped.getvalue()},
-                Timeout=900 if short == naming.TASK_RUNNER else 60,
+                Timeout=900 if naming.is_task_runner(short) else 60,
                 Environment={"Variables": settings.to_env()},
             )["FunctionArn"]
         settings.task_runner_arn = arns[naming.TASK_RUNNER]

@@ -21,6 +21,7 @@ from chalicelib.config import Settings
 from chalicelib.errors import DefinitionError, TransientAwsError
 from chalicelib.events.task import PublishEvent, ResolveEvent, TaskEvent, parse_runner_event
 from chalicelib.runtime import loader, publish, resolve
+from chalicelib.runtime.cache import TaskCache
 from chalicelib.runtime.binding import Binder
 from chalicelib.runtime.trail import TaskTrail, producer
 from chalicelib.sdk import carry, cards, context
@@ -28,6 +29,7 @@ from chalicelib.sdk.artifact import ArtifactValue, InputRef
 from chalicelib.sdk.task import TaskDef
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.store.artifacts import ArtifactStore
+from chalicelib.store.cache import CacheStore
 from chalicelib.store.models import make_version
 from chalicelib.store.registry import Registry
 
@@ -40,6 +42,9 @@ class Runner:
         self.store = store
         self.registry = registry
         self.binder = Binder(store)
+        self.cache = TaskCache(CacheStore(settings.registry_table, store.dynamodb, store.s3),
+                               lambda literal, hint: carry.to_python(self.binder.materialize(literal), hint, store.s3),
+                               note=registry.put_logs)
 
     # -- outputs ----------------------------------------------------------------------------------
     def _prepare_artifact(self, task: TaskDef, output: Any, result: Any, values: dict[str, Any],
@@ -109,42 +114,50 @@ class Runner:
             trail = TaskTrail.from_event(self.store.lineage, event)
             given = {name: self.binder.literal(event, b) for name, b in event.bindings.items()}
             bound = trail.pin(given, self.binder.resolve_query)  # `$query` inputs resolved once, and recorded
-            hints = {i.name: i.type for i in task.inputs}
-            values = {name: carry.to_python(self.binder.materialize(literal), hints.get(name), self.store.s3)
-                      for name, literal in bound.items()}
-            with capture.captured() as out:
-                try:
-                    result = task.fn(**values)
-                finally:
-                    self.registry.put_logs(event.execution_id, event.node, out.getvalue().splitlines())
-            defaults = {i.name: i.default for i in task.inputs if i.has_default}
-            outputs: dict[str, Any] = {}
-            pending: dict[str, publish.PendingVersion] = {}
-            plain: dict[str, Any] = {}
-            for output in task.outputs:
-                where = f"task {task.short_name!r} output {output.name!r}"
-                if isinstance(result, ArtifactValue):
-                    result.value = carry.to_output(result.value, output.type, where)
-                else:
-                    result = carry.to_output(result, output.type, where)
-                if output.artifact is not None or isinstance(result, ArtifactValue):
-                    pending[output.name] = self._prepare_artifact(task, output, result, {**defaults, **values}, event)
-                else:
-                    plain[output.name] = result
-                    outputs[output.name] = self.store.put_run_value(event.execution_id, event.node, output.name,
-                                                                    result, self.settings.max_inline_bytes)
-            where = f"task {task.short_name!r}"
-            if not publish.fits_state(event, _result(outputs, pending, self.settings.bucket)):
-                # inline values would overflow the execution's state: pass them through S3 instead
-                for name, value in plain.items():
-                    outputs[name] = self.store.put_run_value(event.execution_id, event.node, name, value, -1)
-            publish.check_state(event, _result(outputs, pending, self.settings.bucket), where)  # before any version
-            artifacts = []
-            for name, write in pending.items():
-                record = write.write(self.store)
-                artifacts.append(publish.summary(record))
-                outputs[name] = record.reference()
-            return publish.check_state(event, {"outputs": outputs, "artifacts": artifacts}, where)
+            slot = self.cache.lookup(event, task, bound)  # a cached node: the stored result, without running
+            if slot.hit is not None:
+                return publish.check_state(event, slot.hit, f"task {task.short_name!r}")
+            return slot.run(lambda: self._compute(event, task, bound))
+
+    def _compute(self, event: TaskEvent, task: TaskDef, bound: dict[str, Any]) -> dict[str, Any]:
+        """Run the task on its bound inputs and store its outputs; the task's result for the state machine."""
+        hints = {i.name: i.type for i in task.inputs}
+        values = {name: carry.to_python(self.binder.materialize(literal), hints.get(name), self.store.s3)
+                  for name, literal in bound.items()}
+        with capture.captured() as out:
+            try:
+                result = task.fn(**values)
+            finally:
+                self.registry.put_logs(event.execution_id, event.node, out.getvalue().splitlines())
+        defaults = {i.name: i.default for i in task.inputs if i.has_default}
+        outputs: dict[str, Any] = {}
+        pending: dict[str, publish.PendingVersion] = {}
+        plain: dict[str, Any] = {}
+        for output in task.outputs:
+            where = f"task {task.short_name!r} output {output.name!r}"
+            if isinstance(result, ArtifactValue):
+                result.value = carry.to_output(result.value, output.type, where)
+            else:
+                result = carry.to_output(result, output.type, where)
+            if output.artifact is not None or isinstance(result, ArtifactValue):
+                pending[output.name] = self._prepare_artifact(task, output, result, {**defaults, **values}, event)
+            else:
+                plain[output.name] = result
+                outputs[output.name] = self.cache.hashed_output(task, result, self.store.put_run_value(
+                    event.execution_id, event.node, output.name, result, self.settings.max_inline_bytes))
+        where = f"task {task.short_name!r}"
+        if not publish.fits_state(event, _result(outputs, pending, self.settings.bucket)):
+            # inline values would overflow the execution's state: pass them through S3 instead
+            for name, value in plain.items():
+                outputs[name] = self.cache.hashed_output(task, value, self.store.put_run_value(
+                    event.execution_id, event.node, name, value, -1))
+        publish.check_state(event, _result(outputs, pending, self.settings.bucket), where)  # before any version
+        artifacts = []
+        for name, write in pending.items():
+            record = write.write(self.store)
+            artifacts.append(publish.summary(record))
+            outputs[name] = record.reference()
+        return publish.check_state(event, {"outputs": outputs, "artifacts": artifacts}, where)
 
 
 def _result(outputs: dict[str, Any], pending: dict[str, publish.PendingVersion], bucket: str) -> dict[str, Any]:

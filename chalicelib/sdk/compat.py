@@ -28,7 +28,7 @@ LAUNCH_PLAN_NO_EFFECT = {
     "max_parallelism": "independent tasks all run at once (a Parallel state)",
     "security_context": "executions run with the stage's IAM roles",
     "auth_role": "executions run with the stage's IAM roles",
-    "overwrite_cache": "nothing is cached",
+    "overwrite_cache": "not honoured: clear a task's entries with `python -m chalicelib cache clear --task T`",
     "auto_activate": "a launch plan with a trigger is active when registered",
     "concurrency": "every triggered run starts",
 }
@@ -262,16 +262,6 @@ class ConcurrencyPolicy:
 
     max_concurrency: int = 1
     behavior: Any = ConcurrencyLimitBehavior.SKIP
-
-
-class HashMethod:
-    """flytekit's `Annotated[T, HashMethod(fn)]` (a cache key for a value): accepted; nothing is cached."""
-
-    def __init__(self, function: Callable[[Any], str]) -> None:
-        self._function = function
-
-    def calculate(self, obj: Any) -> str:
-        return self._function(obj)
 
 
 @dataclass(frozen=True)

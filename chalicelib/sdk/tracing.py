@@ -35,6 +35,17 @@ class Promise:
             raise DefinitionError(f"node {self.node} returns nothing; its result cannot be passed on")
         return {"node": self.node, "output": self.output}
 
+    def with_overrides(self, **overrides: Any) -> Promise:
+        """flytekit's `node.with_overrides(...)`: this node's keywords (chalicelib.sdk.options.check_overrides)."""
+        from chalicelib.sdk.options import check_overrides
+
+        builder = current()
+        node = next((n for n in builder.nodes if n.id == self.node), None) if builder and self.node else None
+        if node is None:
+            raise DefinitionError("with_overrides(...) applies to a task's result inside a workflow body")
+        node.overrides.update(check_overrides(node.task.short_name, overrides))
+        return self
+
     def __bool__(self) -> bool:
         raise DefinitionError(
             "a workflow body is traced, not run: a task's result has no value yet, so it cannot be used in "
@@ -48,6 +59,7 @@ class Node:
     task: TaskDef
     bindings: dict[str, dict[str, Any]]
     upstream: list[str] = field(default_factory=list)
+    overrides: dict[str, Any] = field(default_factory=dict)  # with_overrides(...), see Promise.with_overrides
 
 
 class WorkflowBuilder:

@@ -58,6 +58,14 @@ INPUTS: dict[str, dict[str, str]] = {
     "sem_replay.record": {"sensor": "t1", "value": "1"},
     "store_union_artifacts.workflow_c": {"current_datetime": "2026-11-24T10:00:00Z"},
     "store_union_artifacts.workflow_d": {"current_datetime": "2026-11-24T10:00:00Z"},
+    "cache_tasks.plain_wf": {"x": "3", "note": "n"},
+    "cache_tasks.bumped_version_wf": {"x": "3"},
+    "cache_tasks.publish_wf": {"x": "3"},
+    "cache_tasks.frame_wf": {"n": "3", "salt": "s"},
+    "cache_tasks.serialized_wf": {"x": "3"},
+    "cache_tasks.body_wf": {"x": "2"},
+    "cache_tasks.sized_wf": {"x": "1"},
+    "cache_tasks.hashed_output_wf": {"n": "2", "salt": "s"},
 }
 # Started once every wave has settled: versions whose triggers read an earlier version.
 # (So are workflows whose inputs default to a query.)
