@@ -241,7 +241,7 @@ def cell(value: Any) -> Any:
 def result_table(columns: list[str], rows: list[tuple[Any, ...]]) -> Table:
     table = Table(title=f"{len(rows)} row(s)", title_justify="left")
     for c in columns:
-        table.add_column(Text(c), overflow="fold")
+        table.add_column(Text(c), overflow="fold", no_wrap=c in ("version", "created_at", TIME_PARTITION))
     for row in rows:
         table.add_row(*(Text("NULL", style="dim") if v is None else Text(str(cell(v))) for v in row))
     return table

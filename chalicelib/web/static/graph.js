@@ -117,7 +117,7 @@
       const g = s("g", { class: "edge-group", "data-source": source, "data-target": target, "data-kinds": kinds.join(" ") });
       g.append(s("title", {}, words));
       g.append(s("path", { class: `edge ${main}`, d: `M ${x1} ${y1} C ${x1 + bend} ${y1}, ${x2 - bend} ${y2}, ${x2} ${y2}`, "marker-end": "url(#arrow)" }));
-      if (pairs.size <= LABELS_UP_TO) g.append(s("text", { class: "edge-label", x: x2 - COL_GAP + 8, y: y2 - 5 }, fit(words, 18)));
+      if (pairs.size <= LABELS_UP_TO) g.append(s("text", { class: "edge-label", x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 5, "text-anchor": "middle" }, fit(words, 16)));
       edges.append(g);
     }
     view.append(edges);
