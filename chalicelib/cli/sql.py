@@ -48,9 +48,9 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def needs_quotes(name: str) -> bool:
-    """Is `name` more than a plain SQL identifier (a dot or dash in it), so a query must quote it?"""
-    return not _PLAIN.fullmatch(name)
+def needs_quotes(name: str, reserved: frozenset[str] = frozenset()) -> bool:
+    """Must a query quote `name`: a dot or dash in it, or a reserved word (`order`, `select`...)?"""
+    return not _PLAIN.fullmatch(name) or name.lower() in reserved
 
 
 # -- decide (pure): which files make which table ---------------------------------------------------------
@@ -101,12 +101,14 @@ class ArtifactTables:
         return out_
 
 
-def quote_hint(sql: str, artifacts: list[str]) -> str:
-    """A hint for an artifact name with '.' or '-' that the query spells without quotes."""
-    odd = [n for n in artifacts if needs_quotes(n) and re.search(rf"(?<![\w\"]){re.escape(n)}(?![\w\"])", sql)]
+def quote_hint(sql: str, artifacts: list[str], reserved: frozenset[str] = frozenset()) -> str:
+    """A hint for an artifact name with '.' or '-', or a reserved word, that the query spells without quotes."""
+    odd = [n for n in artifacts if needs_quotes(n, reserved)
+           and re.search(rf"(?<![\w\"]){re.escape(n)}(?![\w\"])", sql, flags=re.IGNORECASE)]
     if not odd:
         return ""
-    return f"; artifact names with '.' or '-' go in double quotes: SELECT * FROM {quoted(odd[0])}"
+    return (f"; artifact names with '.' or '-' and reserved words go in double quotes: "
+            f"SELECT * FROM {quoted(odd[0])}")
 
 
 def first_line(exc: BaseException) -> str:
@@ -199,6 +201,10 @@ class SqlSession:
         return (f"no table {name!r} in stage {self.stage!r}{hint}; tables are the DataFrame artifacts ({listing}), "
                 f"each also as <name>{VERSIONS}; list artifacts with `artifacts`")
 
+    def reserved(self) -> frozenset[str]:
+        rows = self.con.execute("SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'")
+        return frozenset(r[0].lower() for r in rows.fetchall())
+
     def frame_artifacts(self) -> list[str]:
         return sorted({v.name for v in self.store.all_versions() if v.format == "parquet"})
 
@@ -214,7 +220,7 @@ def run_sql(store: Any, stage: str, sql: str) -> tuple[list[str], list[tuple[Any
         try:
             names = set(duckdb.get_table_names(sql))  # DuckDB parses it: only these tables are loaded
         except duckdb.Error as exc:
-            hint = quote_hint(sql, session.frame_artifacts())
+            hint = quote_hint(sql, session.frame_artifacts(), session.reserved())
             raise SqlError(f"the query does not parse: {first_line(exc)}{hint}") from exc
         session.load(names)
         return session.query(sql)

@@ -40,6 +40,7 @@ def stage() -> Iterator[dict[str, Any]]:
             "apac": write("sq_sales", pd.DataFrame({"amount": [7]}), {"region": "apac"}, T0, 1),
             "emea_next": write("sq_sales", pd.DataFrame({"amount": [100]}), {"region": "emea"}, T0 + timedelta(days=1), 2),
             "dashed": write("sq-daily.v2", pd.DataFrame({"n": [1, 2, 3]}), {}, None, 0),
+            "keyword": write("order", pd.DataFrame({"n": [4]}), {}, None, 0),
             "json": write("sq_settings", {"threshold": 3}, {}, None, 0),
         }
         yield made
@@ -116,6 +117,12 @@ def test_a_name_with_dots_and_dashes_is_quoted(sql: Any) -> None:
     message = bad.output.strip()
     assert len(message.splitlines()) == 1 and "Traceback" not in message
     assert 'SELECT * FROM "sq-daily.v2"' in message
+
+
+def test_a_reserved_word_is_quoted(sql: Any) -> None:
+    assert rows(sql('SELECT n FROM "order"', "--json")) == [{"n": 4}]
+    bad = sql("SELECT n FROM order", ok=False)
+    assert bad.exit_code == 1 and 'SELECT * FROM "order"' in bad.output
 
 
 def test_unknown_table_names_it_and_lists_the_tables(sql: Any) -> None:

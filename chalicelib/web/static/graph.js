@@ -163,8 +163,10 @@
       const { w, h } = size();
       state.k = Math.min(1, Math.max(READABLE, Math.min(w / width, h / height)));
       const r = pos.get(graph.root);
-      state.x = width * state.k <= w ? (w - width * state.k) / 2 : Math.min(0, w / 2 - (r.x + NODE_W / 2) * state.k);
-      state.y = height * state.k <= h ? (h - height * state.k) / 2 : h / 2 - (r.y + NODE_H / 2) * state.k;
+      // the root in the middle, without leaving empty room past either end of the graph
+      const clamp = (v, room, size_) => Math.max(room - size_ * state.k, Math.min(0, v));
+      state.x = width * state.k <= w ? (w - width * state.k) / 2 : clamp(w / 2 - (r.x + NODE_W / 2) * state.k, w, width);
+      state.y = height * state.k <= h ? (h - height * state.k) / 2 : clamp(h / 2 - (r.y + NODE_H / 2) * state.k, h, height);
       apply();
     };
     svg.addEventListener("wheel", (ev) => {
