@@ -130,6 +130,8 @@ class SqlSession:
         self.not_frames: dict[str, str] = {}  # artifact → the format its versions have instead
 
     def load(self, names: set[str]) -> None:
+        import duckdb
+
         for table in sorted(names):
             artifact = table.removesuffix(VERSIONS) if table.endswith(VERSIONS) else table
             versions = self.store.versions(artifact, newest_first=False)
@@ -139,7 +141,10 @@ class SqlSession:
             if not tables.versions:
                 self.not_frames[artifact] = versions[-1].format
                 continue
-            self._create(table, tables, every=table.endswith(VERSIONS))
+            try:
+                self._create(table, tables, every=table.endswith(VERSIONS))
+            except duckdb.Error as exc:  # e.g. versions whose columns have types that do not unite
+                raise SqlError(f"artifact {artifact!r} cannot be read as table {table!r}: {first_line(exc)}") from exc
 
     def _create(self, table: str, tables: ArtifactTables, every: bool) -> None:
         chosen = tables.versions if every else tables.latest()
@@ -206,14 +211,17 @@ class SqlSession:
         return frozenset(r[0].lower() for r in rows.fetchall())
 
     def frame_artifacts(self) -> list[str]:
-        return sorted({v.name for v in self.store.all_versions() if v.format == "parquet"})
+        return sorted({i["name"] for i in self.store.scan_versions(["name", "format"]) if i.get("format") == "parquet"})
 
 
 def run_sql(store: Any, stage: str, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Columns and rows of `sql` over the stage's DataFrame artifacts."""
     if not sql.strip():
         raise InputError('the query is empty; e.g. sql "SELECT * FROM my_artifact LIMIT 10"')
-    import duckdb
+    try:
+        import duckdb
+    except ImportError as exc:
+        raise SqlError("`sql` needs DuckDB, a development dependency: pip install -r requirements-dev.txt") from exc
 
     with tempfile.TemporaryDirectory(prefix="cascade-sql-") as folder:
         session = SqlSession(store, stage, Path(folder))

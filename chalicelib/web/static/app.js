@@ -245,7 +245,7 @@ function renderGrid(name, versions, selected) {
       if (!here.length) { tr.append(h("td", { class: "empty" }, "")); continue; }
       const newest = here[0];
       const a = link({ artifact: name, version: newest.version, execution: null },
-        h("span", { class: "cell-time" }, newest.created_at.slice(5, 19).replace("T", " ")),
+        h("span", { class: "cell-time" }, newest.created_at),
         here.length > 1 ? h("span", { class: "cell-count" }, ` ×${here.length}`) : "");
       a.setAttribute("title", `${newest.version}${here.length > 1 ? ` (newest of ${here.length})` : ""}`);
       const td = h("td", { class: "cell", "data-version": newest.version, "data-versions": here.length,
