@@ -157,22 +157,3 @@ def test_a_query_with_its_own_tables_runs(sql: Any) -> None:
     got = rows(sql("WITH t AS (SELECT 1 AS one) SELECT one FROM t", "--json"))
     assert got == [{"one": 1}]
 
-
-def test_against_the_local_server_through_its_endpoint() -> None:
-    """As people use it: `python -m chalicelib local` running, `sql --endpoint-url URL` finding the stage through
-    its stack, the objects read over HTTP."""
-    from chalicelib.cli import main
-    from chalicelib.local.server import LocalServer
-    from chalicelib.ops.stage import Stage
-    from chalicelib.store.models import make_version
-
-    with LocalServer(port=0) as server:
-        store = Stage(server.settings, server.endpoint_url).store
-        for minutes, units in ((0, 1), (1, 5)):
-            store.write("sq_remote", pd.DataFrame({"units": [units]}), {"region": "emea"}, None,
-                        make_version(MADE + timedelta(minutes=minutes), "remote"), produced_by="test")
-        fresh_shell = {k: None for k in os.environ if k.startswith(("CASCADE_", "AWS_ENDPOINT"))}  # found by its stack
-        result = CliRunner().invoke(main, ["sql", "SELECT region, units FROM sq_remote", "--json",
-                                           "--endpoint-url", server.endpoint_url], env=fresh_shell)
-        assert result.exit_code == 0, result.output
-        assert json.loads(result.stdout) == [{"region": "emea", "units": 5}]
