@@ -55,6 +55,13 @@ def lineage_asset(asset):
     return routes.static_file(asset)
 
 
+@app.route("/favicon.ico")
+def favicon():
+    from chalicelib.web import routes
+
+    return routes.static_file(routes.FAVICON)
+
+
 @app.route("/api/{view}")
 def api(view):
     from chalicelib.web import routes

@@ -494,3 +494,39 @@ def _epoch_ms(text: str | None) -> int:
         return 0
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
 
+
+
+# -- search (the page's search box) -----------------------------------------------------------------
+class SearchResults(BaseModel):
+    query: str
+    artifacts: list[ArtifactSummary]
+    versions: list[dict[str, Any]]  # ArtifactVersion.report() of each match, newest first
+    executions: list[ExecutionRow]
+
+
+def search(obs: Observer, text: str, limit: int = 20) -> SearchResults:
+    """Artifacts, versions and executions whose name, id, partition values, workflow or launch plan contain
+    `text` (case-insensitive). Scans: for people looking, never on an event path."""
+    needle = text.strip().lower()
+    if not needle:
+        return SearchResults(query=text, artifacts=[], versions=[], executions=[])
+    artifacts = [a for a in obs.artifacts() if needle in a.name.lower()]
+    versions: list[ArtifactVersion] = []
+    for item in obs.store.scan_versions():
+        words = [item.get("name", ""), item.get("version", ""), item.get("time_partition") or "",
+                 *(f"{k}={v}" for k, v in (item.get("partitions") or {}).items())]
+        if any(needle in str(w).lower() for w in words):
+            versions.append(ArtifactVersion.from_item(item))
+    versions.sort(key=lambda v: v.version, reverse=True)
+    matched: list[tuple[datetime, str]] = []
+    for sm in obs._state_machines():
+        machine = sm["name"][len(obs.settings.prefix):].lower()
+        for page in obs.sfn.get_paginator("list_executions").paginate(stateMachineArn=sm["stateMachineArn"]):
+            for ex in page["executions"]:
+                if needle in machine or needle in ex["name"].lower() or needle in ex["executionArn"].lower():
+                    matched.append((ex["startDate"], ex["executionArn"]))
+    matched.sort(reverse=True)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        rows = list(pool.map(obs.describe, [arn for _, arn in matched[:limit]]))
+    return SearchResults(query=text, artifacts=artifacts[:limit], versions=[v.report() for v in versions[:limit]],
+                         executions=rows)

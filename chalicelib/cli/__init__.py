@@ -36,3 +36,4 @@ from chalicelib.cli import replay as _replay  # noqa: E402,F401
 from chalicelib.cli import dlq as _dlq  # noqa: E402,F401
 from chalicelib.cli import gc as _gc  # noqa: E402,F401
 from chalicelib.cli import cache as _cache  # noqa: E402,F401
+from chalicelib.cli import sql as _sql  # noqa: E402,F401

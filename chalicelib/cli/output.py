@@ -13,6 +13,11 @@ from rich.console import Console, ConsoleDimensions
 
 STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "yellow", "ABORTED": "red", "TIMED_OUT": "red"}
 
+# Table columns of ids, times and statuses never wrap: a version id split over two lines cannot be copied.
+# Other columns (names, partitions, messages) fold to make room.
+WHOLE = frozenset({"latest version", "version", "created", "started", "time", "status", "state", "triggered by",
+                   "seconds", "execution", "versions", "how", "time partition"})
+
 UNWRAPPED_WIDTH = 10_000  # wide enough for any line we print; tables size to their content, not to this
 
 

@@ -11,7 +11,8 @@ from rich.text import Text
 
 from chalicelib import aws
 from chalicelib.cli import main
-from chalicelib.cli.output import STATUS_STYLE, err, out, print_json
+from chalicelib.cli.output import STATUS_STYLE, WHOLE, err, out, print_json
+from chalicelib.errors import InputError
 
 
 def run_in_cloud(cloud: Any, defs: Any, workflow: str, raw_inputs: dict[str, Any], from_text: bool = True,
@@ -73,7 +74,7 @@ def print_report(rep: dict[str, Any]) -> None:
         err.print(Text.assemble(("warning: ", "yellow"), warning))
     table = Table(title="Executions", title_justify="left")
     for col in ("workflow", "launch plan", "status", "triggered by", "seconds"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in WHOLE)
     for ex in rep["executions"]:
         trig = ex["triggered_by"]
         table.add_row(
@@ -85,7 +86,7 @@ def print_report(rep: dict[str, Any]) -> None:
     out.print(table)
     arts = Table(title="Artifact versions", title_justify="left")
     for col in ("artifact", "version", "partitions", "time partition"):
-        arts.add_column(col, overflow="fold")
+        arts.add_column(col, overflow="fold", no_wrap=col in WHOLE)
     for a in rep["artifacts"]:
         arts.add_row(Text(a["name"]), Text(a["version"]),
                      Text(", ".join(f"{k}={v}" for k, v in a["partitions"].items()) or "-"),
@@ -190,8 +191,43 @@ def run_on_stage(file: str, workflow: str, raw_inputs: dict[str, Any], stage: st
             "timed_out": cascade.timed_out}
 
 
+# run's own options, as they may also be spelled after WORKFLOW: name → takes a value
+RUN_OPTIONS = {"stage": True, "endpoint-url": True, "wait": False, "json": False, "timeout": True}
+
+
+def split_run_options(args: list[str], inputs: set[str]) -> tuple[list[str], list[str]]:
+    """Pure: the arguments after WORKFLOW → (run's own options, the workflow's inputs).
+
+    Everything after WORKFLOW is a workflow input, except one of run's own options (--stage, --endpoint-url,
+    --wait, --json, --timeout) that names no input of the workflow: that is run's, as if given before FILE.
+    So a workflow with an input `timeout` takes `--timeout 5` as its input, and run's own timeout goes
+    before FILE: `run --timeout 60 wf.py my_wf --timeout 5`."""
+    own: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name, eq, _ = arg[2:].partition("=") if arg.startswith("--") else ("", "", "")
+        if name in RUN_OPTIONS and name.replace("-", "_") not in inputs:
+            takes_value = RUN_OPTIONS[name] and not eq
+            own.extend(args[i:i + 1 + takes_value])
+            i += 1 + takes_value
+            continue
+        rest.append(arg)
+        i += 1
+    return own, rest
+
+
+def input_names(file: str, workflow: str) -> set[str]:
+    from chalicelib.ops import launch
+    from chalicelib.runtime import loader
+
+    wf, lp = launch.resolve(loader.load_paths([file]), workflow)
+    return {r["name"] for r in launch.describe_inputs(wf, lp)}
+
+
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                                "help_option_names": []})
+                                "allow_interspersed_args": False, "help_option_names": []})
 @click.argument("file", type=click.Path(dir_okay=False), required=False)
 @click.argument("workflow", required=False)
 @click.option("--stage", default=None, metavar="NAME",
@@ -207,15 +243,22 @@ def run(ctx: click.Context, file: str | None, workflow: str | None, stage: str |
         wait: bool, as_json: bool, timeout: float) -> None:
     """Run WORKFLOW from FILE on the local cloud, with every trigger it sets off.
 
-    Workflow inputs follow as --NAME VALUE, e.g. `run wf.py my_wf --region emea`. `run FILE` lists the
-    workflows and launch plans of FILE; `run FILE WORKFLOW --help` lists WORKFLOW's inputs. With --stage,
-    FILE is registered on that stage and WORKFLOW started there (--wait follows it). Exits 1 if any
-    execution failed.
+    run's options go before FILE; workflow inputs follow WORKFLOW as --NAME VALUE, e.g.
+    `run --stage local wf.py my_wf --region emea`. After WORKFLOW, run's options are still understood when
+    the workflow has no input of that name (an input named `stage` or `timeout` takes the value there).
+    `run FILE` lists the workflows and launch plans of FILE; `run FILE WORKFLOW --help` lists WORKFLOW's
+    inputs. With --stage, FILE is registered on that stage and WORKFLOW started there (--wait follows it).
+    Exits 1 if any execution failed.
     """
     from chalicelib.ops.launch import parse_cli_inputs
     from chalicelib.runtime import loader
 
     wants_help = "--help" in ctx.args or "-h" in ctx.args
+    if file in ("--help", "-h"):
+        file = None
+    elif file is not None and file.startswith("--"):
+        raise InputError(f"run has no option {file!r}; its options are "
+                         f"{', '.join('--' + o for o in RUN_OPTIONS)} (before FILE), workflow inputs follow WORKFLOW")
     if file is None or (workflow is None and wants_help):
         click.echo(ctx.get_help())
         return
@@ -225,7 +268,17 @@ def run(ctx: click.Context, file: str | None, workflow: str | None, stage: str |
     if wants_help:
         print_inputs(ctx, loader.load_paths([file]), workflow)
         return
-    raw = parse_cli_inputs(ctx.args)
+    args = list(ctx.args)
+    if any(a.startswith("--") and a[2:].partition("=")[0] in RUN_OPTIONS for a in args):
+        own, args = split_run_options(args, input_names(file, workflow))
+        if own:  # run's options spelled after WORKFLOW: parse them as if they came before FILE
+            parsed = run.make_context("run", [*own, file, workflow], parent=ctx.parent)
+            stage = stage if stage is not None else parsed.params["stage"]
+            endpoint_url = endpoint_url or parsed.params["endpoint_url"]
+            wait, as_json = wait or parsed.params["wait"], as_json or parsed.params["as_json"]
+            if "timeout" in {a[2:].partition("=")[0] for a in own}:
+                timeout = parsed.params["timeout"]
+    raw = parse_cli_inputs(args)
     if stage is None:
         if wait or endpoint_url:
             err.print("note: --wait and --endpoint-url apply with --stage; running on a fresh local cloud")

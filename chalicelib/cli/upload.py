@@ -11,12 +11,14 @@ import click
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from chalicelib.cli import main
-from chalicelib.cli.output import err, out, print_json
+from chalicelib.cli.output import WHOLE, err, out, print_json
 from chalicelib.cli.options import stage_options
 from chalicelib.ops.stage import resolve
 from chalicelib.errors import CascadeError
+from chalicelib.store.models import iso_ms
 
 
 def _partitions(values: tuple[str, ...]) -> dict[str, str]:
@@ -110,28 +112,29 @@ def uploads(failed: bool, as_json: bool, stage: str | None, endpoint_url: str | 
     log = UploadLog(conn.settings.registry_table, conn.client("dynamodb"))
     if failed:
         records = [r.report() for r in log.failed()] + _dead_letters(conn)
-        records.sort(key=lambda r: (r["at"], r["id"]))
+        records.sort(key=lambda r: (r["at"], r["id"]), reverse=True)  # newest first, like every view
         if as_json:
             print_json(records)
             return
-        table = Table(title=f"Failed uploads ({len(records)})", title_justify="left")
+        table = Table(title=f"Failed uploads ({len(records)}, newest first)", title_justify="left")
         for col in ("time", "reason", "original key", "quarantined copy", "message"):
-            table.add_column(col, overflow="fold")
+            table.add_column(col, overflow="fold", no_wrap=col in WHOLE)
         for r in records:
             copy = r["quarantine_key"] or ("(no object)" if r["reason"] in ("malformed_event", "dead_letter")
                                            else "(object gone)")
-            table.add_row(r["at"], r["reason"], r["key"] or "-", copy, r["message"])
+            table.add_row(r["at"], r["reason"], Text(r["key"] or "-"), Text(copy), Text(r["message"]))
         out.print(table)
         return
-    states = [s.model_dump(mode="json") for s in log.all()]
+    states = [{**s.model_dump(mode="json"), "at": iso_ms(s.at)} for s in reversed(log.all())]  # newest first
     if as_json:
         print_json(states)
         return
-    table = Table(title=f"Uploads ({len(states)})", title_justify="left")
+    table = Table(title=f"Uploads ({len(states)}, newest first)", title_justify="left")
     for col in ("time", "state", "artifact", "version", "key", "reason"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in WHOLE)
     for s in states:
-        table.add_row(s["at"], s["state"], s["artifact"] or "-", s["version"] or "-", s["key"], s["reason"] or "-")
+        table.add_row(s["at"], s["state"], Text(s["artifact"] or "-"), s["version"] or "-", Text(s["key"]),
+                      Text(s["reason"] or "-"))
     out.print(table)
 
 

@@ -16,7 +16,7 @@ from rich.tree import Tree
 
 from chalicelib.cli import main
 from chalicelib.cli.options import stage_options
-from chalicelib.cli.output import STATUS_STYLE, err, out, print_json
+from chalicelib.cli.output import STATUS_STYLE, WHOLE, err, out, print_json
 from chalicelib.errors import InputError
 from chalicelib.observe import (
     ExecutionRow,
@@ -88,7 +88,7 @@ def parse_partitions(pairs: tuple[str, ...]) -> dict[str, str]:
 def artifacts_table(summaries: list[Any]) -> Table:
     table = Table(title="Artifacts (newest first)", title_justify="left")
     for col in ("artifact", "versions", "latest version", "created"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in WHOLE)
     for a in summaries:
         table.add_row(plain(a.name), str(a.versions), plain(a.latest), plain(a.latest_created_at))
     return table
@@ -97,7 +97,7 @@ def artifacts_table(summaries: list[Any]) -> Table:
 def versions_table(name: str, versions: list[ArtifactVersion]) -> Table:
     table = Table(title=Text(f"{name}: {len(versions)} version(s), newest first"), title_justify="left")
     for col in ("version", "partitions", "created", "produced by"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in WHOLE)
     for v in versions:
         report = v.report()
         table.add_row(plain(v.version), plain(partitions_text(v.partitions, report["time_partition"])),
@@ -134,7 +134,7 @@ def edges_table(detail: VersionDetail) -> Table | None:
         return None
     table = Table(title="Set off / read by", title_justify="left")
     for col in ("how", "workflow", "launch plan", "execution", "input"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in WHOLE)
     for e in sorted(used, key=lambda e: (e.at, e.execution)):
         how = "triggered" if e.kind == "trigger" else f"read ({e.via})"
         table.add_row(how, plain(short_workflow(e.workflow)), plain(e.launch_plan), plain(e.execution.rsplit(":", 1)[-1]),
@@ -145,8 +145,7 @@ def edges_table(detail: VersionDetail) -> Table | None:
 def executions_table(rows: list[ExecutionRow]) -> Table:
     table = Table(title="Executions (newest first)", title_justify="left")
     for col in ("started", "workflow", "launch plan", "status", "triggered by", "seconds", "execution", "error"):
-        whole = col in ("started", "status", "triggered by", "seconds", "execution")  # never split ids or statuses
-        table.add_column(col, no_wrap=whole, overflow="fold")
+        table.add_column(col, no_wrap=col in WHOLE, overflow="fold")
     for r in rows:
         trig = f"{r.triggered_by['artifact']}:{r.triggered_by['version']}" if r.triggered_by else None
         error = f"{r.error}: {one_line(r.cause, 80)}" if r.error and r.cause else (r.error or None)

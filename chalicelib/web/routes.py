@@ -16,12 +16,13 @@ from chalice import Response
 
 from chalicelib.config import Settings
 from chalicelib.errors import CascadeError, UnknownArtifactError
-from chalicelib.observe import Observer, UnknownExecutionError
+from chalicelib.observe import Observer, UnknownExecutionError, search
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                 ".css": "text/css; charset=utf-8"}
-ASSETS = {"index.html", "app.js", "style.css"}
+                 ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
+ASSETS = {"index.html", "app.js", "graph.js", "style.css", "favicon.svg"}
+FAVICON = "favicon.svg"  # also served as /favicon.ico, where browsers look when a page names no icon
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                                "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -82,6 +83,18 @@ def _executions(o: Observer, p: Mapping[str, str]) -> Any:
     return [r.model_dump() for r in rows]
 
 
+def _execution(o: Observer, p: Mapping[str, str]) -> Any:
+    """An execution, with the versions it was triggered by and read (so the page shows what each query
+    input resolved to)."""
+    row = o.execution(_param(p, "execution"))
+    edges = [e.model_dump() for e in o.lineage_store.for_execution(row.id) if e.kind != "output"]
+    return {**row.model_dump(), "edges": edges}
+
+
+def _search(o: Observer, p: Mapping[str, str]) -> Any:
+    return search(o, _param(p, "q"), limit=_int(p, "limit", 20, 100)).model_dump()
+
+
 def _logs(o: Observer, p: Mapping[str, str]) -> Any:
     return {"execution": _param(p, "execution"), "lines": o.logs(_param(p, "execution"))}
 
@@ -95,7 +108,8 @@ VIEWS: dict[str, Callable[[Observer, Mapping[str, str]], Any]] = {
     "versions": _versions,
     "version": lambda o, p: o.version_detail(_param(p, "artifact"), p.get("version") or None).model_dump(),
     "executions": _executions,
-    "execution": lambda o, p: o.execution(_param(p, "execution")).model_dump(),
+    "execution": _execution,
+    "search": _search,
     "logs": _logs,
     "lineage": _lineage,
 }

@@ -42,7 +42,7 @@ def runs(cloud: Any, version: str) -> Counter[str]:
 
 
 def replay_cli(cloud: Any, *args: str) -> dict[str, Any]:
-    result = CliRunner(mix_stderr=False).invoke(main, ["replay", Events.name, *args, "--json"])
+    result = CliRunner().invoke(main, ["replay", Events.name, *args, "--json"])
     assert result.exit_code == 0, result.output
     cloud.wait_quiet(300)
     return json.loads(result.stdout)  # --json: the report alone on stdout (log lines go to stderr)

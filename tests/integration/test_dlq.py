@@ -49,16 +49,16 @@ def test_a_dead_lettered_batch_is_listed_then_redriven_once(cloud):
     cli = CliRunner()
     listed = cli.invoke(main, ["dlq", "list", "--queue", "trigger-dlq", "--records", "--json"])
     assert listed.exit_code == 0, listed.output
-    [row] = json.loads(listed.output)
+    [row] = json.loads(listed.stdout)
     assert [(r["artifact"], r["version"]) for r in row["records"]] == [("readings", v.version) for v in versions]
     assert cli.invoke(main, ["dlq", "list", "--queue", queue]).exit_code == 0  # the table view
 
     dry = cli.invoke(main, ["dlq", "redrive", "--queue", queue, "--dry-run", "--json"])
-    assert json.loads(dry.output)[0]["outcome"] == "dry_run" and triggered(cloud, versions[0].version) == []
+    assert json.loads(dry.stdout)[0]["outcome"] == "dry_run" and triggered(cloud, versions[0].version) == []
 
     redriven = cli.invoke(main, ["dlq", "redrive", "--queue", queue, "--json"])
     assert redriven.exit_code == 0, redriven.output
-    assert json.loads(redriven.output) == [{"message_id": row["message_id"], "outcome": "redriven", "records": 2,
+    assert json.loads(redriven.stdout) == [{"message_id": row["message_id"], "outcome": "redriven", "records": 2,
                                             "failed": [], "detail": None}]
     cloud.wait_quiet()
     assert triggered(cloud, versions[0].version) == ["every_reading", "north_only"]
@@ -76,7 +76,7 @@ def test_messages_that_are_not_on_failure_records_stay_and_are_reported(cloud):
     aws.client("sqs", cloud.settings.region).send_message(QueueUrl=queue, MessageBody='{"hello": "world"}')
     result = CliRunner().invoke(main, ["dlq", "redrive", "--queue", queue, "--json"])
     assert result.exit_code == 1
-    [outcome] = json.loads(result.output)
+    [outcome] = json.loads(result.stdout)
     assert outcome["outcome"] == "unreadable" and "on-failure record" in outcome["detail"]
     assert len(json.loads(CliRunner().invoke(main, ["dlq", "list", "--queue", queue, "--json"]).output)) == 1
 
@@ -100,4 +100,4 @@ def test_records_gone_from_the_stream_are_reported_as_expired(cloud):
                                           "startSequenceNumber": str(start), "endSequenceNumber": str(start + 2)})
     aws.client("sqs", cloud.settings.region).send_message(QueueUrl=queue, MessageBody=json.dumps(message))
     result = CliRunner().invoke(main, ["dlq", "redrive", "--stage", cloud.stage, "--json"])  # queue from the stage
-    assert result.exit_code == 1 and json.loads(result.output)[0]["outcome"] == "expired"
+    assert result.exit_code == 1 and json.loads(result.stdout)[0]["outcome"] == "expired"

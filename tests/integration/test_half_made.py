@@ -24,7 +24,7 @@ def object_keys(cloud: Any) -> set[str]:
 def gc(cloud: Any, *args: str) -> dict[str, Any]:
     result = CliRunner().invoke(main, ["gc", "--json", *args])  # the stage of the environment: this cloud
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def test_a_half_made_artifact_is_invisible_and_collected(cloud):
@@ -49,7 +49,7 @@ def test_a_half_made_artifact_is_invisible_and_collected(cloud):
 
     assert gc(cloud, "--dry-run")["orphans"] == []  # younger than the default grace period of 24 hours
     by_stage = CliRunner().invoke(main, ["gc", "--stage", "local", "--dry-run", "--grace-hours", "0", "--json"])
-    assert [o["key"] for o in json.loads(by_stage.output)["orphans"]] == [orphan]  # names derived from the stage
+    assert [o["key"] for o in json.loads(by_stage.stdout)["orphans"]] == [orphan]  # names derived from the stage
     dry = gc(cloud, "--dry-run", "--grace-hours", "0")
     assert [o["key"] for o in dry["orphans"]] == [orphan] and dry["deleted"] == []
     assert dry["unknown"] == ["artifacts/README.txt"]

@@ -138,13 +138,13 @@ def test_forged_items_in_the_table_land_in_the_dead_letter_queue_with_their_erro
     dead_letter(cloud, queue, batch, failed)
     result = CliRunner().invoke(main, ["dlq", "list", "--queue", queue, "--records", "--json"])
     assert result.exit_code == 0, result.output
-    [row] = json.loads(result.output)
+    [row] = json.loads(result.stdout)
     assert [r["error"].split(":")[0] if r["error"] else None for r in row["records"]] == [
         "InvalidNameError", "InvalidNameError", None]
 
     result = CliRunner().invoke(main, ["dlq", "redrive", "--queue", queue, "--json"])
     assert result.exit_code == 1  # they fail again, and stay in the queue
-    [outcome] = json.loads(result.output)
+    [outcome] = json.loads(result.stdout)
     assert outcome["outcome"] == "failed" and outcome["failed"] == failed
     assert len(json.loads(CliRunner().invoke(main, ["dlq", "list", "--queue", queue, "--json"]).output)) == 1
 

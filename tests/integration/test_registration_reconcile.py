@@ -34,7 +34,7 @@ def _source(folder: Path, version: str) -> Path:
 def _cli(*args: str) -> dict:
     result = CliRunner().invoke(main, [*args, "--json"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def _consumed(rep, lp):
@@ -115,7 +115,7 @@ def test_register_stage_local_from_any_folder_fires_in_the_running_server(tmp_pa
         up = CliRunner().invoke(main, ["upload", str(data), "--artifact", "reg_late_in", "--partition", "region=emea",
                                        "--json", "--endpoint-url", server.endpoint_url])
         assert up.exit_code == 0, up.output
-        [execution] = json.loads(up.output)["executions"]
+        [execution] = json.loads(up.stdout)["executions"]
         assert execution["launch_plan"] == "reg_late_lp" and execution["status"] == "SUCCEEDED", execution
         assert execution["logs"] == ["late rows: 3"]
         assert Path(sys.modules["reg_late"].__file__).resolve() == file.resolve()

@@ -21,7 +21,7 @@ def test_run_on_the_local_server_follows_the_cascade():
         result = CliRunner().invoke(main, ["run", FLOW, "remote_start", "--stage", "local", "--endpoint-url",
                                            server.endpoint_url, "--wait", "--json", "--timeout", "60", "--n", "4"])
         assert result.exit_code == 0, result.output
-        rep = json.loads(result.output)
+        rep = json.loads(result.stdout)
         by_wf = {ex["workflow"].rsplit(".", 1)[-1]: ex for ex in rep["executions"]}
         assert set(by_wf) == {"remote_start", "remote_next"}, rep["executions"]
         assert all(ex["status"] == "SUCCEEDED" for ex in rep["executions"])

@@ -14,7 +14,7 @@ from tests.integration.conftest import load, register, run, runs_of, stage_of, w
 def _cli(*args: str) -> dict:
     result = CliRunner().invoke(main, [*args, "--json"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def _consumed(rep, lp):

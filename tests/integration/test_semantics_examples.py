@@ -14,7 +14,7 @@ from tests.conftest import EXAMPLES
 def _run(file: str, workflow: str) -> dict:
     result = CliRunner().invoke(main, ["run", str(EXAMPLES / file), workflow, "--json"])
     assert result.exit_code == 0, result.output[-3000:]
-    rep = json.loads(result.output)
+    rep = json.loads(result.stdout)
     assert rep["errors"] == [] and all(e["status"] == "SUCCEEDED" for e in rep["executions"])
     return rep
 

@@ -12,7 +12,7 @@ from tests.integration.conftest import load, register, report, run, runs_of, sta
 
 
 def _replay(cloud, *args: str) -> dict:
-    result = CliRunner(mix_stderr=False).invoke(main, ["replay", *args, "--json"])
+    result = CliRunner().invoke(main, ["replay", *args, "--json"])
     assert result.exit_code == 0, result.output + result.stderr
     cloud.wait_quiet(60)
     return json.loads(result.stdout)  # --json: the report alone on stdout; log lines go to stderr

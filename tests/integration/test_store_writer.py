@@ -30,7 +30,7 @@ HALF_MADE_VERSION = "20260101T000000000Z-0000000000"
 def cli(*args: str) -> tuple[int, str, str]:
     """Run `python -m chalicelib ARGS` in process: (exit code, stdout, stderr)."""
     try:
-        runner = CliRunner(mix_stderr=False)
+        runner = CliRunner()
     except TypeError:  # click >= 8.2 always keeps them apart
         runner = CliRunner()
     result = runner.invoke(main, list(args), catch_exceptions=True)

@@ -75,7 +75,7 @@ def keys(server: Any, prefix: str) -> dict[str, str]:
 def failed_uploads(server: Any) -> list[dict[str, Any]]:
     result = CliRunner().invoke(main, ["uploads", "--failed", "--json", "--endpoint-url", server.endpoint_url])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def test_csv_parquet_and_json_uploads_become_versions_and_trigger_their_launch_plans(server):
@@ -112,7 +112,7 @@ def test_csv_parquet_and_json_uploads_become_versions_and_trigger_their_launch_p
 
     listing = CliRunner().invoke(main, ["uploads", "--json", "--endpoint-url", server.endpoint_url])
     assert listing.exit_code == 0, listing.output
-    states = {u["key"]: u for u in json.loads(listing.output)}
+    states = {u["key"]: u for u in json.loads(listing.stdout)}
     assert states[csv_key]["state"] == "registered" and states[csv_key]["version"] == na["version"]
     assert failed_uploads(server) == []
 

@@ -55,7 +55,7 @@ def version_of(reports: dict[str, Any], name: str, region: str) -> str:
 
 
 def test_artifacts_lists_every_artifact(cli: Any) -> None:
-    rows = json.loads(cli("artifacts", "--json").output)
+    rows = json.loads(cli("artifacts", "--json").stdout)
     assert {(r["name"], r["versions"]) for r in rows} == {("raw_orders", 2), ("clean_orders", 2), ("order_summary", 2)}
     table = cli("artifacts").output
     for name in ("raw_orders", "clean_orders", "order_summary"):
@@ -64,7 +64,7 @@ def test_artifacts_lists_every_artifact(cli: Any) -> None:
 
 def test_artifact_versions_newest_first_and_by_partition(cli: Any, cascade: Any) -> None:
     emea, apac = version_of(cascade, "raw_orders", "emea"), version_of(cascade, "raw_orders", "apac")
-    rows = json.loads(cli("artifacts", "raw_orders", "--json").output)
+    rows = json.loads(cli("artifacts", "raw_orders", "--json").stdout)
     assert [r["version"] for r in rows] == [apac, emea]  # apac ran second
     only = json.loads(cli("artifacts", "raw_orders", "--partition", "region=emea", "--json").output)
     assert [(r["version"], r["partitions"]) for r in only] == [(emea, {"region": "emea"})]
@@ -89,21 +89,21 @@ def test_artifacts_show_names_producer_and_consumers(cli: Any, cascade: Any) -> 
     assert f"clean · {clean['name']} · SUCCEEDED" in text
     assert "summarize_on_clean" in text and "triggered" in text
     # without a version: the newest (apac)
-    newest = json.loads(cli("artifacts", "show", "clean_orders", "--json").output)
+    newest = json.loads(cli("artifacts", "show", "clean_orders", "--json").stdout)
     assert newest["version"]["version"] == version_of(cascade, "clean_orders", "apac")
 
 
 def test_executions_with_trigger_and_duration(cli: Any, cascade: Any) -> None:
-    rows = json.loads(cli("executions", "--json").output)
+    rows = json.loads(cli("executions", "--json").stdout)
     assert len(rows) == 6
     assert [r["started_at"] for r in rows] == sorted((r["started_at"] for r in rows), reverse=True)
     assert all(r["status"] == "SUCCEEDED" and r["duration_s"] is not None for r in rows)
-    clean_rows = json.loads(cli("executions", "--workflow", "clean", "--json").output)
+    clean_rows = json.loads(cli("executions", "--workflow", "clean", "--json").stdout)
     assert {r["id"] for r in clean_rows} == {run_of(cascade, "clean", "emea")["id"], run_of(cascade, "clean", "apac")["id"]}
     for r in clean_rows:
         region = r["inputs"]["region"]
         assert r["triggered_by"] == {"artifact": "raw_orders", "version": version_of(cascade, "raw_orders", region)}
-    assert json.loads(cli("executions", "--status", "failed", "--json").output) == []
+    assert json.loads(cli("executions", "--status", "failed", "--json").stdout) == []
     table = cli("executions", "--workflow", "order_cascade.summarize").output
     assert f"clean_orders:{version_of(cascade, 'clean_orders', 'emea')}" in table
     assert "ingest" not in table

@@ -3,9 +3,6 @@
 // textContent and setAttribute: nothing the API returns ever goes through the HTML parser.
 "use strict";
 
-const SVG = "http://www.w3.org/2000/svg";
-const NODE_W = 260, NODE_H = 46, COL_GAP = 40, ROW_GAP = 44, PAD = 16, SKIP_ROOM = 170;
-
 // -- small DOM builders ----------------------------------------------------------------------------
 function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
@@ -16,22 +13,16 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
-function s(tag, attrs, text) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
-}
-
 function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
-
-function fit(text, max) { return text.length > max ? text.slice(0, max - 1) + "…" : text; }
 
 function partitionsText(partitions, timePartition) {
   const parts = Object.keys(partitions || {}).sort().map((k) => `${k}=${partitions[k]}`);
-  if (timePartition) parts.push(timePartition.slice(0, 10));
+  if (timePartition) parts.push(timeText(timePartition));
   return parts.join(", ");
 }
+
+// A time partition as people read it: the day alone at midnight, else the whole UTC time.
+function timeText(iso) { return iso && iso.endsWith("T00:00:00Z") ? iso.slice(0, 10) : (iso || ""); }
 
 function shortWorkflow(name) { return (name || "?").split(".").pop(); }
 
@@ -56,7 +47,7 @@ async function api(view, params) {
 // -- state in the URL: ?artifact=&version=&execution= --------------------------------------------------
 function current() {
   const q = new URLSearchParams(location.search);
-  return { artifact: q.get("artifact"), version: q.get("version"), execution: q.get("execution") };
+  return { artifact: q.get("artifact"), version: q.get("version"), execution: q.get("execution"), q: q.get("q") };
 }
 
 function navigate(change) {
@@ -76,7 +67,7 @@ function renderArtifacts(artifacts, selected) {
   if (!artifacts.length) ul.append(h("li", { class: "muted" }, "no artifacts yet"));
   for (const a of artifacts) {
     const sub = h("span", { class: "sub" }, `${a.versions} version(s) · newest ${a.latest_created_at}`);
-    const el = link({ artifact: a.name }, a.name, sub);
+    const el = link({ artifact: a.name, version: null }, a.name, sub);
     if (a.name === selected) el.classList.add("selected");
     el.setAttribute("data-artifact", a.name);
     ul.append(h("li", {}, el));
@@ -126,20 +117,87 @@ function producerText(p) {
 function renderExecutions(rows, selected) {
   const tbody = document.querySelector("#executions tbody");
   clear(tbody);
-  if (!rows.length) tbody.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, "no executions yet")));
+  if (!rows.length) tbody.append(h("tr", {}, h("td", { colspan: 7, class: "muted" }, "no executions yet")));
   for (const r of rows) {
     const trig = r.triggered_by ? `${r.triggered_by.artifact}:${r.triggered_by.version}` : "-";
     const tr = h("tr", { "data-execution": r.id },
-      h("td", {}, r.started_at || "-"),
+      h("td", { class: "nowrap" }, r.started_at || "-"),
       h("td", {}, shortWorkflow(r.workflow)),
       h("td", {}, r.launch_plan || "-"),
-      h("td", { class: `status-${r.status}` }, r.status),
-      h("td", {}, trig),
-      h("td", {}, r.duration_s == null ? "-" : r.duration_s.toFixed(2)));
+      h("td", { class: `nowrap status status-${r.status}` }, r.status),
+      h("td", { class: "id" }, trig),
+      h("td", { class: "nowrap num" }, r.duration_s == null ? "-" : r.duration_s.toFixed(2)),
+      h("td", { class: "id" }, r.name));
     if (r.id === selected) tr.classList.add("selected");
     tr.addEventListener("click", () => navigate({ execution: r.id }));
     tbody.append(tr);
   }
+}
+
+// -- an execution's inputs, by type (chalicelib/sdk/literals.py tags) ---------------------------------
+function versionLink(artifact, version) {
+  return link({ artifact, version, execution: null }, `${artifact}:${version}`);
+}
+
+function queryText(q) {
+  const parts = Object.keys(q.partitions || {}).sort().map((k) => `${k}=${q.partitions[k]}`);
+  if (q.time_partition) parts.push(`time_partition=${timeText(typeof q.time_partition === "object" ? q.time_partition.$datetime : q.time_partition)}`);
+  return `${q.artifact}.query(${parts.join(", ")})`;
+}
+
+function seconds(total) {
+  const t = Math.abs(total), d = Math.floor(t / 86400), hh = Math.floor((t % 86400) / 3600), mm = Math.floor((t % 3600) / 60), ss = t % 60;
+  const clock = `${String(hh).padStart(2, "0")}:${String(mm).padStart(2, "0")}:${String(+ss.toFixed(3)).padStart(2, "0")}`;
+  return `${total < 0 ? "-" : ""}${d ? d + " d " : ""}${clock}`;
+}
+
+// [type, value node] for one input literal; `reads` are the versions the execution read, by input name.
+function inputValue(name, value, reads) {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0].startsWith("$")) {
+      const body = value[keys[0]];
+      switch (keys[0]) {
+        case "$datetime": return ["datetime", h("time", { datetime: body }, body)];
+        case "$date": return ["date", h("time", { datetime: body }, body)];
+        case "$timedelta": return ["timedelta", document.createTextNode(`${seconds(Number(body))} (${body} s)`)];
+        case "$artifact": return ["artifact", versionLink(body.name, body.version)];
+        case "$query": {
+          const got = body.version ? [{ artifact: body.artifact, version: body.version }]
+            : reads.filter((e) => e.via === "query" && e.artifact === body.artifact && (!e.input || e.input === name || reads.filter((r) => r.artifact === body.artifact).length === 1));
+          const span = h("span", {}, queryText(body), " → ");
+          if (got.length) got.forEach((e, i) => { if (i) span.append(", "); span.append(versionLink(e.artifact, e.version)); });
+          else span.append(h("span", { class: "muted" }, "not resolved yet"));
+          return ["query", span];
+        }
+        case "$file": return ["file", document.createTextNode(body.uri)];
+        case "$dir": return ["directory", document.createTextNode(body.uri)];
+        case "$ref": return [`data (${body.format})`, document.createTextNode(body.uri)];
+        default: break;
+      }
+    }
+  }
+  if (typeof value === "string") return ["str", document.createTextNode(value)];
+  if (typeof value === "number") return [Number.isInteger(value) ? "int" : "float", document.createTextNode(String(value))];
+  if (typeof value === "boolean") return ["bool", document.createTextNode(String(value))];
+  if (value === null) return ["none", document.createTextNode("null")];
+  return [Array.isArray(value) ? "list" : "dict", h("code", {}, JSON.stringify(value))];
+}
+
+function inputsTable(inputs, edges) {
+  const reads = (edges || []).filter((e) => e.kind === "input");
+  const table = h("table", { id: "execution-inputs", class: "inputs" },
+    h("thead", {}, h("tr", {}, h("th", {}, "input"), h("th", {}, "type"), h("th", {}, "value"))));
+  const tbody = h("tbody", {});
+  const names = Object.keys(inputs || {}).sort();
+  if (!names.length) tbody.append(h("tr", {}, h("td", { colspan: 3, class: "muted" }, "(no inputs)")));
+  for (const name of names) {
+    const [type, node] = inputValue(name, inputs[name], reads);
+    tbody.append(h("tr", { "data-input": name, "data-type": type },
+      h("td", { class: "nowrap" }, name), h("td", { class: "nowrap muted" }, type), h("td", { class: "value" }, node)));
+  }
+  table.append(tbody);
+  return table;
 }
 
 function renderExecution(row, lines) {
@@ -152,118 +210,111 @@ function renderExecution(row, lines) {
   add("workflow", row.workflow);
   add("launch plan", row.launch_plan);
   add("status", row.status);
-  add("triggered by", row.triggered_by ? `${row.triggered_by.artifact}:${row.triggered_by.version}` : "-");
+  add("triggered by", row.triggered_by ? versionLink(row.triggered_by.artifact, row.triggered_by.version) : "-");
   add("started", row.started_at);
+  add("stopped", row.stopped_at);
   add("seconds", row.duration_s == null ? "-" : row.duration_s.toFixed(3));
   if (row.error) add("error", `${row.error}: ${row.cause || ""}`);
-  box.append(dl,
-    h("h3", {}, "inputs"), h("pre", { id: "execution-inputs" }, JSON.stringify(row.inputs, null, 2)),
+  box.append(dl, h("h3", {}, "inputs"), inputsTable(row.inputs, row.edges),
     h("h3", {}, "task output"), h("pre", { id: "logs" }, lines.length ? lines.join("\n") : "(nothing printed)"));
 }
 
-// -- the graph ---------------------------------------------------------------------------------------
-function layout(graph) {
-  // Rows come from the server (longest-path layers: every edge points down). Within a row, order nodes by
-  // the mean position of their predecessors, which keeps most edges from crossing.
-  const rows = new Map();
-  for (const n of graph.nodes) {
-    if (!rows.has(n.layer)) rows.set(n.layer, []);
-    rows.get(n.layer).push(n);
+// -- an artifact's partitions × time partitions, each cell its versions ------------------------------
+function renderGrid(name, versions, selected) {
+  const box = document.getElementById("grid");
+  clear(box);
+  document.getElementById("grid-of").textContent = name ? `of ${name} (${versions.length} version(s) shown)` : "";
+  if (!versions.length) { box.append(h("p", { class: "muted" }, "no versions")); return; }
+  const rowKey = (v) => Object.keys(v.partitions || {}).sort().map((k) => `${k}=${v.partitions[k]}`).join(", ");
+  const rows = [...new Set(versions.map(rowKey))].sort();
+  const times = [...new Set(versions.map((v) => v.time_partition || ""))].sort();
+  const cells = new Map();
+  for (const v of versions) { // newest first from the API
+    const key = `${rowKey(v)}\n${v.time_partition || ""}`;
+    if (!cells.has(key)) cells.set(key, []);
+    cells.get(key).push(v);
   }
-  const preds = new Map(graph.nodes.map((n) => [n.id, []]));
-  for (const e of graph.edges) preds.get(e.target).push(e.source);
-  const slot = new Map();
-  const layers = [...rows.keys()].sort((a, b) => a - b);
-  for (const layer of layers) {
-    const nodes = rows.get(layer);
-    const weight = (n) => {
-      const at = preds.get(n.id).filter((p) => slot.has(p)).map((p) => slot.get(p));
-      return at.length ? at.reduce((a, b) => a + b, 0) / at.length : 0;
-    };
-    nodes.sort((a, b) => weight(a) - weight(b) || a.label.localeCompare(b.label));
-    nodes.forEach((n, i) => slot.set(n.id, i));
+  const head = h("tr", {}, h("th", {}, "partition"));
+  for (const t of times) head.append(h("th", { class: "nowrap" }, t ? timeText(t) : "latest"));
+  const table = h("table", { id: "partition-grid", class: "grid" }, h("thead", {}, head));
+  const tbody = h("tbody", {});
+  for (const r of rows) {
+    const tr = h("tr", { "data-partition": r }, h("th", { class: "nowrap" }, r || "(no partitions)"));
+    for (const t of times) {
+      const here = cells.get(`${r}\n${t}`) || [];
+      if (!here.length) { tr.append(h("td", { class: "empty" }, "")); continue; }
+      const newest = here[0];
+      const a = link({ artifact: name, version: newest.version, execution: null },
+        h("span", { class: "cell-time" }, newest.created_at),
+        here.length > 1 ? h("span", { class: "cell-count" }, ` ×${here.length}`) : "");
+      a.setAttribute("title", `${newest.version}${here.length > 1 ? ` (newest of ${here.length})` : ""}`);
+      const td = h("td", { class: "cell", "data-version": newest.version, "data-versions": here.length,
+                           "data-time-partition": t }, a);
+      if (here.some((v) => v.version === selected)) td.classList.add("selected");
+      tr.append(td);
+    }
+    tbody.append(tr);
   }
-  const across = Math.max(...layers.map((l) => rows.get(l).length));
-  const pos = new Map();
-  layers.forEach((layer, ri) => {
-    const nodes = rows.get(layer);
-    const offset = ((across - nodes.length) * (NODE_W + COL_GAP)) / 2;
-    nodes.forEach((n, ci) => pos.set(n.id, { x: PAD + offset + ci * (NODE_W + COL_GAP), y: PAD + ri * (NODE_H + ROW_GAP), row: ri }));
+  table.append(tbody);
+  box.append(table);
+}
+
+// -- search ----------------------------------------------------------------------------------------
+function renderSearch(results) {
+  const box = document.getElementById("search-results");
+  clear(box);
+  box.hidden = !results;
+  if (!results) return;
+  const section = (title, items, make) => {
+    const ul = h("ul", { class: "list" });
+    if (!items.length) ul.append(h("li", { class: "muted" }, "none"));
+    for (const item of items) ul.append(h("li", {}, make(item)));
+    box.append(h("div", { class: "search-group" }, h("h3", {}, `${title} (${items.length})`), ul));
+  };
+  box.append(h("p", { class: "muted" }, `matches for “${results.query}”`));
+  section("artifacts", results.artifacts, (a) => {
+    const el = link({ artifact: a.name, version: null }, a.name, h("span", { class: "sub" }, `${a.versions} version(s)`));
+    el.setAttribute("data-artifact", a.name);
+    return el;
   });
-  // Room on the right for edges that skip rows (drawn around the nodes they pass).
-  return { pos, width: PAD * 2 + across * NODE_W + (across - 1) * COL_GAP + SKIP_ROOM,
-           height: PAD * 2 + layers.length * NODE_H + (layers.length - 1) * ROW_GAP };
+  section("versions", results.versions, (v) => {
+    const el = link({ artifact: v.name, version: v.version }, `${v.name}:${v.version}`,
+      h("span", { class: "sub" }, partitionsText(v.partitions, v.time_partition) || "no partitions"));
+    el.setAttribute("data-version", v.version);
+    return el;
+  });
+  section("executions", results.executions, (r) => {
+    const el = link({ execution: r.id }, r.name, h("span", { class: "sub" }, `${shortWorkflow(r.workflow)} · ${r.status} · ${r.started_at || ""}`));
+    el.setAttribute("data-execution", r.id);
+    return el;
+  });
+}
+
+const searchBox = document.getElementById("search");
+let searchTimer = null;
+searchBox.addEventListener("input", () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => navigate({ q: searchBox.value.trim() || null }), 300);
+});
+document.getElementById("search-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  clearTimeout(searchTimer);
+  navigate({ q: searchBox.value.trim() || null });
+});
+
+// -- the graph (graph.js lays it out and handles pan and zoom) ---------------------------------------
+function nodeLabel(n) {
+  if (n.kind === "version") return [`${n.artifact}  ${partitionsText(n.partitions, n.time_partition)}`, n.version];
+  return [`${shortWorkflow(n.workflow)}${n.launch_plan ? " (" + n.launch_plan + ")" : ""}`,
+          `${n.status || "?"}${n.duration_s == null ? "" : " · " + n.duration_s.toFixed(2) + " s"} · ${n.label}`];
 }
 
 function renderGraph(graph) {
   const box = document.getElementById("graph");
   clear(box);
   if (!graph) { box.append(h("p", { class: "muted" }, "Choose an artifact.")); return; }
-  const { pos, width, height } = layout(graph);
-  const svg = s("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "lineage graph" });
-  const defs = s("defs");
-  const marker = s("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
-  marker.append(s("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#8a93a6" }));
-  defs.append(marker);
-  svg.append(defs);
-  // One drawn edge per (source, target): a run both triggered by and reading a version gets one arrow.
-  const pairs = new Map();
-  for (const e of graph.edges) {
-    const key = `${e.source}\n${e.target}`;
-    if (!pairs.has(key)) pairs.set(key, []);
-    pairs.get(key).push(e);
-  }
-  const edges = s("g", { class: "edges" });
-  for (const group of pairs.values()) {
-    const { source, target } = group[0];
-    const kinds = [...new Set(group.map((e) => e.kind))].sort();
-    const main = kinds.includes("trigger") ? "trigger" : kinds[0];
-    const inputs = [...new Set(group.filter((e) => e.input).map((e) => e.input))];
-    const words = [];
-    if (kinds.includes("output")) words.push("made");
-    if (kinds.includes("trigger")) words.push("triggered");
-    if (kinds.includes("input") || inputs.length) words.push(inputs.length ? `read as ${inputs.join(", ")}` : "read");
-    const a = pos.get(source), b = pos.get(target);
-    const x1 = a.x + NODE_W / 2, y1 = a.y + NODE_H, x2 = b.x + NODE_W / 2, y2 = b.y;
-    let d;
-    if (b.row - a.row > 1) { // skips rows: leave the source on its right, come back into the target's right
-      const side = Math.max(a.x, b.x) + NODE_W + 30 + 12 * (b.row - a.row);
-      d = `M ${a.x + NODE_W} ${a.y + NODE_H / 2} C ${side} ${a.y + NODE_H / 2}, ${side} ${b.y + NODE_H / 2}, ${b.x + NODE_W} ${b.y + NODE_H / 2}`;
-    } else {
-      const mid = (y1 + y2) / 2;
-      d = `M ${x1} ${y1} C ${x1} ${mid}, ${x2} ${mid}, ${x2} ${y2}`;
-    }
-    const g = s("g", { class: "edge-group", "data-source": source, "data-target": target, "data-kinds": kinds.join(" ") });
-    g.append(s("path", { class: `edge ${main}`, d, "marker-end": "url(#arrow)" }));
-    const lx = b.row - a.row > 1 ? Math.max(a.x, b.x) + NODE_W + 18 : (x1 + x2) / 2 + 8;
-    const ly = b.row - a.row > 1 ? b.y + NODE_H / 2 - 10 : (y1 + y2) / 2 + 4;
-    g.append(s("text", { class: "edge-label", x: lx, y: ly }, fit(words.join(" · "), 28)));
-    edges.append(g);
-  }
-  svg.append(edges);
-  const nodes = s("g", { class: "nodes" });
-  for (const n of graph.nodes) {
-    const p = pos.get(n.id);
-    const cls = ["node", n.kind, n.status || "", n.id === graph.root ? "root" : ""].join(" ").trim();
-    const g = s("g", { class: cls, "data-node-id": n.id, "data-kind": n.kind, transform: `translate(${p.x} ${p.y})`, tabindex: 0 });
-    g.append(s("title", {}, n.kind === "version" ? `${n.artifact}:${n.version}` : `${n.workflow} · ${n.execution}`));
-    g.append(s("rect", { width: NODE_W, height: NODE_H, rx: n.kind === "version" ? 10 : 3 }));
-    let title, sub;
-    if (n.kind === "version") {
-      title = `${n.artifact}  ${partitionsText(n.partitions, n.time_partition)}`;
-      sub = n.version;
-    } else {
-      title = `${shortWorkflow(n.workflow)}${n.launch_plan ? " (" + n.launch_plan + ")" : ""}`;
-      sub = `${n.status || "?"}${n.duration_s == null ? "" : " · " + n.duration_s.toFixed(2) + " s"}`;
-    }
-    g.append(s("text", { x: 10, y: 18 }, fit(title, 38)), s("text", { class: "sub", x: 10, y: 36 }, fit(sub, 40)));
-    const go = () => n.kind === "version" ? navigate({ artifact: n.artifact, version: n.version }) : navigate({ execution: n.execution });
-    g.addEventListener("click", go);
-    g.addEventListener("keydown", (ev) => { if (ev.key === "Enter") go(); });
-    nodes.append(g);
-  }
-  svg.append(nodes);
-  box.append(svg);
+  window.CascadeGraph.draw(box, graph, nodeLabel, (n) =>
+    n.kind === "version" ? navigate({ artifact: n.artifact, version: n.version }) : navigate({ execution: n.execution }));
   if (graph.truncated) box.append(h("p", { class: "muted" }, "Graph truncated at its size limit."));
 }
 
@@ -278,11 +329,12 @@ async function render() {
   status.classList.remove("error");
   try {
     const state = current();
-    const [artifacts, executions] = await Promise.all([api("artifacts"), api("executions", { limit: 100 })]);
+    const [artifacts, executions, results] = await Promise.all([
+      api("artifacts"), api("executions", { limit: 100 }), state.q ? api("search", { q: state.q }) : null]);
     const name = state.artifact || (artifacts[0] && artifacts[0].name) || null;
     let versions = [], graph = null, detail = null, version = state.version;
     if (name) {
-      versions = await api("versions", { artifact: name });
+      versions = await api("versions", { artifact: name, limit: 500 });
       version = version || (versions[0] && versions[0].version) || null;
       if (version) [graph, detail] = await Promise.all([api("lineage", { artifact: name, version }), api("version", { artifact: name, version })]);
     }
@@ -291,8 +343,11 @@ async function render() {
       [execution, { lines }] = await Promise.all([api("execution", { execution: state.execution }), api("logs", { execution: state.execution })]);
     }
     if (mine !== generation) return; // a newer navigation owns the page
+    if (document.activeElement !== searchBox) searchBox.value = state.q || "";
+    renderSearch(results);
     renderArtifacts(artifacts, name);
-    renderVersions(name, versions, version);
+    renderVersions(name, versions.slice(0, 50), version);
+    renderGrid(name, versions, version);
     document.getElementById("graph-title").textContent = version ? `${name}:${version}` : "";
     renderGraph(graph);
     renderVersionDetail(detail);
