@@ -24,6 +24,9 @@ TRIGGER = "on_artifact_event"
 UPLOAD = "on_upload"
 # chalice's REST API function (the lineage page and /api): named `<app>-<stage>`, without a suffix
 API = "api_handler"
+# The task runner's alias (the stack publishes a version per code change and points it there): Task states
+# that call it run the code they were registered with until the next deploy moves the alias.
+TASK_RUNNER_ALIAS = "live"
 
 
 def prefix(stage: str, app_name: str = APP_NAME) -> str:

@@ -19,9 +19,11 @@ MISSING_DEPENDENCIES = "Could not install dependencies"
 
 
 def run_chalice(args: list[str], project: Path, echo: Callable[[str], None] | None = print,
-                env: dict[str, str] | None = None) -> str:
-    """Run `chalice ARGS...` in `project`; return its output. Raises on failure or missing dependencies."""
-    proc = subprocess.Popen([*CHALICE, *args], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env: dict[str, str] | None = None, script: str | None = None) -> str:
+    """Run `chalice ARGS...` in `project`; return its output. Raises on failure or missing dependencies.
+    `script` replaces the program that starts chalice's CLI (to adjust chalice before it runs)."""
+    command = [sys.executable, "-c", script] if script else CHALICE
+    proc = subprocess.Popen([*command, *args], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=env)
     lines = []
     assert proc.stdout is not None
