@@ -131,8 +131,14 @@ class Deployment:
         detail += [f"launch plan {lp}" for lp in registered.launch_plans]
         return Step(name="register", action="updated" if registered.changed else "unchanged", detail=detail)
 
+    def account(self) -> str:
+        """Who deploys: fails first, in one line, without credentials (before minutes of building)."""
+        return str(self.client("sts").get_caller_identity()["Account"])
+
     def deploy(self, workflows: list[Path]) -> list[Step]:
         steps: list[Step] = []
+        account = self.account()
+        self.echo(f"stage {self.stage}: account {account}, region {self.region}, stack {self.stack_name}")
         built = self.build()
         self._done(steps, Step(name="build", action="built", detail=[str(built.path.relative_to(self.project))]))
         bucket, step = self.bootstrap(built)
