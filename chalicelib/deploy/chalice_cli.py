@@ -6,11 +6,10 @@ runtime, leaving that package out of the zip; here that is a build failure.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from chalicelib.deploy.errors import DeployError, PackagingError
 
@@ -42,11 +41,3 @@ def run_chalice(args: list[str], project: Path, echo: Callable[[str], None] | No
         tail = "\n".join(output.strip().splitlines()[-10:])
         raise DeployError(f"`chalice {' '.join(args)}` failed (exit {code}):\n{tail}")
     return output
-
-
-def deployed_resources(project: Path, stage: str) -> list[dict[str, Any]]:
-    """What chalice recorded for the stage in `.chalice/deployed/<stage>.json` (empty if nothing)."""
-    path = project / ".chalice" / "deployed" / f"{stage}.json"
-    if not path.is_file():
-        return []
-    return list(json.loads(path.read_text()).get("resources", []))

@@ -1,4 +1,5 @@
-"""`.chalice/config.json` for one stage, generated from the infra stack's outputs.
+"""`.chalice/config.json` for one stage, written into the copy of the project that a deploy packages
+(build/stages/<stage>/project, chalicelib/deploy/build.py), never into the working tree.
 
 chalice reads a stage's environment variables and per-function settings only from `.chalice/config.json`,
 and IAM policies only from files under `.chalice/`. This module writes exactly the keys it owns and keeps
