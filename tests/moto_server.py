@@ -4,8 +4,9 @@
   only `prefix`/`suffix`. They are lower-cased before moto parses them.
 * moto's CloudFormation RestApi ignores `Body` (the API gets no methods, so its Deployment fails) and requires
   `Name`; the Body is put on the new API as PutRestApi would. Deleting the stack leaves the API behind.
-* moto's CloudFormation LayerVersion ignores `LayerName` (it names the layer after the logical id) and deleting
-  the stack leaves the layer version behind.
+* moto's CloudFormation LayerVersion ignores `LayerName` (it names the layer after the logical id), its `Ref`
+  is the model object rather than the version's ARN (a function update with `Layers` fails), and deleting the
+  stack leaves the layer version behind.
 * moto's ImportRestApi reads only OpenAPI 3 documents and requires `info.description`; chalice sends a
   Swagger 2.0 document without one. The paths and their `x-amazon-apigateway-integration` read the same in
   both versions, so the document is passed on marked as OpenAPI 3, with an empty description.
@@ -74,6 +75,7 @@ RestAPI.create_from_cloudformation_json = classmethod(_create_api_with_body)  # 
 RestAPI.delete = lambda self, account_id, region_name: (  # type: ignore[attr-defined]
     apigateway_backends[account_id][region_name].delete_rest_api(self.id))
 LayerVersion.cloudformation_name_type = staticmethod(lambda: "LayerName")  # type: ignore[method-assign]
+LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
 LayerVersion.delete = lambda self, account_id, region_name: (  # type: ignore[attr-defined]
     lambda_backends[account_id][region_name].delete_layer_version(self.name, str(self.version)))
 

@@ -185,10 +185,7 @@ def deploy_change_set(cfn: Any, name: str, stage: str, template: str, parameters
         if "didn't contain changes" in reason or "No updates" in reason:
             return ChangeResult(name=name, action="no changes", outputs=_outputs(_describe(cfn, name) or {}))
         raise StackError(f"change set for stack {name!r} failed: {reason}. Fix the template and deploy again.")
-    changes = _changes(cs)
-    if not changes and not creating:
-        cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
-        return ChangeResult(name=name, action="no changes", outputs=_outputs(_describe(cfn, name) or {}))
+    changes = _changes(cs)  # executed even if empty: the template or parameters differ from the deployed ones
     cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
     _wait(cfn, "stack_create_complete" if creating else "stack_update_complete", name)
     return ChangeResult(name=name, action="created" if creating else "updated", changes=changes,

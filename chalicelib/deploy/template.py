@@ -30,16 +30,14 @@ from chalicelib.deploy.appinfo import AppInfo
 from chalicelib.deploy.arns import StageArns
 from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.policies import policy_for
+from chalicelib.deploy.stage_config import TASK_CODE_FUNCTIONS
 from chalicelib.deploy.wiring import desired_invoke_config, desired_settings
 from chalicelib.naming import API, APP_NAME, TASK_RUNNER, TRIGGER, UPLOAD, StackOutputs
 
 TASK_RUNNER_ALIAS = naming.TASK_RUNNER_ALIAS
-# Functions whose code imports what tasks import (pandas...): they get the tasks layer.
-TASK_CODE_FUNCTIONS = (TASK_RUNNER, UPLOAD)
 TASKS_LAYER = "TasksLayer"
 BUCKET = "ArtifactBucket"
 REST_API = "RestAPI"  # chalice's logical id of the REST API
-LAMBDA_RUNTIME_KEYS = ("Runtime", "CompatibleRuntimes")
 
 
 class StageOptions(BaseModel):

@@ -30,8 +30,9 @@ from chalicelib.naming import state_machine_name
 from chalicelib.deploy.appinfo import app_info
 from chalicelib.deploy.policies import policy_for
 from chalicelib.deploy.arns import StageArns
-from chalicelib.naming import API, TASK_RUNNER, TASK_RUNNER_ALIAS, TRIGGER, UPLOAD
-from chalicelib.deploy.template import TASK_CODE_FUNCTIONS, function_id
+from chalicelib.naming import API, TASK_RUNNER, TASK_RUNNER_ALIAS, TRIGGER
+from chalicelib.deploy.stage_config import TASK_CODE_FUNCTIONS
+from chalicelib.deploy.template import function_id
 from chalicelib.naming import StackOutputs
 from chalicelib.deploy.wiring import desired_invoke_config, desired_settings
 from chalicelib.deploy.workspace import copy_project
@@ -343,6 +344,34 @@ def test_stack_template_passes_cfn_lint(deployed: dict):
     assert [f"{m.rule.id} {m.message}" for m in matches if m.rule.id.startswith("E")] == []
     roles = resources_of(deployed["template"], "AWS::IAM::Role")
     assert len(roles) == len(deployed["app"].functions) + 1  # and the Step Functions role
+
+
+def test_after_an_interrupted_deploy_a_stage_setting_change_updates_the_stack(deployed: dict, aws_env: dict[str, str],
+                                                                               clients: dict[str, Any]):
+    cfn, project = clients["cloudformation"], deployed["second_project"]
+    stack_name = f"{PREFIX}infra"
+    # a deploy interrupted after making its change set: never executed
+    body = cfn.get_template(StackName=stack_name, TemplateStage="Original")["TemplateBody"]
+    cfn.create_change_set(StackName=stack_name, ChangeSetName="deploy-interrupted", ChangeSetType="UPDATE",
+                          TemplateBody=body if isinstance(body, str) else json.dumps(body),
+                          Capabilities=["CAPABILITY_NAMED_IAM"])
+    config_path = project / ".chalice" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["stages"][STAGE] = {"cascade": {"uploads_expiration_days": 3, "parallelization_factor": 2},
+                               "lambda_functions": {"task_runner": {"reserved_concurrency": 5}}}
+    config_path.write_text(json.dumps(config, indent=2))
+    log = run_cli(project, aws_env, "deploy", "--stage", STAGE).stdout
+    assert "== stack: updated" in log
+    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["UploadsExpirationDays"] == "3"
+    names = [c["ChangeSetName"] for c in cfn.list_change_sets(StackName=stack_name)["Summaries"]
+             if c["ExecutionStatus"] != "EXECUTE_COMPLETE"]
+    assert names == []
+    template = json.loads((project / "build" / "stages" / STAGE / "template.json").read_text())
+    assert template["Resources"]["TaskRunner"]["Properties"]["ReservedConcurrentExecutions"] == 5
+    (mapping,) = resources_of(template, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["ParallelizationFactor"] == 2
+    git(project, "checkout", "--", ".chalice/config.json")
 
 
 def test_destroy_from_another_clone_removes_everything(deployed: dict, aws_env: dict[str, str],
