@@ -25,10 +25,10 @@ $(NODE_STAMP): package.json package-lock.json
 test: $(STAMP) $(NODE_STAMP)  ## run the test suite
 	$(PY) -m pytest -q
 
-deploy: $(STAMP)  ## deploy STAGE to AWS: infra stack, tasks layer, stage config, chalice deploy, stream mapping, register
+deploy: $(STAMP)  ## deploy STAGE to AWS as one CloudFormation stack (change set), then register its workflows
 	$(PY) -m chalicelib deploy --stage $(STAGE)
 
-destroy: $(STAMP)  ## tear STAGE down, data included (KEEP_DATA=1 keeps the bucket and tables)
+destroy: $(STAMP)  ## tear STAGE down from any copy, data included (KEEP_DATA=1 keeps the bucket and tables)
 	$(PY) -m chalicelib destroy --stage $(STAGE) $(if $(KEEP_DATA),--keep-data)
 
 bench: $(STAMP)  ## run every benchmark on the local cloud, each against its baseline (python -m benchmarks --json for JSON)

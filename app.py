@@ -2,11 +2,14 @@
 
 import os
 
-from chalice import Chalice
+from chalice import Chalice, IAMAuthorizer
 
+import chalicelib.deploy.guard  # noqa: F401  (plain `chalice deploy` stops here: see the module)
 from chalicelib.uploads.raw_event import RawS3Event
 
 app = Chalice(app_name="cascade")
+# The REST API is served only to signed requests (SigV4); `python -m chalicelib page --stage S` signs them.
+iam = IAMAuthorizer()
 
 
 @app.lambda_function(name="task_runner")
@@ -41,14 +44,14 @@ def on_artifact_event(event):
     return default_trigger().handle(event.to_dict(), event.context)
 
 
-@app.route("/lineage")
+@app.route("/lineage", authorizer=iam)
 def lineage_page():
     from chalicelib.web import routes
 
     return routes.static_file("index.html")
 
 
-@app.route("/lineage/{asset}")
+@app.route("/lineage/{asset}", authorizer=iam)
 def lineage_asset(asset):
     from chalicelib.web import routes
 
@@ -62,7 +65,7 @@ def favicon():
     return routes.static_file(routes.FAVICON)
 
 
-@app.route("/api/{view}")
+@app.route("/api/{view}", authorizer=iam)
 def api(view):
     from chalicelib.web import routes
 

@@ -28,6 +28,9 @@ UPLOAD = "on_upload"
 TASK_RUNNER_SIZES = (1769, 3008, 5120, 10240)
 # chalice's REST API function (the lineage page and /api): named `<app>-<stage>`, without a suffix
 API = "api_handler"
+# The task runner's alias (the stack publishes a version per code change and points it there): Task states
+# that call it run the code they were registered with until the next deploy moves the alias.
+TASK_RUNNER_ALIAS = "live"
 
 
 def task_runner_function(memory_mb: int) -> str:

@@ -37,3 +37,4 @@ from chalicelib.cli import dlq as _dlq  # noqa: E402,F401
 from chalicelib.cli import gc as _gc  # noqa: E402,F401
 from chalicelib.cli import cache as _cache  # noqa: E402,F401
 from chalicelib.cli import sql as _sql  # noqa: E402,F401
+from chalicelib.cli import page as _page  # noqa: E402,F401

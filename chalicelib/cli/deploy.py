@@ -28,8 +28,9 @@ def _aws_errors(stage: str) -> Iterator[None]:
     try:
         yield
     except (BotoCoreError, ClientError) as exc:
-        raise DeployError(f"stage {stage}: {exc}. Check your AWS credentials and region, fix the cause, and run "
-                          f"the same command again (every step is idempotent).") from exc
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DeployError(f"stage {stage}: {text}. Check your AWS credentials (aws sts get-caller-identity) and "
+                          f"region (--region or AWS_DEFAULT_REGION), then run the same command again.") from exc
 
 
 @main.command()
@@ -37,17 +38,24 @@ def _aws_errors(stage: str) -> Iterator[None]:
 @click.option("--region", default=None, help="AWS region (default: from AWS_DEFAULT_REGION or your profile).")
 @click.option("--workflows", "workflows", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Workflow files or folders to register (default: chalicelib/workflows).")
-@click.option("--connection-timeout", default=300, show_default=True,
-              help="Seconds botocore may take to connect and send a function zip (passed to chalice deploy).")
-def deploy(stage: str, region: str | None, workflows: tuple[Path, ...], connection_timeout: int) -> None:
-    """Deploy STAGE: infra stack, tasks layer, stage config, chalice deploy, stream mapping, registration.
+@click.option("--template-only", is_flag=True,
+              help="Only build the stack template and packages under build/stages/STAGE/ (no AWS call).")
+def deploy(stage: str, region: str | None, workflows: tuple[Path, ...], template_only: bool) -> None:
+    """Deploy STAGE as one CloudFormation stack (cascade-STAGE-infra) through a change set, then register.
 
-    Run from the project root. Every step is idempotent; after a failure, run it again.
+    Run from the project root of any copy of the project: the stage's state is the stack. A deploy prints
+    each resource it adds, modifies or removes; deploying the same code again changes nothing. After a
+    failure, run it again.
     """
     from chalicelib.deploy.sequence import Deployment
 
     with _aws_errors(stage):
-        Deployment(Path.cwd(), stage, region, echo=_echo).deploy(list(workflows) or [DEFAULT_WORKFLOWS], connection_timeout)
+        target = Deployment(Path.cwd(), stage, region, echo=_echo)
+        if template_only:
+            built = target.build()
+            _echo(f"{built.path.relative_to(target.project)} (code {built.code_key}, layer {built.layer_key})")
+            return
+        target.deploy(list(workflows) or [DEFAULT_WORKFLOWS])
     err.print(f"[green]stage {stage} deployed[/]")
 
 
@@ -56,7 +64,7 @@ def deploy(stage: str, region: str | None, workflows: tuple[Path, ...], connecti
 @click.option("--region", default=None, help="AWS region (default: from AWS_DEFAULT_REGION or your profile).")
 @click.option("--keep-data", is_flag=True, help="Keep the artifact bucket and the tables (with their data).")
 def destroy(stage: str, region: str | None, keep_data: bool) -> None:
-    """Tear STAGE down: state machines, functions and roles (chalice delete), tasks layer, data, infra stack."""
+    """Tear STAGE down from any copy of the project: state machines, data (bucket emptied first), the stack."""
     from chalicelib.deploy.sequence import Deployment
 
     with _aws_errors(stage):

@@ -1,3 +1,4 @@
-"""Deploying a stage to AWS: the infra stack, the tasks layer, `.chalice/config.json` for the stage, `chalice
-deploy`, the stream mapping's settings, and registration. `sequence.Stage` runs them in order; each step is
-idempotent. Nothing here is imported by the Lambda functions."""
+"""Deploying a stage to AWS as one CloudFormation stack: the template and packages are built under build/
+(`build`, `template`), the stack is created or updated through a change set (`stack`), then workflows are
+registered (`registration`). `sequence.Deployment` runs them in order. Nothing here is imported by the Lambda
+functions, except `guard`, which app.py imports to stop plain `chalice deploy`."""

@@ -59,6 +59,11 @@ class StageArns(BaseModel):
         return self.arn("states", f"stateMachine:{self.prefix}*")
 
     @property
+    def task_runner_alias_arn(self) -> str:
+        """The task runner's alias (naming.TASK_RUNNER_ALIAS), which the stack moves to each published version."""
+        return f"{self.function_arn(TASK_RUNNER)}:{naming.TASK_RUNNER_ALIAS}"
+
+    @property
     def tasks_layer_name(self) -> str:
         return naming.tasks_layer_name(self.stage, self.app_name)
 

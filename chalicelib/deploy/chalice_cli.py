@@ -6,11 +6,10 @@ runtime, leaving that package out of the zip; here that is a build failure.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from chalicelib.deploy.errors import DeployError, PackagingError
 
@@ -19,9 +18,11 @@ MISSING_DEPENDENCIES = "Could not install dependencies"
 
 
 def run_chalice(args: list[str], project: Path, echo: Callable[[str], None] | None = print,
-                env: dict[str, str] | None = None) -> str:
-    """Run `chalice ARGS...` in `project`; return its output. Raises on failure or missing dependencies."""
-    proc = subprocess.Popen([*CHALICE, *args], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                env: dict[str, str] | None = None, script: str | None = None) -> str:
+    """Run `chalice ARGS...` in `project`; return its output. Raises on failure or missing dependencies.
+    `script` replaces the program that starts chalice's CLI (to adjust chalice before it runs)."""
+    command = [sys.executable, "-c", script] if script else CHALICE
+    proc = subprocess.Popen([*command, *args], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=env)
     lines = []
     assert proc.stdout is not None
@@ -40,11 +41,3 @@ def run_chalice(args: list[str], project: Path, echo: Callable[[str], None] | No
         tail = "\n".join(output.strip().splitlines()[-10:])
         raise DeployError(f"`chalice {' '.join(args)}` failed (exit {code}):\n{tail}")
     return output
-
-
-def deployed_resources(project: Path, stage: str) -> list[dict[str, Any]]:
-    """What chalice recorded for the stage in `.chalice/deployed/<stage>.json` (empty if nothing)."""
-    path = project / ".chalice" / "deployed" / f"{stage}.json"
-    if not path.is_file():
-        return []
-    return list(json.loads(path.read_text()).get("resources", []))

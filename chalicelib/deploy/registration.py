@@ -43,13 +43,21 @@ def workflow_files(paths: list[Path]) -> list[Path]:
 
 
 def deployed_task_runner(lam: Any, stage: StageArns) -> str:
+    """The ARN Task states call: the task runner's alias (naming.TASK_RUNNER_ALIAS, which the stack moves to each
+    published version), or the function itself where the alias does not exist (a stack from before it)."""
     name = stage.function_name(TASK_RUNNER)
     try:
-        return str(lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"])
+        arn = str(lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"])
     except Exception as exc:
         if error_code(exc) == "ResourceNotFoundException":
             raise DeployError(f"the task runner {name} is not deployed in {stage.region}; run "
                               f"`make deploy STAGE={stage.stage}` first") from exc
+        raise
+    try:
+        return str(lam.get_alias(FunctionName=name, Name=naming.TASK_RUNNER_ALIAS)["AliasArn"])
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return arn
         raise
 
 

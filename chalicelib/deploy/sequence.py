@@ -1,15 +1,15 @@
-"""The deploy sequence for one stage, and its teardown. Every step is idempotent and safe to re-run after a
-failure half-way: each one first reads what exists, then changes only what differs.
+"""Deploy one stage as one CloudFormation stack, and tear it down. All state is in AWS (the stack, its bucket):
+any copy of the project deploys, updates or destroys the stage, and a deploy writes only under build/.
 
-deploy:   infra stack → tasks layer → stage config → `chalice deploy` → stream mapping → upload destination
-          → registration
-destroy:  state machines → `chalice delete` → tasks layer → data (bucket, tables) → infra stack
+deploy:   build the template and packages (chalicelib/deploy/build.py) → a new stack is first created with
+          only its bucket → upload the function and layer zips to it → change set: create or update the stack,
+          printing each resource it adds, modifies or removes → registration (state machines, launch plans)
+destroy:  state machines → data (bucket emptied, tables) → the stack
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any, Callable
@@ -20,22 +20,30 @@ from chalicelib import aws, naming
 from chalicelib.config import region as region_rule
 from chalicelib.aws import error_code
 from chalicelib.deploy import layer, stack
-from chalicelib.deploy.appinfo import AppInfo, app_info
-from chalicelib.deploy.chalice_cli import deployed_resources, run_chalice
+from chalicelib.deploy.appinfo import app_info
+from chalicelib.deploy.build import Built, build_stage, load_infra
 from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.arns import StageArns
-from chalicelib.naming import APP_NAME, TASK_RUNNER, TRIGGER, UPLOAD
-from chalicelib.deploy.stage_config import write_stage_config
-from chalicelib.deploy.wiring import wire_stream_mapping, wire_upload_destination
+from chalicelib.deploy.template import bootstrap_template, dumps
+from chalicelib.naming import APP_NAME, TASK_RUNNER
 
-STAGE_NAME = re.compile(r"[a-z0-9-]{1,20}")
-CONNECTION_TIMEOUT = 300  # seconds; uploading a function zip over a slow link outlasts botocore's default 60
+# CloudFormation stack names allow [A-Za-z0-9-], S3 bucket names lower case; the stage is in both (and in
+# function names, which are capped at 64 characters).
+STAGE_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,18}[a-z0-9])?")
 
 
 class Step(BaseModel):
     name: str
-    action: str  # what happened: "unchanged", "created", "updated", ...
+    action: str  # what happened: "unchanged", "created", "updated", "no changes", ...
     detail: list[str] = []
+
+
+def check_stage(stage: str) -> str:
+    if not STAGE_NAME.fullmatch(stage) or "--" in stage:
+        raise DeployError(f"stage {stage!r} must be 1-20 characters of a-z, 0-9 and single '-', starting and "
+                          f"ending with a letter or digit (it names the stack, the bucket and the functions), "
+                          f"e.g. --stage dev")
+    return stage
 
 
 class Deployment:
@@ -43,11 +51,8 @@ class Deployment:
 
     def __init__(self, project: Path, stage: str, region: str | None = None,
                  echo: Callable[[str], None] = print) -> None:
-        if not STAGE_NAME.fullmatch(stage):
-            raise DeployError(f"stage {stage!r} must be 1-20 characters of a-z, 0-9 and '-' (it names AWS resources "
-                              f"and must match infra/template.yaml's Stage pattern)")
         self.project = project.resolve()
-        self.stage = stage
+        self.stage = check_stage(stage)
         self.region = region_rule(region)
         self.echo = echo
         self.stack_name = naming.stack_name(stage)
@@ -55,57 +60,67 @@ class Deployment:
     def client(self, service: str) -> Any:
         return aws.client(service, self.region)
 
-    def _chalice(self, args: list[str]) -> None:
-        env = {**os.environ, "AWS_DEFAULT_REGION": self.region, "AWS_REGION": self.region}
-        run_chalice(args, self.project, echo=self.echo, env=env)
-
     def info(self) -> StageArns:
         outputs = stack.read_outputs(self.client("cloudformation"), self.stack_name)
         return StageArns.from_outputs(APP_NAME, self.stage, self.region, outputs)
 
+    def _done(self, steps: list[Step], step: Step) -> None:
+        steps.append(step)
+        self.echo(f"== {step.name}: {step.action}" + "".join(f"\n   {d}" for d in step.detail))
+
     # -- deploy steps ---------------------------------------------------------------------------------
-    def infra(self) -> tuple[StageArns, Step]:
-        template = (self.project / stack.TEMPLATE).read_text()
-        result = stack.deploy_stack(self.client("cloudformation"), self.stack_name, template,
-                                    {"Stage": self.stage, "AppName": APP_NAME})
-        info = StageArns.from_outputs(APP_NAME, self.stage, self.region, result.outputs)
-        return info, Step(name="infra", action=result.action, detail=[f"stack {result.name}"])
+    def build(self, with_layer: bool = True) -> Built:
+        app = app_info(self.project)
+        if app.app_name != APP_NAME:
+            raise DeployError(f"app.py names the app {app.app_name!r}; the stack and stage config use {APP_NAME!r}")
+        return build_stage(self.project, self.stage, self.region, echo=None, with_layer=with_layer)
 
-    def tasks_layer(self, info: StageArns) -> tuple[str, Step]:
-        built = layer.build(self.project)
-        published = layer.publish(self.client("lambda"), self.client("s3"), info.tasks_layer_name, built,
-                                  info.outputs.bucket)
-        detail = [published.arn, f"{built.zipped_bytes / 2**20:.1f} MiB zipped, "
-                                 f"{built.unzipped_bytes / 2**20:.1f} MiB unzipped"]
-        return published.arn, Step(name="tasks layer", action=published.action, detail=detail)
+    def _change(self, name: str, template: str, parameters: dict[str, str], url: str | None = None) -> Step:
+        result = stack.deploy_change_set(self.client("cloudformation"), self.stack_name, self.stage, template,
+                                         parameters, template_url=url)
+        detail = [f"stack {result.name}"] + [c.line() for c in result.changes]
+        return Step(name=name, action=result.action, detail=detail)
 
-    def stage_config(self, info: StageArns, app: AppInfo, layer_arn: str) -> Step:
-        changed = write_stage_config(self.project, info, app.functions, layer_arn)
-        return Step(name="stage config", action="updated" if changed else "unchanged", detail=changed)
+    def bootstrap(self, built: Built) -> tuple[str, Step | None]:
+        """A new stage's stack starts as infra/template.yaml alone (bucket, tables, queues, roles), so the packages
+        can be uploaded to its bucket before the change set that adds the functions references them."""
+        cfn = self.client("cloudformation")
+        outputs = stack.stack_outputs(cfn, self.stack_name)
+        if outputs and outputs.get("BucketName"):
+            return outputs["BucketName"], None
+        infra = bootstrap_template(load_infra(self.project))
+        result = stack.create_stack(cfn, self.stack_name, dumps(infra), built.parameters)
+        step = Step(name="stack (storage first)", action=result.action,
+                    detail=[f"stack {result.name}"] + [c.line() for c in result.changes])
+        return result.outputs["BucketName"], step
 
-    def chalice_deploy(self, connection_timeout: int) -> Step:
-        self._chalice(["deploy", "--stage", self.stage, "--connection-timeout", str(connection_timeout)])
-        return Step(name="chalice deploy", action="deployed",
-                    detail=["chalice uploads the function code on every deploy; unchanged code keeps its sha256"])
+    def upload(self, bucket: str, built: Built) -> Step:
+        s3 = self.client("s3")
+        detail = []
+        files = [(built.code, built.code_key)] + ([(built.layer, built.layer_key)] if built.layer else [])
+        for path, key in files:
+            if path is None or key is None:
+                continue
+            try:
+                s3.head_object(Bucket=bucket, Key=key)
+                continue
+            except Exception as exc:
+                if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                    raise
+            s3.upload_file(str(path), bucket, key)
+            detail.append(f"s3://{bucket}/{key} ({path.stat().st_size / 2**20:.1f} MiB)")
+        return Step(name="packages", action="uploaded" if detail else "unchanged", detail=detail)
 
-    def wire(self, info: StageArns) -> Step:
-        recorded = next((r.get("event_uuid") for r in deployed_resources(self.project, self.stage)
-                         if r.get("resource_type") == "dynamodb_event"), None)
-        result = wire_stream_mapping(self.client("lambda"), info.function_name(TRIGGER),
-                                     info.outputs.artifacts_stream_arn, info.outputs.trigger_dlq_arn, recorded)
-        detail = [f"mapping {result.uuid}"] + [f"set {k}" for k in result.changed] + \
-                 [f"deleted duplicate mapping {u}" for u in result.removed]
-        return Step(name="stream mapping", action="updated" if result.changed or result.removed else "unchanged",
-                    detail=detail)
+    def template_url(self, bucket: str, body: str) -> str | None:
+        """Templates over CloudFormation's TemplateBody limit go through the stage bucket."""
+        if len(body.encode()) <= stack.TEMPLATE_BODY_LIMIT:
+            return None
+        import hashlib
 
-    def upload_destination(self, info: StageArns, app: AppInfo) -> Step:
-        """The upload function's EventInvokeConfig: bounded retries, then the upload dead-letter queue."""
-        if UPLOAD not in app.functions:
-            return Step(name="upload destination", action="absent", detail=[f"app.py declares no {UPLOAD}"])
-        dlq = info.outputs.upload_dlq_arn
-        result = wire_upload_destination(self.client("lambda"), info.function_name(UPLOAD), dlq)
-        return Step(name="upload destination", action="updated" if result.changed else "unchanged",
-                    detail=[f"{result.function} on failure → {dlq}"] + [f"set {k}" for k in result.changed])
+        key = f"deploy/templates/{hashlib.sha256(body.encode()).hexdigest()}.json"
+        s3 = self.client("s3")
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+        return f"https://{bucket}.s3.{self.region}.amazonaws.com/{key}"
 
     def register(self, info: StageArns, paths: list[Path]) -> Step:
         from chalicelib.deploy.registration import register_paths
@@ -116,45 +131,43 @@ class Deployment:
         detail += [f"launch plan {lp}" for lp in registered.launch_plans]
         return Step(name="register", action="updated" if registered.changed else "unchanged", detail=detail)
 
-    def deploy(self, workflows: list[Path], connection_timeout: int = CONNECTION_TIMEOUT) -> list[Step]:
-        app = app_info(self.project)
-        if app.app_name != APP_NAME:
-            raise DeployError(f"app.py names the app {app.app_name!r}; the infra and stage config use {APP_NAME!r}")
-        steps = []
+    def account(self) -> str:
+        """Who deploys: fails first, in one line, without credentials (before minutes of building)."""
+        return str(self.client("sts").get_caller_identity()["Account"])
 
-        def done(step: Step) -> None:
-            steps.append(step)
-            self.echo(f"== {step.name}: {step.action}" + "".join(f"\n   {d}" for d in step.detail))
-
-        info, step = self.infra()
-        done(step)
-        layer_arn, step = self.tasks_layer(info)
-        done(step)
-        done(self.stage_config(info, app, layer_arn))
-        done(self.chalice_deploy(connection_timeout))
-        done(self.wire(info))
-        done(self.upload_destination(info, app))
-        done(self.register(info, workflows))
+    def deploy(self, workflows: list[Path]) -> list[Step]:
+        steps: list[Step] = []
+        account = self.account()
+        self.echo(f"stage {self.stage}: account {account}, region {self.region}, stack {self.stack_name}")
+        built = self.build()
+        self._done(steps, Step(name="build", action="built", detail=[str(built.path.relative_to(self.project))]))
+        bucket, step = self.bootstrap(built)
+        if step is not None:
+            self._done(steps, step)
+        self._done(steps, self.upload(bucket, built))
+        body = dumps(built.template)
+        self._done(steps, self._change("stack", body, built.parameters, self.template_url(bucket, body)))
+        self._done(steps, self.register(self.info(), workflows))
         return steps
 
     # -- teardown -------------------------------------------------------------------------------------
     def destroy(self, keep_data: bool = False) -> list[Step]:
         cfn = self.client("cloudformation")
-        try:
-            info: StageArns | None = self.info()
-        except stack.StackError:
-            info = None
-        steps = [self._delete_state_machines(), self._chalice_delete(), self._delete_layer()]
-        if info is not None and not keep_data:
-            steps.append(self._delete_data(info))
-        elif info is not None:
-            out = info.outputs
-            steps.append(Step(name="data", action="kept",
-                              detail=[f"bucket {out.bucket}", f"tables {out.artifacts_table}, {out.registry_table}, {out.index_table}"]))
+        outputs = stack.stack_outputs(cfn, self.stack_name)
+        steps: list[Step] = []
+        self._done(steps, self._delete_state_machines())
+        if outputs is not None and not keep_data:
+            self._done(steps, self._delete_data(outputs))
+        elif outputs is not None:
+            kept = [f"bucket {outputs.get('BucketName')}"] + [
+                f"table {outputs[k]}" for k in ("ArtifactsTable", "RegistryTable", "IndexTable") if k in outputs]
+            self._done(steps, Step(name="data", action="kept", detail=kept))
         existed = stack.delete_stack(cfn, self.stack_name)
-        steps.append(Step(name="infra", action="deleted" if existed else "absent", detail=[f"stack {self.stack_name}"]))
-        for step in steps:
-            self.echo(f"== {step.name}: {step.action}" + "".join(f"\n   {d}" for d in step.detail))
+        self._done(steps, Step(name="stack", action="deleted" if existed else "absent",
+                               detail=[f"stack {self.stack_name}"]))
+        count = layer.delete_all(self.client("lambda"), naming.tasks_layer_name(self.stage))  # older deploys'
+        if count:
+            self._done(steps, Step(name="tasks layer", action="deleted", detail=[f"{count} version(s) left over"]))
         return steps
 
     def _delete_state_machines(self) -> Step:
@@ -172,35 +185,25 @@ class Deployment:
                     deleted.append(sm["name"])
         return Step(name="state machines", action="deleted" if deleted else "absent", detail=deleted)
 
-    def _chalice_delete(self) -> Step:
-        if not deployed_resources(self.project, self.stage):
-            return Step(name="chalice delete", action="absent", detail=["nothing recorded in .chalice/deployed/"])
-        self._chalice(["delete", "--stage", self.stage])
-        return Step(name="chalice delete", action="deleted")
-
-    def _delete_layer(self) -> Step:
-        name = naming.tasks_layer_name(self.stage)
-        count = layer.delete_all(self.client("lambda"), name)
-        return Step(name="tasks layer", action="deleted" if count else "absent", detail=[f"{count} version(s) of {name}"])
-
-    def _delete_data(self, info: StageArns) -> Step:
-        out = info.outputs
+    def _delete_data(self, outputs: dict[str, str]) -> Step:
+        """The bucket (emptied first: every version) and the tables, which the stack retains."""
         s3, ddb = self.client("s3"), self.client("dynamodb")
         detail = []
+        bucket = outputs.get("BucketName")
         try:
             removed = 0
-            for page in s3.get_paginator("list_object_versions").paginate(Bucket=out.bucket):
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
                 objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
                 for i in range(0, len(objects), 1000):
-                    s3.delete_objects(Bucket=out.bucket, Delete={"Objects": objects[i:i + 1000], "Quiet": True})
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": objects[i:i + 1000], "Quiet": True})
                 removed += len(objects)
-            s3.delete_bucket(Bucket=out.bucket)
-            detail.append(f"bucket {out.bucket} ({removed} object version(s))")
+            s3.delete_bucket(Bucket=bucket)
+            detail.append(f"bucket {bucket} ({removed} object version(s))")
         except Exception as exc:
-            if error_code(exc) != "NoSuchBucket":
+            if error_code(exc) != "NoSuchBucket" and bucket is not None:
                 raise
-        for table in (out.artifacts_table, out.registry_table, out.index_table):
+        for table in (outputs[k] for k in ("ArtifactsTable", "RegistryTable", "IndexTable") if k in outputs):
             try:
                 ddb.delete_table(TableName=table)
             except Exception as exc:

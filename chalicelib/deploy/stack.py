@@ -1,7 +1,7 @@
-"""The infra stack (infra/template.yaml): create or update it, read its outputs, delete it.
+"""The stage's stack: create or update it through a change set, read its outputs, delete it.
 
-Decide, then act: the stack is updated only when its template or parameters differ from what is deployed, so
-a second deploy makes no CloudFormation call that changes anything.
+Decide, then act: a change set is made only when the template or parameters differ from what is deployed, so
+a second deploy (from any copy of the same code) makes no CloudFormation call that changes anything.
 """
 
 from __future__ import annotations
@@ -77,37 +77,148 @@ def needs_update(deployed_template: str, deployed_params: list[dict[str, str]], 
     return deployed_template != template or any(current.get(k) != v for k, v in parameters.items())
 
 
-def deploy_stack(cfn: Any, name: str, template: str, parameters: dict[str, str]) -> StackResult:
-    """Create the stack, or update it if its template or parameters changed. Safe to re-run after a failure."""
-    desc = _describe(cfn, name)
-    action = "created"
-    if desc is not None and desc["StackStatus"] in DEAD_ON_ARRIVAL:
+class Change(BaseModel):
+    action: str  # Add, Modify, Remove
+    logical_id: str
+    resource_type: str
+    replacement: str = ""
+
+    def line(self) -> str:
+        replace = " (replaced)" if self.replacement == "True" else ""
+        return f"{self.action:<6} {self.logical_id} ({self.resource_type}){replace}"
+
+
+class ChangeResult(BaseModel):
+    name: str
+    action: str  # "created", "updated", "no changes"
+    changes: list[Change] = []
+    outputs: dict[str, str] = {}
+
+
+TEMPLATE_BODY_LIMIT = 51_200  # bytes CloudFormation accepts as TemplateBody; larger goes through S3
+BROKEN = {
+    "UPDATE_ROLLBACK_FAILED": "run `aws cloudformation continue-update-rollback --stack-name {name}`, then deploy again",
+    "DELETE_FAILED": "run `python -m chalicelib destroy --stage {stage}` (it retries the deletion), then deploy again",
+    "ROLLBACK_FAILED": "run `python -m chalicelib destroy --stage {stage}`, then deploy again",
+    "UPDATE_FAILED": "deploy again (the update failed and was not rolled back)",
+}
+UNCREATED = {"REVIEW_IN_PROGRESS"}  # a change set was made for a new stack and never executed
+
+
+def _canonical(body: Any) -> str:
+    import json
+
+    data = json.loads(body) if isinstance(body, str) else body
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def _settle(cfn: Any, name: str) -> dict[str, Any] | None:
+    """The stack once no operation is in progress on it (an interrupted deploy's update still runs)."""
+    import time
+
+    for _ in range(WAIT["MaxAttempts"]):
+        desc = _describe(cfn, name)
+        if desc is None or not desc["StackStatus"].endswith("_IN_PROGRESS") or desc["StackStatus"] in UNCREATED:
+            return desc
+        time.sleep(WAIT["Delay"])
+    raise StackError(f"stack {name!r} is still {desc['StackStatus']} after 30 minutes; run the deploy again later")
+
+
+def _drop_change_sets(cfn: Any, name: str) -> None:
+    """Change sets left by an interrupted deploy: never executed, so safe to delete."""
+    try:
+        summaries = cfn.list_change_sets(StackName=name).get("Summaries", [])
+    except Exception as exc:
+        if error_code(exc) == "ValidationError":
+            return
+        raise
+    for summary in summaries:
+        if summary.get("ExecutionStatus") not in ("EXECUTE_IN_PROGRESS", "EXECUTE_COMPLETE"):
+            cfn.delete_change_set(StackName=name, ChangeSetName=summary["ChangeSetName"])
+
+
+def _changes(desc: dict[str, Any]) -> list[Change]:
+    out = []
+    for change in desc.get("Changes", []):
+        rc = change.get("ResourceChange", {})
+        out.append(Change(action=rc.get("Action", "?"), logical_id=rc.get("LogicalResourceId", "?"),
+                          resource_type=rc.get("ResourceType", "?"), replacement=str(rc.get("Replacement", ""))))
+    return sorted(out, key=lambda c: c.logical_id)
+
+
+def deploy_change_set(cfn: Any, name: str, stage: str, template: str, parameters: dict[str, str],
+                      template_url: str | None = None) -> ChangeResult:
+    """Create or update stack `name` through a change set, or leave it alone when the deployed template and
+    parameters are the ones given. Safe to re-run after an interruption at any point."""
+    import hashlib
+    import time
+
+    desc = _settle(cfn, name)
+    if desc is not None and desc["StackStatus"] == "ROLLBACK_COMPLETE":
+        # its creation failed and was rolled back: it holds nothing, and can only be deleted
         cfn.delete_stack(StackName=name)
         _wait(cfn, "stack_delete_complete", name)
-        desc, action = None, "recreated"
-    elif desc is not None and desc["StackStatus"].endswith("_IN_PROGRESS"):
-        raise StackError(f"stack {name!r} is busy ({desc['StackStatus']}); wait until it settles and run the "
-                         f"deploy again")
-    kwargs = {"StackName": name, "TemplateBody": template, "Parameters": _params(parameters),
-              "Capabilities": ["CAPABILITY_NAMED_IAM"]}
-    if desc is None:
-        cfn.create_stack(**kwargs)
-        _wait(cfn, "stack_create_complete", name)
-    else:
+        desc = None
+    if desc is not None and desc["StackStatus"] in BROKEN:
+        fix = BROKEN[desc["StackStatus"]].format(name=name, stage=stage)
+        raise StackError(f"stack {name!r} is {desc['StackStatus']} ({_failure_reason(cfn, name)}): {fix}")
+    creating = desc is None or desc["StackStatus"] in UNCREATED
+    if not creating:
         deployed = cfn.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
-        if not isinstance(deployed, str) or needs_update(deployed, desc.get("Parameters", []), template, parameters):
-            try:
-                cfn.update_stack(**kwargs)
-            except Exception as exc:
-                if "No updates are to be performed" not in str(exc):
-                    raise
-                action = "unchanged"
-            else:
-                _wait(cfn, "stack_update_complete", name)
-                action = "updated"
-        else:
-            action = "unchanged"
-    return StackResult(name=name, action=action, outputs=read_outputs(cfn, name))
+        if not needs_update(_canonical(deployed), desc.get("Parameters", []), _canonical(template), parameters):
+            return ChangeResult(name=name, action="no changes", outputs=_outputs(desc))
+    _drop_change_sets(cfn, name)
+    digest = hashlib.sha256((template + repr(sorted(parameters.items()))).encode()).hexdigest()[:16]
+    change_set = f"deploy-{digest}"
+    source = {"TemplateURL": template_url} if template_url else {"TemplateBody": template}
+    cfn.create_change_set(StackName=name, ChangeSetName=change_set, ChangeSetType="CREATE" if creating else "UPDATE",
+                          Parameters=_params(parameters), Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+                          **source)
+    for _ in range(WAIT["MaxAttempts"]):
+        cs = cfn.describe_change_set(StackName=name, ChangeSetName=change_set)
+        if cs["Status"] in ("CREATE_COMPLETE", "FAILED"):
+            break
+        time.sleep(2)
+    reason = cs.get("StatusReason", "")
+    if cs["Status"] == "FAILED":
+        cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
+        if "didn't contain changes" in reason or "No updates" in reason:
+            return ChangeResult(name=name, action="no changes", outputs=_outputs(_describe(cfn, name) or {}))
+        raise StackError(f"change set for stack {name!r} failed: {reason}. Fix the template and deploy again.")
+    changes = _changes(cs)  # executed even if empty: the template or parameters differ from the deployed ones
+    cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
+    _wait(cfn, "stack_create_complete" if creating else "stack_update_complete", name)
+    return ChangeResult(name=name, action="created" if creating else "updated", changes=changes,
+                        outputs=_outputs(_describe(cfn, name) or {}))
+
+
+def create_stack(cfn: Any, name: str, template: str, parameters: dict[str, str]) -> ChangeResult:
+    """Create a new stack (or recreate one whose creation failed); later changes go through change sets."""
+    import json
+
+    desc = _settle(cfn, name)
+    if desc is not None and desc["StackStatus"] in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS"):
+        cfn.delete_stack(StackName=name)  # holds nothing: its creation failed, or was never executed
+        _wait(cfn, "stack_delete_complete", name)
+        desc = None
+    if desc is not None:
+        return ChangeResult(name=name, action="exists", outputs=_outputs(desc))
+    cfn.create_stack(StackName=name, TemplateBody=template, Parameters=_params(parameters),
+                     Capabilities=["CAPABILITY_NAMED_IAM"])
+    _wait(cfn, "stack_create_complete", name)
+    resources = json.loads(template).get("Resources", {})
+    changes = [Change(action="Add", logical_id=k, resource_type=v.get("Type", "?")) for k, v in sorted(resources.items())]
+    return ChangeResult(name=name, action="created", changes=changes, outputs=_outputs(_describe(cfn, name) or {}))
+
+
+def _outputs(desc: dict[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
+
+
+def stack_outputs(cfn: Any, name: str) -> dict[str, str] | None:
+    """The stack's outputs, or None if there is no stack."""
+    desc = _describe(cfn, name)
+    return None if desc is None else _outputs(desc)
 
 
 def delete_stack(cfn: Any, name: str) -> bool:

@@ -1,4 +1,5 @@
-"""`.chalice/config.json` for one stage, generated from the infra stack's outputs.
+"""`.chalice/config.json` for one stage, written into the copy of the project that a deploy packages
+(build/stages/<stage>/project, chalicelib/deploy/build.py), never into the working tree.
 
 chalice reads a stage's environment variables and per-function settings only from `.chalice/config.json`,
 and IAM policies only from files under `.chalice/`. This module writes exactly the keys it owns and keeps
@@ -20,6 +21,7 @@ from typing import Any
 
 from chalicelib.config import ENV_PREFIX
 from chalicelib.deploy.errors import DeployError
+from chalicelib.deploy.guard import UNBUILT
 from chalicelib.deploy.policies import policy_for
 from chalicelib.deploy.arns import StageArns
 from chalicelib.naming import UPLOAD, task_runner_functions
@@ -79,6 +81,11 @@ def write_stage_config(project: Path, stage: StageArns, functions: list[str],
     if config.get("app_name") != stage.app_name:
         raise DeployError(f"{config_path} has app_name {config.get('app_name')!r}; the stack and function names "
                           f"use {stage.app_name!r}. Set \"app_name\": \"{stage.app_name}\".")
+    top_env = config.get("environment_variables") or {}
+    if UNBUILT in top_env:  # the committed config stops plain chalice (deploy/guard.py); this one is built
+        config["environment_variables"] = {k: v for k, v in top_env.items() if k != UNBUILT}
+        if not config["environment_variables"]:
+            del config["environment_variables"]
     stages = config.setdefault("stages", {})
     stages[stage.stage] = stage_section(stages.get(stage.stage, {}), stage, functions, tasks_layer_arn)
     changed = []
