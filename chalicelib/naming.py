@@ -49,8 +49,11 @@ def is_task_runner(function_name: str) -> bool:
 
 
 def sized_task_runner_arn(runner_arn: str, memory_mb: int) -> str:
-    """The ARN of the sized task runner, from the default one's (`...:function:<prefix>task_runner`)."""
-    return runner_arn + task_runner_function(memory_mb)[len(TASK_RUNNER):]
+    """The ARN of the sized task runner, from the default one's (`...:function:<prefix>task_runner`, or with the
+    alias qualifier `...task_runner:live`, which every size has)."""
+    suffix = task_runner_function(memory_mb)[len(TASK_RUNNER):]
+    base, sep, qualifier = runner_arn.partition(f"{TASK_RUNNER}:")
+    return f"{base}{TASK_RUNNER}{suffix}:{qualifier}" if sep else runner_arn + suffix
 
 
 def prefix(stage: str, app_name: str = APP_NAME) -> str:

@@ -143,8 +143,8 @@ def merge_template(infra: dict[str, Any], stage: str, app: AppInfo, options: Sta
         resources[function_id(TRIGGER)]["Properties"]["Events"] = events
     if API in app.functions:  # chalice's REST API (its Body's title is the app name; the stage names it here)
         resources[REST_API] = {"Properties": {"Name": symbolic.function_name(API)}}
-    if TASK_RUNNER in app.functions:
-        resources[function_id(TASK_RUNNER)]["Properties"]["AutoPublishAlias"] = TASK_RUNNER_ALIAS
+    for fn in set(naming.task_runner_functions()) & set(app.functions):  # every size: Task states call the alias
+        resources[function_id(fn)]["Properties"]["AutoPublishAlias"] = TASK_RUNNER_ALIAS
     if UPLOAD in app.functions:
         config = sub(desired_invoke_config("${UploadDeadLetterQueue.Arn}"))
         resources["UploadInvokeConfig"] = {"Type": "AWS::Lambda::EventInvokeConfig", "Properties": {
