@@ -144,7 +144,7 @@ class Deployment:
             info: StageArns | None = self.info()
         except stack.StackError:
             info = None
-        steps = [self._delete_state_machines(), self._chalice_delete(), self._delete_layer()]
+        steps = [self._delete_schedules(), self._delete_state_machines(), self._chalice_delete(), self._delete_layer()]
         if info is not None and not keep_data:
             steps.append(self._delete_data(info))
         elif info is not None:
@@ -156,6 +156,16 @@ class Deployment:
         for step in steps:
             self.echo(f"== {step.name}: {step.action}" + "".join(f"\n   {d}" for d in step.detail))
         return steps
+
+    def _delete_schedules(self) -> Step:
+        """Schedules first (no tick starts an execution meanwhile), and notification rules and topics."""
+        from chalicelib.ops.notify import remove_all
+        from chalicelib.ops.schedule import delete_group
+
+        prefix = naming.prefix(self.stage)
+        deleted = delete_group(self.client("scheduler"), prefix)
+        deleted += remove_all(self.client("events"), self.client("sns"), prefix)
+        return Step(name="schedules and notifications", action="deleted" if deleted else "absent", detail=deleted)
 
     def _delete_state_machines(self) -> Step:
         sfn = self.client("stepfunctions")

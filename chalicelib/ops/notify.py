@@ -168,3 +168,9 @@ class Notifications:
             self.sns.delete_topic(TopicArn=topic)
         self._existing().discard(name)
         return [f"removed notification rule and topic {name}"]
+
+
+def remove_all(events: Any, sns: Any, prefix: str) -> list[str]:
+    """Tear down: every notification rule and topic of the stage."""
+    notes = Notifications(events, sns, prefix)
+    return [line for name in sorted(notes._existing()) for line in notes._remove(name)]

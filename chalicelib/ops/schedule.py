@@ -77,6 +77,7 @@ class Schedules:
         self.scheduler = scheduler
         self.store = store
         self.target = target
+        self.group = target.group
         self._names: set[str] | None = None
         self._stored: dict[str, ScheduleSpec] | None = None
 
@@ -144,25 +145,66 @@ class Schedules:
                 raise
         self._existing().discard(sched)
 
+
+class StageSchedules:
+    """A deployed stage's schedules, for operator commands: switch them, say when they fire next."""
+
+    def __init__(self, scheduler: Any, store: ScheduleStore, prefix: str) -> None:
+        self.scheduler = scheduler
+        self.store = store
+        self.group = naming.schedule_group_name(prefix)
+
+    def _get(self, name: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.scheduler.get_schedule(Name=naming.schedule_name(name), GroupName=self.group))
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise
+
     def set_active(self, name: str, active: bool) -> ScheduleSpec | None:
-        """Enable or disable launch plan `name`'s schedule (None: it has none)."""
+        """Enable or disable launch plan `name`'s schedule (None: it has none). The registry's spec first: a
+        tick delivered in between reads it and starts nothing."""
         spec = self.store.set_active(name, active)
-        if spec is not None:
-            self.apply(name, spec)
+        current = self._get(name)
+        state = "ENABLED" if active else "DISABLED"
+        if current is not None and current.get("State") != state:
+            keep = {k: current[k] for k in ("Name", "GroupName", "ScheduleExpression", "FlexibleTimeWindow", "Target")}
+            for k in ("ScheduleExpressionTimezone", "Description", "StartDate", "EndDate"):
+                if current.get(k) is not None:
+                    keep[k] = current[k]
+            self.scheduler.update_schedule(**keep, State=state)
         return spec
 
     def next_fire(self, name: str, now: datetime | None = None) -> str | None:
         """When launch plan `name`'s schedule fires next (ISO, UTC), read from EventBridge Scheduler; None when
         it has no schedule or it is disabled."""
-        try:
-            current = self.scheduler.get_schedule(Name=naming.schedule_name(name), GroupName=self.target.group)
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
-        if current.get("State") != "ENABLED":
+        current = self._get(name)
+        if current is None or current.get("State") != "ENABLED":
             return None
         return next_fire_of(current, now or datetime.now(timezone.utc))
+
+
+def stage_schedules(stage: Any) -> StageSchedules:
+    """`stage`: a chalicelib.ops.stage.Stage."""
+    return StageSchedules(stage.client("scheduler"), ScheduleStore(stage.settings.registry_table, stage.dynamodb),
+                          stage.settings.prefix)
+
+
+def tick(stage: Any, launch_plan: str, at: datetime) -> Any:
+    """Fire one tick of `launch_plan` at `at` by hand, with the schedule Lambda's own logic (the same execution
+    name as the scheduled delivery of that tick: firing it twice starts one execution)."""
+    from chalicelib.errors import UnknownLaunchPlanError
+    from chalicelib.schedule.handler import Scheduler
+
+    result = Scheduler.of(stage.settings, stage.dynamodb, stage.sfn).fire(launch_plan, at)
+    if result.outcome == "unscheduled":
+        scheduled = sorted(s.launch_plan for s in ScheduleStore(stage.settings.registry_table, stage.dynamodb).all())
+        raise UnknownLaunchPlanError(
+            f"launch plan {launch_plan!r} has no schedule in stage {stage.settings.stage!r}; scheduled launch plans: "
+            f"{', '.join(scheduled) or '(none)'}"
+        )
+    return result
 
 
 def next_fire_of(schedule: dict[str, Any], now: datetime) -> str | None:
@@ -172,3 +214,15 @@ def next_fire_of(schedule: dict[str, Any], now: datetime) -> str | None:
         anchor = datetime.fromtimestamp(float(anchor), timezone.utc)
     at = cron.next_fire(schedule["ScheduleExpression"], now, anchor.astimezone(timezone.utc))
     return at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else None
+
+
+def delete_group(scheduler: Any, prefix: str) -> list[str]:
+    """Tear down: the stage's schedule group, and with it every schedule in it."""
+    group = naming.schedule_group_name(prefix)
+    try:
+        scheduler.delete_schedule_group(Name=group)
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return []
+        raise
+    return [f"schedule group {group}"]
