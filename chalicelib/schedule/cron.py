@@ -33,6 +33,10 @@ _AWS_BOUNDS = {"minutes": (0, 59), "hours": (0, 23), "day-of-month": (1, 31), "m
                "day-of-week": (1, 7), "year": (1970, 2199)}
 
 
+# L, W and # (last, weekday, nth) of AWS's and some crons' syntax; not in a name such as JUL or WED
+_SPECIAL = re.compile(r"#|(?<![A-Za-z])[LW](?![A-Za-z])|\d[LW]")
+
+
 class CronError(DefinitionError):
     """A cron expression that EventBridge Scheduler would not accept."""
 
@@ -139,7 +143,7 @@ def parse_aws(text: str, where: str) -> AwsCron:
             f"{where}: cron_expression={text!r}: exactly one of day-of-month and day-of-week must be '?' "
             f"(e.g. '0 12 * * ? *' or '0 12 ? * MON-FRI *')"
         )
-    if any(c in inner for c in "LW#"):
+    if _SPECIAL.search(inner):
         raise CronError(f"{where}: cron_expression={text!r}: L, W and # are not supported here; list the days")
     cron = AwsCron(tuple(tokens))  # type: ignore[arg-type]
     try:
@@ -167,7 +171,7 @@ def from_standard(schedule: str, where: str) -> AwsCron:
         )
     minute, hour, dom, month, dow = tokens
     try:
-        if any(c in text for c in "?LW#"):
+        if "?" in text or _SPECIAL.search(text):
             raise CronError("?, L, W and # are not standard cron; use numbers, ranges, steps and lists")
         _expand(minute, "minute", 0, 59)
         _expand(hour, "hour", 0, 23)
