@@ -249,7 +249,8 @@ class LocalCloud:
                               _puts_checked_first(DynamoDBBackend.transact_write_items)),
             mock.patch.object(Table, "all_items", _all_items_snapshot),
             mock.patch.object(BaseExecutionWorkerCommunication, "terminated",
-                              emitted.emit_status_change(BaseExecutionWorkerCommunication.terminated)),
+                              emitted.emit_status_change(BaseExecutionWorkerCommunication.terminated,
+                                                         self._event_error)),
             mock.patch.object(Rule, "send_to_targets", emitted.deliver_to_sns(Rule.send_to_targets)),
             mock.patch.object(Subscription, "publish", emitted.record_emails(Subscription.publish, self._record_email)),
         ]
@@ -375,6 +376,9 @@ class LocalCloud:
         from chalicelib.local.clock import Clock, invoker
 
         self.clock = Clock(aws.client("scheduler", REGION), settings.prefix, invoker(lam))
+
+    def _event_error(self, exc: BaseException, entry: dict[str, Any]) -> None:
+        self.errors.append(HandlerError("events", type(exc).__name__, str(exc), entry))
 
     def _record_email(self, recipient: str, topic_arn: str, event: dict[str, Any]) -> None:
         """An email SNS would send for a status change event: recorded beside the execution."""

@@ -37,20 +37,26 @@ def status_event(execution: Any) -> dict[str, Any]:
         "error": execution.error if status == "FAILED" else None,
         "cause": execution.cause if status == "FAILED" else None,
     }
-    return {"Source": SOURCE, "DetailType": DETAIL_TYPE, "Detail": json.dumps(detail),
-            "Resources": [execution.exec_arn], "Time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    # no "Time": moto's own target delivery reads it as a number (it stamps the event with one)
+    return {"Source": SOURCE, "DetailType": DETAIL_TYPE, "Detail": json.dumps(detail), "Resources": [execution.exec_arn]}
 
 
-def emit_status_change(original: Callable[[Any], None]) -> Callable[[Any], None]:
+def emit_status_change(original: Callable[[Any], None],
+                       on_error: Callable[[BaseException, dict[str, Any]], None]) -> Callable[[Any], None]:
     """Wrap moto's `BaseExecutionWorkerCommunication.terminated`: after the execution's status is set, put its
-    status change event on the execution's account and region's default bus."""
+    status change event on the execution's account and region's default bus. A failure to deliver it goes to
+    `on_error`, never into the execution's thread (the execution has ended either way)."""
 
     def terminated(comm: Any) -> None:
         original(comm)
         from moto.events.models import events_backends
 
         execution = comm.execution
-        events_backends[execution.account_id][execution.region_name].put_events([status_event(execution)])
+        entry = status_event(execution)
+        try:
+            events_backends[execution.account_id][execution.region_name].put_events([entry])
+        except Exception as exc:
+            on_error(exc, entry)
 
     return terminated
 
@@ -66,9 +72,13 @@ def deliver_to_sns(original: Callable[..., None]) -> Callable[..., None]:
             return None
         from moto.sns.models import sns_backends
 
+        message = dict(event)
+        if isinstance(message.get("time"), (int, float)):  # moto stamps a number; AWS sends ISO text
+            message["time"] = datetime.fromtimestamp(message["time"], timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        message.pop("ingestion-time", None)  # moto's own field
         for target in sns_targets:
             _, _, _, region, account, _ = target["Arn"].split(":", 5)
-            body = json.dumps(event, default=str)
+            body = json.dumps(message, default=str)
             sns_backends[account][region].publish(message=body, arn=target["Arn"])
         others = [t for t in rule.targets if ":sns:" not in t["Arn"]]
         if others:  # the rule's other targets, as moto delivers them (a copy: the rule is shared by threads)
