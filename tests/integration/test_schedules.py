@@ -193,6 +193,12 @@ def test_a_notification_hears_only_its_own_launch_plan(cloud):
     cloud.wait_quiet()
     rows = _cli("executions", "--json")
     assert len(rows) == 1 and rows[0]["status"] == "FAILED" and rows[0]["notified"] == []
+    broken = defs.launch_plans["broken"]  # started by hand as the launch plan: its notification is sent
+    launch.start_workflow(stage_of(cloud).sfn, cloud.settings, wf,
+                          launch.inputs_for(wf, broken, {"kickoff_time": TICK}, from_text=False), launch_plan="broken")
+    cloud.wait_quiet()
+    rows = {r["launch_plan"]: r for r in _cli("executions", "--json")}
+    assert rows["broken"]["notified"] == ["ops@example.com (FAILED)"]
 
 
 def test_schedule_tick_by_hand_and_activation(cloud):

@@ -208,3 +208,21 @@ def test_the_schedule_handler_path_stays_light():
     modules = loaded_after("import app, chalicelib.schedule.handler")
     assert [m for m in [*NOT_ON_TRIGGER_PATH, "chalicelib.sdk.schedules", "chalicelib.sdk.notifications"]
             if m in modules] == []
+
+
+def test_every_run_of_a_launch_plan_starts_with_the_input_head_its_notification_rule_matches():
+    """The notification rule tells launch plans of one workflow apart by the start of the execution input."""
+    import json
+
+    from chalicelib.ops.notify import input_head
+    from chalicelib.store.models import ArtifactVersion, Subscription
+    from chalicelib.trigger.decide import decide
+
+    scheduled = tick_request(_spec(), datetime(2026, 12, 1, 23, tzinfo=timezone.utc))
+    assert json.dumps(scheduled.input).startswith(input_head("m.wf", "nightly"))
+    sub = Subscription(artifact="a", launch_plan="on_a", lp_version="v1", workflow="m.wf",
+                       state_machine_arn="arn:aws:states:us-east-1:1:stateMachine:x")
+    version = ArtifactVersion(name="a", version="v1", partitions={}, uri="s3://b/k", format="json")
+    (triggered,) = decide(version, [sub])
+    assert json.dumps(triggered.input).startswith(input_head("m.wf", "on_a"))
+    assert not json.dumps(triggered.input).startswith(input_head("m.wf", "on"))
