@@ -83,3 +83,10 @@ def on_upload(event):
 # chalice's S3Event reads Records[0] before the handler runs (S3's test event or `{}` crashed there); this
 # class keeps the raw event for the handler to read (chalicelib/uploads/raw_event.py)
 on_upload.event_class = RawS3Event
+
+
+@app.lambda_function(name="on_schedule")
+def on_schedule(event, context):
+    from chalicelib.schedule.handler import default_scheduler
+
+    return default_scheduler().handle(event)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.sdk.aligned import OnArtifacts
     from chalicelib.sdk.artifact import Artifact, ArtifactQuery, Inputs
     from chalicelib.sdk.cards import DataCard, ModelCard
-    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, CronSchedule, BoxRenderer, ConcurrencyLimitBehavior, ConcurrencyPolicy, Deck, Description, Documentation, Echo, Email, FixedRate, FrameProfilingRenderer, ImageRenderer, Labels, MarkdownRenderer, PagerDuty, PodTemplate, ShellTask, Slack, SourceCode, SourceCodeRenderer, TableRenderer, TopFrameRenderer, WorkflowFailurePolicy, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
+    from chalicelib.sdk.compat import ActorEnvironment, Annotations, ContainerTask, BoxRenderer, ConcurrencyLimitBehavior, ConcurrencyPolicy, Deck, Description, Documentation, Echo,  FrameProfilingRenderer, ImageRenderer, Labels, MarkdownRenderer, PodTemplate, ShellTask, SourceCode, SourceCodeRenderer, TableRenderer, TopFrameRenderer, WorkflowFailurePolicy, approve, conditional, dynamic, eager, map_task, reference_launch_plan, reference_task, reference_workflow, sleep, wait_for_input
     from chalicelib.sdk.context import ExecutionParameters, FlyteContext, FlyteContextManager, SecretsManager, current_context
     from chalicelib.sdk.structured import StructuredDataset, kwtypes
     from chalicelib.sdk.options import Resources, Secret
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from chalicelib.sdk.files import FlyteDirectory, FlyteFile
     from chalicelib.sdk.image import ImageSpec
     from chalicelib.sdk.launch_plan import LaunchPlan, OnArtifact
+    from chalicelib.sdk.notifications import Email, PagerDuty, Slack, WorkflowExecutionPhase
+    from chalicelib.sdk.schedules import CronSchedule, FixedRate
     from chalicelib.sdk.task import task
     from chalicelib.sdk.timeparts import Granularity
     from chalicelib.sdk.workflow import workflow
@@ -43,14 +45,14 @@ _EXPORTS = {
     "CascadeError": "chalicelib.errors",
     "conditional": "chalicelib.sdk.compat",
     "ContainerTask": "chalicelib.sdk.compat",
-    "CronSchedule": "chalicelib.sdk.compat",
+    "CronSchedule": "chalicelib.sdk.schedules",
     "current_context": "chalicelib.sdk.context",
     "DataCard": "chalicelib.sdk.cards",
     "Deck": "chalicelib.sdk.compat",
     "dynamic": "chalicelib.sdk.compat",
     "eager": "chalicelib.sdk.compat",
-    "Email": "chalicelib.sdk.compat",
-    "FixedRate": "chalicelib.sdk.compat",
+    "Email": "chalicelib.sdk.notifications",
+    "FixedRate": "chalicelib.sdk.schedules",
     "FlyteDirectory": "chalicelib.sdk.files",
     "FlyteFile": "chalicelib.sdk.files",
     "Granularity": "chalicelib.sdk.timeparts",
@@ -62,7 +64,7 @@ _EXPORTS = {
     "ModelCard": "chalicelib.sdk.cards",
     "OnArtifact": "chalicelib.sdk.launch_plan",
     "OnArtifacts": "chalicelib.sdk.aligned",
-    "PagerDuty": "chalicelib.sdk.compat",
+    "PagerDuty": "chalicelib.sdk.notifications",
     "reference_launch_plan": "chalicelib.sdk.compat",
     "reference_task": "chalicelib.sdk.compat",
     "reference_workflow": "chalicelib.sdk.compat",
@@ -73,7 +75,7 @@ _EXPORTS = {
     "VersionParameters": "chalicelib.sdk.cache",
     "Secret": "chalicelib.sdk.options",
     "ShellTask": "chalicelib.sdk.compat",
-    "Slack": "chalicelib.sdk.compat",
+    "Slack": "chalicelib.sdk.notifications",
     "sleep": "chalicelib.sdk.compat",
     "StructuredDataset": "chalicelib.sdk.structured",
     "kwtypes": "chalicelib.sdk.structured",
@@ -99,6 +101,7 @@ _EXPORTS = {
     "task": "chalicelib.sdk.task",
     "wait_for_input": "chalicelib.sdk.compat",
     "workflow": "chalicelib.sdk.workflow",
+    "WorkflowExecutionPhase": "chalicelib.sdk.notifications",
 }
 
 __all__ = [
@@ -167,6 +170,7 @@ __all__ = [
     "task",
     "wait_for_input",
     "workflow",
+    "WorkflowExecutionPhase",
 ]
 
 

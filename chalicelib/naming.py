@@ -2,8 +2,12 @@
 
     app                 cascade
     resource prefix     cascade-<stage>-            (chalice names functions `<app>-<stage>-<function>`)
-    functions           cascade-<stage>-task_runner, -on_artifact_event, -on_upload; the web API is cascade-<stage>
+    functions           cascade-<stage>-task_runner, -on_artifact_event, -on_upload, -on_schedule; the web API is
+                        cascade-<stage>
     sized task runners  cascade-<stage>-task_runner_<MB> for the larger TASK_RUNNER_SIZES (task_runner is the first)
+    schedules           group cascade-<stage>-schedules, one schedule per scheduled launch plan (schedule_name);
+                        EventBridge Scheduler assumes the role cascade-<stage>-scheduler to invoke on_schedule
+    notifications       per launch plan with notifications: SNS topic and EventBridge rule cascade-<stage>-notify-<lp>
     infra stack         cascade-<stage>-infra       (infra/template.yaml: bucket, tables, queue, roles)
     state machines      cascade-<stage>-<module>-<workflow>
     bucket, tables      outputs of the infra stack (StackOutputs), read into Settings (`Settings.from_outputs`)
@@ -23,6 +27,7 @@ APP_NAME = "cascade"
 TASK_RUNNER = "task_runner"
 TRIGGER = "on_artifact_event"
 UPLOAD = "on_upload"
+SCHEDULE = "on_schedule"
 # The task runner's memory sizes (MB): `task_runner` has the first, `task_runner_<MB>` each other one; a task
 # runs in the smallest that fits its requests (chalicelib.sdk.options.runner_memory).
 TASK_RUNNER_SIZES = (1769, 3008, 5120, 10240)
@@ -70,6 +75,34 @@ def stack_name(stage: str, app_name: str = APP_NAME) -> str:
 
 def tasks_layer_name(stage: str, app_name: str = APP_NAME) -> str:
     return f"{prefix(stage, app_name)}tasks"
+
+
+def schedule_group_name(prefix: str) -> str:
+    return f"{prefix}schedules"
+
+
+def scheduler_role_name(prefix: str) -> str:
+    return f"{prefix}scheduler"
+
+
+def _bounded(text: str, limit: int, allowed: str) -> str:
+    """`text` with characters outside `allowed` replaced by '-', cut to `limit` with a hash when it changed."""
+    clean = re.sub(f"[^{allowed}]", "-", text)
+    if len(clean) > limit or clean != text:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+        clean = f"{clean[:limit - 9]}-{digest}"
+    return clean
+
+
+def schedule_name(launch_plan: str) -> str:
+    """The EventBridge Scheduler schedule of a launch plan, in the stage's group (≤ 64 of [0-9A-Za-z_.-])."""
+    return _bounded(launch_plan, 64, "0-9A-Za-z_.-")
+
+
+def notification_name(launch_plan: str, prefix: str = "") -> str:
+    """The SNS topic (≤ 256 of [A-Za-z0-9_-]) and the EventBridge rule (≤ 64 of [A-Za-z0-9_.-]) of a launch
+    plan's notifications: the same name for both."""
+    return _bounded(f"{prefix}notify-{launch_plan}", 64, "A-Za-z0-9_-")
 
 
 def state_machine_name(workflow_name: str, prefix: str = "") -> str:

@@ -47,6 +47,8 @@ class ExecutionRow(BaseModel):
     launch_plan: str | None = None
     status: str
     triggered_by: dict[str, Any] | None = None
+    scheduled_at: str | None = None  # the tick of the launch plan's schedule that started it
+    notified: list[str] = Field(default_factory=list)  # "<recipient> (<status>)", recorded by the local cloud
     inputs: dict[str, Any] = Field(default_factory=dict)
     started_at: str | None = None
     stopped_at: str | None = None
@@ -267,11 +269,16 @@ class Observer:
         row = ExecutionRow(
             id=arn, name=d["name"], workflow=meta.get("workflow"), launch_plan=meta.get("launch_plan"),
             status=d["status"], triggered_by=meta.get("triggered_by"), inputs=doc.get("inputs") or {},
-            started_at=_iso(started), stopped_at=_iso(stopped),
+            scheduled_at=meta.get("scheduled_at"), started_at=_iso(started), stopped_at=_iso(stopped),
             duration_s=round((stopped - started).total_seconds(), 3) if started and stopped else None,
         )
         if d["status"] == "FAILED":
             row.error, row.cause = d.get("error"), task_cause(d.get("cause"))
+        if stopped and row.launch_plan:  # an ended launch plan run: the notifications it sent
+            from chalicelib.store.notifications import NotificationLog
+
+            row.notified = [f"{n.recipient} ({n.status})" for n in NotificationLog(self.registry.table,
+                                                                                    self.registry.dynamodb).sent(arn)]
         if full:
             row.logs = self.registry.logs(arn)
             row.cached = CacheStore(self.settings.registry_table, self.registry.dynamodb).hits(arn)

@@ -1,4 +1,5 @@
-"""`launchplan list|activate|deactivate`: see and switch which launch plans fire on new artifact versions."""
+"""`launchplan list|activate|deactivate`: see and switch which launch plans fire on new artifact versions and
+on their schedules."""
 
 from __future__ import annotations
 
@@ -26,35 +27,50 @@ def _trigger_text(state: LaunchPlanState) -> str:
 
 def list_plans(stage: Stage, name: str | None = None) -> dict[str, Any]:
     """Every launch plan's current version and state, or one plan's versions."""
+    from chalicelib.ops.schedule import stage_schedules
+
+    schedules = stage_schedules(stage)
+    specs = {s.launch_plan: s for s in schedules.store.all()}
     if name is None:
-        return {"launch_plans": [_row(s) for s in sorted(stage.plans.all(), key=lambda s: s.name)]}
+        return {"launch_plans": [_row(s, specs, schedules) for s in sorted(stage.plans.all(), key=lambda s: s.name)]}
     state = stage.plans.require(name)
-    return {"launch_plan": _row(state), "versions": stage.plans.versions(name)}
+    return {"launch_plan": _row(state, specs, schedules), "versions": stage.plans.versions(name)}
 
 
-def _row(state: LaunchPlanState) -> dict[str, Any]:
-    return {**state.model_dump(), "status": state.status}  # status: active, inactive or removed
+def _row(state: LaunchPlanState, specs: dict[str, Any], schedules: Any) -> dict[str, Any]:
+    spec = specs.get(state.name)
+    schedule = {"expression": spec.expression, "kickoff_input": spec.kickoff_input,
+                "next_fire": schedules.next_fire(state.name)} if spec is not None and not state.removed else None
+    # status: active, inactive or removed; schedule: None, or its expression and next fire time (None: disabled)
+    return {**state.model_dump(), "status": state.status, "schedule": schedule}
 
 
 def set_active(stage: Stage, name: str, active: bool) -> dict[str, Any]:
-    return stage.plans.set_active(name, active).model_dump()
+    from chalicelib.ops.schedule import stage_schedules
+
+    state = stage.plans.set_active(name, active).model_dump()
+    spec = stage_schedules(stage).set_active(name, active)  # its schedule, if it has one, is enabled or disabled
+    return {**state, "schedule": spec.expression if spec is not None else None}
 
 
 def _print_plans(rows: list[dict[str, Any]]) -> None:
     from chalicelib.store.plans import LaunchPlanState
 
     table = Table(title="Launch plans", title_justify="left")
-    for col in ("name", "version", "active", "trigger", "workflow", "source"):
+    for col in ("name", "version", "active", "trigger", "schedule", "next fire", "workflow", "source"):
         table.add_column(col, overflow="fold")
     for row in rows:
         state = LaunchPlanState.model_validate(row)
+        schedule = row.get("schedule") or {}
         if state.removed:
             active = Text.assemble(("removed", "yellow"), f" at {state.removed_at} (no longer defined)")
         else:
             active = Text("active", style="green") if state.active else Text("inactive", style="red")
             if state.active_source == "operator":
                 active.append(" (set by operator)")
-        table.add_row(Text(state.name), Text(state.version), active, Text(_trigger_text(state)), Text(state.workflow),
+        table.add_row(Text(state.name), Text(state.version), active, Text(_trigger_text(state)),
+                      Text(schedule.get("expression") or "-"),
+                      Text(schedule.get("next_fire") or ("-" if not schedule else "disabled")), Text(state.workflow),
                       Text(state.source or state.module or "-"))
     out.print(table)
 
@@ -92,7 +108,8 @@ def _switch(name: str, active: bool, as_json: bool, stage: str | None, endpoint_
         print_json(state)
     else:
         word = "active" if active else "inactive"
-        out.print(f"launch plan {name} (version {state['version']}) is now {word}; this applies from the next event")
+        then = "the next event and the next scheduled tick" if state.get("schedule") else "the next event"
+        out.print(f"launch plan {name} (version {state['version']}) is now {word}; this applies from {then}")
 
 
 @launchplan.command()

@@ -56,7 +56,9 @@ def banner_lines(server: Any, defs: Any, web_url: str | None = None) -> list[str
     if getattr(s, "upload_dlq_url", ""):
         lines.append(f"  upload dead-letter queue  {s.upload_dlq_url}")
     for lp in sorted(defs.launch_plans.values(), key=lambda lp: lp.name):
-        lines.append(f"  launch plan {lp.name}{trigger_text(lp.trigger)}")
+        schedule = getattr(lp, "schedule", None)
+        every = f" (every {schedule.expression}, UTC)" if schedule is not None else ""
+        lines.append(f"  launch plan {lp.name}{trigger_text(lp.trigger)}{every}")
     uploadable = [a for a in defs.artifacts.values() if a.accepts_uploads]
     for artifact in sorted(uploadable, key=lambda a: a.name):
         lines.append(f"  uploads to {artifact.name}: s3://{s.bucket}/{layout_for(ArtifactDeclaration.of(artifact))}")
@@ -111,8 +113,15 @@ def local(paths: tuple[str, ...], port: int, web_port: int) -> None:
             web.start()  # the app's routes, reading this local cloud
             banner(server, defs, web.url)
             sys.stdout.flush()  # whole banner now, also into a pipe
-            shown = 0
+            shown, ticks = 0, 0
             while not stop.wait(0.2):
+                ticks += 1
+                if ticks % 5 == 0:  # the schedules' clock, once a second
+                    for fired in server.clock.advance():
+                        answer = fired["answer"] or {}
+                        out.print(f"schedule {fired['schedule']} fired its {fired['at']} tick: "
+                                  f"{answer.get('outcome', 'failed')} {answer.get('execution') or ''}".rstrip(),
+                                  markup=False, highlight=False, soft_wrap=True)
                 for e in server.errors[shown:]:  # handler failures do not stop the endpoint; show them
                     err.print(f"{e.function} failed: {e.error_type}: {e.message}", style="red", markup=False,
                               highlight=False, soft_wrap=True)

@@ -144,13 +144,17 @@ def edges_table(detail: VersionDetail) -> Table | None:
 
 def executions_table(rows: list[ExecutionRow]) -> Table:
     table = Table(title="Executions (newest first)", title_justify="left")
-    for col in ("started", "workflow", "launch plan", "status", "triggered by", "seconds", "execution", "error"):
+    notified = any(r.notified for r in rows)  # the column only where a notification was sent
+    cols = ("started", "workflow", "launch plan", "status", "triggered by", "seconds", "execution", "error")
+    for col in cols + (("notified",) if notified else ()):
         table.add_column(col, no_wrap=col in WHOLE, overflow="fold")
     for r in rows:
         trig = f"{r.triggered_by['artifact']}:{r.triggered_by['version']}" if r.triggered_by else None
+        trig = trig or (f"schedule {r.scheduled_at}" if r.scheduled_at else None)
         error = f"{r.error}: {one_line(r.cause, 80)}" if r.error and r.cause else (r.error or None)
-        table.add_row(plain(r.started_at), plain(short_workflow(r.workflow)), plain(r.launch_plan),
-                      status_text(r.status), plain(trig), seconds(r.duration_s), plain(r.name), plain(error))
+        cells = [plain(r.started_at), plain(short_workflow(r.workflow)), plain(r.launch_plan),
+                 status_text(r.status), plain(trig), seconds(r.duration_s), plain(r.name), plain(error)]
+        table.add_row(*cells, *([plain(", ".join(r.notified) or None)] if notified else []))
     return table
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.arns import StageArns
-from chalicelib.naming import API, TASK_RUNNER, TRIGGER, UPLOAD, task_runner_functions
+from chalicelib.naming import API, SCHEDULE, TASK_RUNNER, TRIGGER, UPLOAD, task_runner_functions
 
 VERSION = "2012-10-17"
 
@@ -118,6 +118,17 @@ def _upload(stage: StageArns) -> list[dict[str, Any]]:
     ]
 
 
+def _schedule(stage: StageArns) -> list[dict[str, Any]]:
+    """schedule/handler.py: one tick of a scheduled launch plan."""
+    out = stage.outputs
+    return [
+        # the launch plan's schedule, one consistent GetItem per tick (store/schedules.py)
+        _statement("ReadSchedules", ["dynamodb:GetItem"], _table(stage, out.registry_table)),
+        _statement("StartLaunchPlans", ["states:StartExecution"], [stage.state_machines_arn]),
+        _logs(stage, SCHEDULE),
+    ]
+
+
 def _api(stage: StageArns) -> list[dict[str, Any]]:
     """The lineage page and its JSON API (chalicelib/observe.py): read-only."""
     out = stage.outputs
@@ -135,7 +146,7 @@ def _api(stage: StageArns) -> list[dict[str, Any]]:
     ]
 
 
-POLICIES = {TASK_RUNNER: _task_runner, TRIGGER: _trigger, UPLOAD: _upload, API: _api}
+POLICIES = {TASK_RUNNER: _task_runner, TRIGGER: _trigger, UPLOAD: _upload, SCHEDULE: _schedule, API: _api}
 POLICIES.update({fn: (lambda stage, fn=fn: _task_runner(stage, fn)) for fn in task_runner_functions()[1:]})
 # Actions AWS cannot scope to a resource: the only ones allowed on "*".
 UNSCOPABLE = {"states:ListStateMachines"}

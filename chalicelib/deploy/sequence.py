@@ -155,6 +155,7 @@ class Deployment:
         cfn = self.client("cloudformation")
         outputs = stack.stack_outputs(cfn, self.stack_name)
         steps: list[Step] = []
+        self._done(steps, self._delete_schedules())
         self._done(steps, self._delete_state_machines())
         if outputs is not None and not keep_data:
             self._done(steps, self._delete_data(outputs))
@@ -169,6 +170,16 @@ class Deployment:
         if count:
             self._done(steps, Step(name="tasks layer", action="deleted", detail=[f"{count} version(s) left over"]))
         return steps
+
+    def _delete_schedules(self) -> Step:
+        """Schedules first (no tick starts an execution meanwhile), and notification rules and topics."""
+        from chalicelib.ops.notify import remove_all
+        from chalicelib.ops.schedule import delete_group
+
+        prefix = naming.prefix(self.stage)
+        deleted = delete_group(self.client("scheduler"), prefix)
+        deleted += remove_all(self.client("events"), self.client("sns"), prefix)
+        return Step(name="schedules and notifications", action="deleted" if deleted else "absent", detail=deleted)
 
     def _delete_state_machines(self) -> Step:
         sfn = self.client("stepfunctions")

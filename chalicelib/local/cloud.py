@@ -18,6 +18,9 @@ Four moto behaviours are corrected:
     other transactions go to moto unchanged;
   * a Query walks every item of the table while other threads (concurrent executions) write to it, and fails
     with "dictionary changed size during iteration"; here it walks a snapshot.
+What AWS emits and moto does not (chalicelib/local/emitted.py): Step Functions status change events when an
+execution ends, EventBridge delivery to SNS topics, and a record of each email SNS would send. moto never fires
+EventBridge Scheduler schedules; `clock` does (chalicelib/local/clock.py).
 A disabled event-source mapping delivers nothing (moto ignores the flag); records written meanwhile are not
 delivered later, unlike on AWS, which resumes from its checkpoint. Tests and benchmarks use this to seed
 a long history quickly.
@@ -49,7 +52,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_ROOT / "infra" / "template.yaml"
 REGION = "us-east-1"
 # Lambda function name (without the stage prefix) → handler string, as chalice deploys them.
-FUNCTIONS = {name: f"app.{name}" for name in (*naming.task_runner_functions(), naming.TRIGGER, naming.UPLOAD)}
+FUNCTIONS = {name: f"app.{name}" for name in (*naming.task_runner_functions(), naming.TRIGGER, naming.UPLOAD, naming.SCHEDULE)}
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -147,6 +150,7 @@ class LocalCloud:
         self._saved_env: dict[str, str | None] = {}
         self.settings: Settings | None = None
         self.outputs: dict[str, str] = {}
+        self.clock: Any = None  # chalicelib.local.clock.Clock, once started
 
     # -- lifecycle --------------------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
@@ -191,11 +195,13 @@ class LocalCloud:
     @staticmethod
     def _clear_caches() -> None:
         from chalicelib.runtime.runner import default_runner
+        from chalicelib.schedule.handler import default_scheduler
         from chalicelib.trigger.handler import default_trigger
         from chalicelib.uploads.handler import default_uploads
 
         aws.client.cache_clear()
         default_runner.cache_clear()
+        default_scheduler.cache_clear()
         default_trigger.cache_clear()
         default_uploads.cache_clear()
 
@@ -229,6 +235,11 @@ class LocalCloud:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         from moto.dynamodb.models import DynamoDBBackend
         from moto.dynamodb.models.table import Table
+        from moto.events.models import Rule
+        from moto.sns.models import Subscription
+        from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+        from chalicelib.local import emitted
 
         self._patches = [
             mock.patch.object(LambdaFunction, "_invoke_lambda", invoke_in_process),
@@ -237,6 +248,11 @@ class LocalCloud:
             mock.patch.object(DynamoDBBackend, "transact_write_items",
                               _puts_checked_first(DynamoDBBackend.transact_write_items)),
             mock.patch.object(Table, "all_items", _all_items_snapshot),
+            mock.patch.object(BaseExecutionWorkerCommunication, "terminated",
+                              emitted.emit_status_change(BaseExecutionWorkerCommunication.terminated,
+                                                         self._event_error)),
+            mock.patch.object(Rule, "send_to_targets", emitted.deliver_to_sns(Rule.send_to_targets)),
+            mock.patch.object(Subscription, "publish", emitted.record_emails(Subscription.publish, self._record_email)),
         ]
         for p in self._patches:
             p.start()
@@ -357,6 +373,23 @@ class LocalCloud:
         wire_upload_destination(lam, arns[naming.UPLOAD], naming.StackOutputs.model_validate(self.outputs).upload_dlq_arn)
         self.settings = settings
         self._set_env(settings.to_env())
+        from chalicelib.local.clock import Clock, invoker
+
+        self.clock = Clock(aws.client("scheduler", REGION), settings.prefix, invoker(lam))
+
+    def _event_error(self, exc: BaseException, entry: dict[str, Any]) -> None:
+        self.errors.append(HandlerError("events", type(exc).__name__, str(exc), entry))
+
+    def _record_email(self, recipient: str, topic_arn: str, event: dict[str, Any]) -> None:
+        """An email SNS would send for a status change event: recorded beside the execution."""
+        from chalicelib.store.notifications import NotificationLog, SentNotification
+
+        if self.settings is None:
+            return
+        detail = event.get("detail") or {}
+        NotificationLog(self.settings.registry_table, aws.client("dynamodb", REGION)).put(SentNotification(
+            execution_arn=detail.get("executionArn", ""), recipient=recipient, status=detail.get("status", ""),
+            topic=topic_arn.rsplit(":", 1)[-1], at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
 
     @staticmethod
     def _notify_uploads(bucket: str, function_arn: str) -> None:

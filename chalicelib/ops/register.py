@@ -5,26 +5,32 @@ Idempotent: a state machine is created when missing and updated only when its de
 Decide, then act. Everything that can refuse (types, trigger cycles, artifact declarations that conflict
 with the stage's) is checked before anything changes. Then, in order: the modules of the registered tasks
 and workflows are recorded (the task runner imports only those), state machines are created or updated,
-launch plans and their subscriptions are stored, launch plans no longer defined where they were
-registered from are removed (see chalicelib/store/plans.py, "Removal"), and artifact declarations are stored.
+launch plans and their subscriptions are stored, with each one's schedule (chalicelib/ops/schedule.py) and
+notifications (chalicelib/ops/notify.py), launch plans no longer defined where they were registered from are
+removed with their schedules and notifications (see chalicelib/store/plans.py, "Removal"), and artifact
+declarations are stored.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel
 
 from chalicelib.compile import compile_workflow, portability
 from chalicelib.config import Settings
 from chalicelib.errors import DefinitionError
+from chalicelib import aws
 from chalicelib.naming import state_machine_name
+from chalicelib.ops.notify import Notifications, plan_of
+from chalicelib.ops.schedule import Schedules, ScheduleTarget, spec_of
 from chalicelib.runtime import loader
 from chalicelib.runtime.loader import Definitions
 from chalicelib.store.declarations import ArtifactDeclaration, Declarations, ModuleSource, ModuleSources
 from chalicelib.store.plans import LaunchPlanState, LaunchPlanStore, Scope, check_trigger_cycles, stale
 from chalicelib.store.registry import Registry
+from chalicelib.store.schedules import ScheduleStore
 
 
 class Registered(BaseModel):
@@ -57,12 +63,28 @@ def declaration_conflicts(defs: Definitions, stored: dict[str, ArtifactDeclarati
     return out
 
 
+def clients_like(sfn: Any) -> Callable[[str], Any]:
+    """Clients of other services at the Step Functions client's region and endpoint (a local cloud's, or AWS)."""
+    endpoint = sfn.meta.endpoint_url
+    custom = endpoint if "amazonaws.com" not in endpoint else None
+    return lambda service: aws.client(service, sfn.meta.region_name, custom)
+
+
 class Registrar:
-    def __init__(self, settings: Settings, sfn: Any, registry: Registry, states_role_arn: str) -> None:
+    def __init__(self, settings: Settings, sfn: Any, registry: Registry, states_role_arn: str,
+                 clients: Callable[[str], Any] | None = None) -> None:
         self.settings = settings
         self.sfn = sfn
         self.registry = registry
         self.role = states_role_arn
+        self.clients = clients or clients_like(sfn)
+
+    def schedules(self) -> Schedules:
+        target = ScheduleTarget.of(self.settings.prefix, self.settings.task_runner_arn, self.role)
+        return Schedules(self.clients("scheduler"), ScheduleStore(self.registry.table, self.registry.dynamodb), target)
+
+    def notifications(self) -> Notifications:
+        return Notifications(self.clients("events"), self.clients("sns"), self.settings.prefix)
 
     def _existing(self) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -109,12 +131,18 @@ class Registrar:
         existing = self._existing()
         arns = {name: self._ensure(state_machine_name(name, self.settings.prefix), definition, existing, changed)
                 for name, definition in definitions.items()}
+        schedules, notifications = self.schedules(), self.notifications()
         for lp in defs.launch_plans.values():
             module = defs.plan_modules.get(lp.name)
             file = defs.files.get(module) if module else None
-            plans.record(lp, arns[lp.workflow.name], module, loader.source_path(file) if file else None)
+            arn = arns[lp.workflow.name]
+            state = plans.record(lp, arn, module, loader.source_path(file) if file else None)
+            changed += schedules.apply(lp.name, spec_of(lp, arn, state.active))
+            changed += notifications.apply(lp.name, plan_of(lp, arn, self.settings.prefix))
         for state in removing:
             plans.remove(state)
+            changed += schedules.apply(state.name, None)
+            changed += notifications.apply(state.name, None)
             changed.append(f"removed launch plan {state.name} (no longer defined in {_where(state)})")
         for name, artifact in defs.artifacts.items():  # read by code that must not import workflow files
             new = declarations.keep_owner(stored[name], ArtifactDeclaration.of(artifact, defs.artifact_modules.get(name)))

@@ -29,15 +29,10 @@ LAUNCH_PLAN_NO_EFFECT = {
     "security_context": "executions run with the stage's IAM roles",
     "auth_role": "executions run with the stage's IAM roles",
     "overwrite_cache": "not honoured: clear a task's entries with `python -m chalicelib cache clear --task T`",
-    "auto_activate": "a launch plan with a trigger is active when registered",
+    "auto_activate": "a launch plan with a trigger or a schedule is active when registered",
     "concurrency": "every triggered run starts",
 }
-LAUNCH_PLAN_REFUSED = {
-    "schedule": "schedules are not supported yet: trigger the launch plan from an artifact, or start the "
-                "workflow from an EventBridge schedule",
-    "notifications": "notifications are not supported: subscribe to Step Functions execution events in "
-                     "EventBridge instead",
-}
+LAUNCH_PLAN_REFUSED: dict[str, str] = {}  # schedule= and notifications= are supported (sdk/schedules.py, sdk/notifications.py)
 
 
 def check_launch_plan_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +43,7 @@ def check_launch_plan_options(name: str, options: dict[str, Any]) -> dict[str, A
         if key in LAUNCH_PLAN_REFUSED:
             raise DefinitionError(f"launch plan {name!r}: {key}= is not supported: {LAUNCH_PLAN_REFUSED[key]}")
         if key not in LAUNCH_PLAN_NO_EFFECT:
-            known = ["default_inputs", "fixed_inputs", "trigger", *LAUNCH_PLAN_NO_EFFECT]
+            known = ["default_inputs", "fixed_inputs", "trigger", "schedule", "notifications", *LAUNCH_PLAN_NO_EFFECT]
             raise DefinitionError(f"launch plan {name!r}: unknown keyword {key}=; LaunchPlan accepts {', '.join(known)}")
         kept[key] = value
     return kept
@@ -75,13 +70,6 @@ UNSUPPORTED = {
     "wait_for_input": "wait_for_input() gate nodes are not supported",
     "ContainerTask": "ContainerTask is not supported: tasks are Python functions run in Lambda",
     "ShellTask": "ShellTask is not supported: run the command with subprocess inside a @task",
-    "CronSchedule": "schedules are not supported yet: trigger the launch plan from an artifact, or start the "
-                    "workflow from an EventBridge schedule",
-    "FixedRate": "schedules are not supported yet: trigger the launch plan from an artifact, or start the "
-                 "workflow from an EventBridge schedule",
-    "Email": "notifications are not supported: subscribe to Step Functions execution events in EventBridge",
-    "Slack": "notifications are not supported: subscribe to Step Functions execution events in EventBridge",
-    "PagerDuty": "notifications are not supported: subscribe to Step Functions execution events in EventBridge",
 }
 
 
@@ -122,11 +110,6 @@ sleep = _refuse("sleep")
 wait_for_input = _refuse("wait_for_input")
 ContainerTask = _refused_class("ContainerTask")
 ShellTask = _refused_class("ShellTask")
-CronSchedule = _refused_class("CronSchedule")
-FixedRate = _refused_class("FixedRate")
-Email = _refused_class("Email")
-Slack = _refused_class("Slack")
-PagerDuty = _refused_class("PagerDuty")
 
 
 class Labels(dict):

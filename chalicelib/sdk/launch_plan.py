@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Union
 
@@ -12,6 +13,8 @@ from chalicelib.sdk import compat, literals, tracing, typecheck
 from chalicelib.sdk.aligned import OnArtifacts, member_filter
 from chalicelib.sdk.artifact import Artifact, ArtifactQuery, TriggerPartitionRef, TriggerTimeRef
 from chalicelib.sdk.charset import check_name
+from chalicelib.sdk.notifications import Notification
+from chalicelib.sdk.schedules import Schedule
 from chalicelib.sdk.task import InputDef
 from chalicelib.sdk.workflow import WorkflowDef
 
@@ -148,6 +151,64 @@ def trigger_definition(trigger: Trigger, bindings: dict[str, Any]) -> dict[str, 
             "align_on": trigger.align_on, "bindings": bindings}
 
 
+def check_schedule(schedule: Any, lp: LaunchPlan) -> Schedule | None:
+    """A launch plan's schedule, checked against its workflow: the kickoff input is a datetime input that
+    nothing else fills, and every other required input has a value when a tick starts the workflow."""
+    if schedule is None:
+        return None
+    name, wf = lp.name, lp.workflow
+    if not isinstance(schedule, Schedule):
+        raise DefinitionError(
+            f"launch plan {name!r}: schedule must be CronSchedule(...) or FixedRate(...); got {type(schedule).__name__}"
+        )
+    specs = {i.name: i for i in wf.inputs}
+    kickoff = schedule.kickoff_time_input_arg
+    if kickoff is not None:
+        if kickoff not in specs:
+            datetimes = [i.name for i in wf.inputs if i.type is datetime]
+            raise DefinitionError(
+                f"launch plan {name!r}: kickoff_time_input_arg={kickoff!r} names no input of workflow "
+                f"{wf.short_name!r}; its datetime inputs are {datetimes or 'none: add one, e.g. kickoff_time: datetime'}"
+            )
+        if not typecheck.accepts_type(specs[kickoff].type, datetime):
+            raise DefinitionError(
+                f"launch plan {name!r}: kickoff_time_input_arg={kickoff!r} is annotated "
+                f"{typecheck.describe(specs[kickoff].type)}; the scheduled time is a datetime: annotate it datetime"
+            )
+        if kickoff in lp.fixed_inputs or kickoff in lp.bindings:
+            raise DefinitionError(
+                f"launch plan {name!r}: input {kickoff!r} is the schedule's kickoff time and also "
+                f"{'fixed' if kickoff in lp.fixed_inputs else 'bound by the trigger'}; fill it in one place only"
+            )
+    provided = set(lp.fixed_inputs) | set(lp.default_inputs) | ({kickoff} if kickoff else set())
+    missing = [i.name for i in wf.inputs if not i.has_default and i.name not in provided]
+    if missing:
+        raise DefinitionError(
+            f"launch plan {name!r}: a scheduled run cannot fill input {missing[0]!r} of workflow {wf.short_name!r}; "
+            f"give it in fixed_inputs or default_inputs, or name it in kickoff_time_input_arg if it is the run's time"
+        )
+    return schedule
+
+
+def check_notifications(notifications: Any, name: str) -> list[Notification]:
+    if notifications is None:
+        return []
+    if isinstance(notifications, Notification):
+        notifications = [notifications]
+    if not isinstance(notifications, (list, tuple)):
+        raise DefinitionError(
+            f"launch plan {name!r}: notifications must be a list of Email(...), Slack(...) or PagerDuty(...); "
+            f"got {type(notifications).__name__}"
+        )
+    bad = [n for n in notifications if not isinstance(n, Notification)]
+    if bad:
+        raise DefinitionError(
+            f"launch plan {name!r}: notifications holds {type(bad[0]).__name__}; use Email(...), Slack(...) or "
+            f"PagerDuty(...) with phases=[WorkflowExecutionPhase.FAILED, ...] and recipients_email=[...]"
+        )
+    return list(notifications)
+
+
 class LaunchPlan:
     """A named way to start a workflow: fixed and default inputs, and optionally a trigger."""
 
@@ -159,6 +220,8 @@ class LaunchPlan:
         default_inputs: Mapping[str, Any] | None = None,
         fixed_inputs: Mapping[str, Any] | None = None,
         active: bool = True,
+        schedule: Schedule | None = None,
+        notifications: Notification | list[Notification] | None = None,
         **options: Any,
     ) -> None:
         self.name = check_name("launch plan", name)
@@ -203,18 +266,26 @@ class LaunchPlan:
                     f"launch plan {name!r}: a triggered run cannot fill input {missing[0]!r} of workflow "
                     f"{workflow.short_name!r}; bind it in OnArtifact(inputs={{{missing[0]!r}: ...}}) or give a default"
                 )
+        self.schedule = check_schedule(schedule, self)
+        self.notifications = check_notifications(notifications, name)
 
     @classmethod
     def create(cls, name: str, workflow: WorkflowDef, default_inputs: Mapping[str, Any] | None = None,
-               fixed_inputs: Mapping[str, Any] | None = None, *, trigger: Trigger | None = None,
+               fixed_inputs: Mapping[str, Any] | None = None, schedule: Schedule | None = None,
+               notifications: list[Notification] | None = None, *, trigger: Trigger | None = None,
                **kwargs: Any) -> LaunchPlan:
-        """flytekit's argument order: `create(name, workflow, default_inputs, fixed_inputs, ..., trigger=...)`."""
+        """flytekit's argument order: `create(name, workflow, default_inputs, fixed_inputs, schedule,
+        notifications, ..., trigger=...)`."""
         if isinstance(default_inputs, (OnArtifact, OnArtifacts)) and trigger is None:  # create(name, wf, OnArtifact(...))
             default_inputs, trigger = None, default_inputs
-        return cls(name, workflow, trigger=trigger, default_inputs=default_inputs, fixed_inputs=fixed_inputs, **kwargs)
+        return cls(name, workflow, trigger=trigger, default_inputs=default_inputs, fixed_inputs=fixed_inputs,
+                   schedule=schedule, notifications=notifications, **kwargs)
 
     @classmethod
-    def get_or_create(cls, workflow: WorkflowDef | None = None, name: str | None = None, **kwargs: Any) -> LaunchPlan:
+    def get_or_create(cls, workflow: WorkflowDef | None = None, name: str | None = None,
+                      default_inputs: Mapping[str, Any] | None = None, fixed_inputs: Mapping[str, Any] | None = None,
+                      schedule: Schedule | None = None, notifications: list[Notification] | None = None,
+                      **kwargs: Any) -> LaunchPlan:
         """`get_or_create(workflow, name=None, ...)` as flytekit, also all by keyword; without a name it is the
         workflow's default launch plan, named after the workflow."""
         if workflow is None:
@@ -225,7 +296,8 @@ class LaunchPlan:
             raise DefinitionError(
                 f"LaunchPlan.get_or_create: expected a @workflow; got {type(workflow).__name__}. Decorate it with @workflow."
             )
-        return cls(name or workflow.short_name, workflow, **kwargs)
+        return cls(name or workflow.short_name, workflow, default_inputs=default_inputs, fixed_inputs=fixed_inputs,
+                   schedule=schedule, notifications=notifications, **kwargs)
 
     @classmethod
     def get_default_launch_plan(cls, ctx: Any, workflow: WorkflowDef) -> LaunchPlan:
@@ -255,8 +327,13 @@ class LaunchPlan:
     def definition(self) -> dict[str, Any]:
         """The JSON that identifies this launch plan's behaviour; its hash is the launch plan version."""
         trig = trigger_definition(self.trigger, self.bindings) if self.trigger is not None else None
-        return {"name": self.name, "workflow": self.workflow.name, "trigger": trig,
-                "fixed_inputs": self.fixed_inputs, "default_inputs": self.default_inputs}
+        out = {"name": self.name, "workflow": self.workflow.name, "trigger": trig,
+               "fixed_inputs": self.fixed_inputs, "default_inputs": self.default_inputs}
+        if self.schedule is not None:  # only when set: launch plans without one keep their versions
+            out["schedule"] = self.schedule.definition()
+        if self.notifications:
+            out["notifications"] = [n.definition() for n in self.notifications]
+        return out
 
     @property
     def version(self) -> str:

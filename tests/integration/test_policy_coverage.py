@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import threading
+from datetime import datetime, timezone
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -278,6 +279,8 @@ def test_every_call_is_granted_and_on_upload_holds_only_what_it_calls(cloud, cli
                         except InputError:  # needs inputs at start (a schedule gives them)
                             continue
                         launch.start_workflow(sfn, cloud.settings, lp.workflow, given_lp, launch_plan=lp.name)
+            for schedule in cloud.clock.schedules():  # one tick of each scheduled launch plan, through on_schedule
+                cloud.clock.deliver(schedule, datetime(2026, 11, 24, 10, tzinfo=timezone.utc))
             cloud.wait_quiet(120)
         for name, given in [*LATER, *later]:
             launch.start_workflow(sfn, cloud.settings, workflows[name], launch.inputs_for(workflows[name], None, given))
@@ -301,7 +304,7 @@ def test_every_call_is_granted_and_on_upload_holds_only_what_it_calls(cloud, cli
                         ["Comment"].removeprefix("workflow "))
     assert sorted(refused) == sorted(set(REFUSED) - {"reg_dup_artifact.py"}), refused
     assert sorted(expected - ran) == [], f"workflows that never ran: add their inputs to INPUTS: {sorted(expected - ran)}"
-    assert {"task_runner", "on_artifact_event", "on_upload"} <= set(calls), sorted(calls)
+    assert {"task_runner", "on_artifact_event", "on_upload", "on_schedule"} <= set(calls), sorted(calls)
     listed = {n.prefix.split("/")[0] for n in calls["task_runner"] if n.action == "s3:ListBucket"}
     assert listed == {"artifacts", "runs"}, listed  # FlyteDirectory versions and directories between tasks
 

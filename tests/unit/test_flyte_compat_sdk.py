@@ -64,8 +64,8 @@ def test_create_takes_flytekits_positional_order_and_a_positional_trigger():
 
 
 @pytest.mark.parametrize("keyword, message", [
-    ("schedule", "schedules are not supported yet"),
-    ("notifications", "notifications are not supported"),
+    ("schedule", "schedule must be CronSchedule"),
+    ("notifications", "notifications must be a list"),
     ("shedule", "unknown keyword shedule="),
 ])
 def test_launch_plan_keywords_that_cannot_work_are_refused_at_definition(keyword, message):
@@ -345,5 +345,5 @@ def test_union_actor_tasks_are_plain_tasks_with_the_environments_keywords():
 
     assert infer(x=4) == 8 and infer.container_image == actor.container_image
     assert infer_retried.options == {"requests": Resources(mem="1Gi"), "retries": 1}
-    with pytest.raises(DefinitionError, match="schedules are not supported yet"):
-        chalicelib.CronSchedule(schedule="0 * * * *")
+    with pytest.raises(DefinitionError, match="offset"):
+        chalicelib.CronSchedule(schedule="0 * * * *", offset="PT1H")

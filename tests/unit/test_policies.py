@@ -11,7 +11,7 @@ import yaml
 from chalicelib.deploy.appinfo import app_info
 from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.policies import POLICIES, UNSCOPABLE, policy_for
-from chalicelib.naming import TASK_RUNNER, TRIGGER, UPLOAD
+from chalicelib.naming import SCHEDULE, TASK_RUNNER, TRIGGER, UPLOAD
 from chalicelib.deploy.workspace import example_stage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +78,7 @@ def test_only_the_trigger_starts_executions_and_only_this_stages_state_machines(
     for fn in deployed_functions():
         doc = policy_for(fn, STAGE)
         starts = [s for s in allow_statements(doc) if "states:StartExecution" in as_list(s["Action"])]
-        if fn == TRIGGER:
+        if fn in (TRIGGER, SCHEDULE):  # artifact triggers and schedule ticks
             assert [s["Resource"] for s in starts] == [[STAGE.arn("states", "stateMachine:cascade-dev-*")]]
         else:
             assert starts == []
