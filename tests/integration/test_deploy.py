@@ -30,7 +30,7 @@ from chalicelib.naming import state_machine_name
 from chalicelib.deploy.appinfo import app_info
 from chalicelib.deploy.policies import policy_for
 from chalicelib.deploy.arns import StageArns
-from chalicelib.naming import API, TASK_RUNNER, TASK_RUNNER_ALIAS, TRIGGER
+from chalicelib.naming import API, TASK_RUNNER, TASK_RUNNER_ALIAS, TRIGGER, task_runner_functions
 from chalicelib.deploy.stage_config import TASK_CODE_FUNCTIONS
 from chalicelib.deploy.template import function_id
 from chalicelib.naming import StackOutputs
@@ -272,8 +272,9 @@ def test_bucket_lifecycle_alarms_and_task_runner_alias_are_in_the_stack(deployed
     dlq_alarms = [a for a in resources_of(template, "AWS::CloudWatch::Alarm").values()
                   if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"]
     assert len(dlq_alarms) == len(resources_of(template, "AWS::SQS::Queue"))
-    (alias,) = resources_of(template, "AWS::Lambda::Alias").values()
-    assert alias["Properties"]["Name"] == TASK_RUNNER_ALIAS
+    aliases = resources_of(template, "AWS::Lambda::Alias").values()
+    assert len(aliases) == len(task_runner_functions())  # every task-runner size is called through its alias
+    assert {a["Properties"]["Name"] for a in aliases} == {TASK_RUNNER_ALIAS}
     assert deployed["info"].task_runner_alias_arn.endswith(f":function:{PREFIX}{TASK_RUNNER}:{TASK_RUNNER_ALIAS}")
     assert "Transform" not in template
     assert {o["ParameterKey"]: o["ParameterValue"] for o in
@@ -343,7 +344,7 @@ def test_stack_template_passes_cfn_lint(deployed: dict):
     matches = lint_file(deployed["template_path"])
     assert [f"{m.rule.id} {m.message}" for m in matches if m.rule.id.startswith("E")] == []
     roles = resources_of(deployed["template"], "AWS::IAM::Role")
-    assert len(roles) == len(deployed["app"].functions) + 1  # and the Step Functions role
+    assert len(roles) == len(deployed["app"].functions) + 2  # and the Step Functions and Scheduler roles
 
 
 def test_after_an_interrupted_deploy_a_stage_setting_change_updates_the_stack(deployed: dict, aws_env: dict[str, str],
