@@ -25,7 +25,7 @@ from chalicelib.runtime.binding import Binder
 from chalicelib.runtime.trail import TaskTrail, producer
 from chalicelib.sdk import carry, cards, context
 from chalicelib.sdk.artifact import ArtifactValue, InputRef
-from chalicelib.sdk.task import TaskDef
+from chalicelib.sdk.task import TaskDef, split_result
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.models import make_version
@@ -121,8 +121,10 @@ class Runner:
             outputs: dict[str, Any] = {}
             pending: dict[str, publish.PendingVersion] = {}
             plain: dict[str, Any] = {}
+            returned = split_result(task.outputs, task.output_tuple_name, result, f"task {task.short_name!r}")
             for output in task.outputs:
                 where = f"task {task.short_name!r} output {output.name!r}"
+                result = returned[output.name]
                 if isinstance(result, ArtifactValue):
                     result.value = carry.to_output(result.value, output.type, where)
                 else:

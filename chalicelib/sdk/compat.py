@@ -3,7 +3,7 @@
 Every keyword flytekit's `@task` takes is accepted or refused *at definition* with a DefinitionError that says
 why and what to do instead; none is silently dropped. Keywords that have no effect on AWS Lambda are accepted
 and reported as warnings when the task is registered (see `task_warnings`). Constructs that need a runtime
-we do not have (`map_task`, `@dynamic`, `conditional`, ...) are importable, and raise a DefinitionError when
+we do not have (`@eager`, reference entities, ...) are importable, and raise a DefinitionError when
 used, so a ported file fails at import with a message instead of an AttributeError.
 """
 
@@ -13,6 +13,7 @@ from typing import Any, Callable, NoReturn
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.options import check_task_options
+from chalicelib.sdk.control import conditional
 from chalicelib.sdk.task import task as _task
 
 LAUNCH_PLAN_NO_EFFECT = {
@@ -60,7 +61,6 @@ UNSUPPORTED = {
     "dynamic": "@dynamic workflows are not supported: a workflow's shape is fixed when it is defined; loop inside a "
                "task, or call tasks over a fixed list in the workflow body",
     "eager": "@eager workflows are not supported: a workflow's shape is fixed when it is defined",
-    "conditional": "conditional() is not supported: branch inside a task (return the chosen result)",
     "reference_task": "reference tasks are not supported: import the task's module instead",
     "reference_launch_plan": "reference launch plans are not supported: trigger the other workflow from an artifact",
     "reference_workflow": "reference workflows are not supported: import the workflow's module instead",
@@ -108,7 +108,6 @@ def _refused_class(name: str) -> type:
 map_task = _refuse("map_task")
 dynamic = _refuse("dynamic")
 eager = _refuse("eager")
-conditional = _refuse("conditional")
 reference_task = _refuse("reference_task")
 reference_launch_plan = _refuse("reference_launch_plan")
 reference_workflow = _refuse("reference_workflow")

@@ -1,0 +1,48 @@
+"""Flyte control flow on the local cloud (moto's Step Functions interpreter): several outputs, subworkflows,
+conditionals; each run's outputs are what the workflow's body computes."""
+
+from __future__ import annotations
+
+from tests.integration.conftest import load, run
+
+
+def _outputs(cloud, workflow: str, **inputs):
+    rep = run(cloud, load("ctl_flows"), workflow, **inputs)
+    ex = [e for e in rep["executions"] if e["workflow"].endswith(f".{workflow}")][-1]
+    return ex
+
+
+def _ok(cloud, workflow: str, **inputs):
+    ex = _outputs(cloud, workflow, **inputs)
+    assert ex["status"] == "SUCCEEDED", (ex.get("error"), ex.get("cause"))
+    return ex["outputs"]
+
+
+def test_several_outputs_unpacked_named_and_annotated(cloud):
+    out = _ok(cloud, "several")
+    assert out["o0"] == "n=2:5" and out["o1"] == 5
+    assert out["o2"]["$artifact"]["name"] == "ctl_summary"            # the annotated one of two task outputs
+    assert _ok(cloud, "named", n=3) == {"total": 4, "label": "ok"}   # a NamedTuple keeps its field names
+    pub = _ok(cloud, "publishes_second", n=7)
+    assert pub["o0"] == 7 and pub["o1"]["$artifact"]["name"] == "ctl_published"
+
+
+def test_subworkflows_nested_two_deep(cloud):
+    # outer → middle → inner (twice): inner(1) = 2, inner(2) = 3, then stats(3) = 4
+    assert _ok(cloud, "outer", n=1) == {"o0": 4, "o1": "mid:2"}
+    assert _ok(cloud, "outer", n=5) == {"o0": 8, "o1": "mid:6"}
+
+
+def test_conditional_on_a_workflow_input_picks_one_case(cloud):
+    assert _ok(cloud, "sized") == {"o0": "mid:5"}          # the input's default, n=5
+    assert _ok(cloud, "sized", n=12) == {"o0": "big:22"}   # the elif_ case runs its own task first
+    ex = _outputs(cloud, "sized", n=1)
+    assert ex["status"] == "FAILED"
+    assert ex["error"] == "ConditionalFailed" and ex["cause"] == "n must be above 3"
+
+
+def test_conditional_on_task_outputs_with_several_outputs_and_a_subworkflow_case(cloud):
+    assert _ok(cloud, "on_output", score=40) == {"o0": 100, "o1": "pass"}   # split(50) = (100, "n=50")
+    assert _ok(cloud, "on_output", score=10) == {"o0": 12, "o1": "fail"}    # else: middle(10) = (12, "mid:11")
+    assert _ok(cloud, "on_bool", n=4) == {"o0": "even:4:14"}   # is_true(), then != on a string output
+    assert _ok(cloud, "on_bool", n=3) == {"o0": "odd:3"}

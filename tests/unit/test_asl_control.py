@@ -1,0 +1,143 @@
+"""Golden ASL of control flow (several outputs, subworkflows, conditionals) and the definition errors of bad
+control flow; moto runs the same definitions in tests/integration/test_control_flow.py."""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+import pytest
+
+from chalicelib import conditional, task, workflow
+from chalicelib.compile import compile_workflow
+from chalicelib.errors import DefinitionError
+from chalicelib.runtime import loader
+from tests.conftest import ROOT
+from tests.unit.test_asl_golden import RUNNER, _check
+
+
+def _control():
+    return loader.load_paths([ROOT / "tests" / "golden" / "control.py"]).workflow("control")
+
+
+def test_control_golden():
+    wf = _control()
+    asl = compile_workflow(wf, RUNNER)
+    _check("control", asl)
+    states = asl["States"]
+    # the subworkflow's two tasks are inlined with the caller's binding for its input
+    assert [n.task.short_name for n in wf.nodes] == ["split", "join", "join"]
+    assert wf.nodes[0].bindings == {"n": {"input": "n"}}
+    choice = states["n3-if-big"]
+    assert choice["Type"] == "Choice" and choice["Default"] == "n3-fail2"
+    assert choice["Choices"][0]["And"] == [
+        {"Variable": "$.results.n0.outputs.head", "NumericGreaterThan": 3},
+        {"Not": {"Variable": "$.results.n1.outputs.o0", "StringEquals": "x"}}]
+    assert choice["Choices"][1]["Or"] == [
+        {"Variable": "$.results.n0.outputs.head", "IsNull": True},
+        {"Variable": "$.results.n0.outputs.head", "NumericEqualsPath": "$.inputs.n"}]
+    assert states["n3-fail2"] == {"Type": "Fail", "Error": "ConditionalFailed", "Cause": "nothing matched"}
+    # each case stores the conditional's output where a task's output would be
+    assert states["n3-case1-outputs"]["Parameters"] == {"outputs": {"o0.$": "$.results.n1.outputs.o0"}}
+    assert states["Outputs"]["Parameters"]["outputs"] == {"o0.$": "$.results.n3.outputs.o0",
+                                                          "o1.$": "$.results.n0.outputs.head"}
+    # Choice rules read inputs directly, so the inputs' defaults are merged in first
+    assert states["Defaults"]["Result"] == {"n": 4}
+
+
+@task
+def one(n: int) -> int:
+    return n
+
+
+@task
+def pair(n: int) -> Tuple[int, str]:
+    return n, "x"
+
+
+def test_condition_on_an_output_that_does_not_exist():
+    with pytest.raises(DefinitionError, match="no output 'total'"):
+        @workflow
+        def wf(n: int) -> int:
+            r = one(n=n)
+            return conditional("c").if_(r.total > 1).then(one(n=r)).else_().then(r)
+
+
+def test_branch_leaving_an_output_unset():
+    with pytest.raises(DefinitionError, match="same outputs.*case 1: 1, case 2: 0"):
+        @workflow
+        def wf(n: int) -> int:
+            return conditional("c").if_(n > 1).then(one(n=n)).else_().then(None)
+
+
+def test_branches_with_different_numbers_of_outputs():
+    with pytest.raises(DefinitionError, match="different numbers of outputs"):
+        @workflow
+        def wf(n: int) -> int:
+            return conditional("c").if_(n > 1).then(one(n=n)).else_().then(pair(n=n))
+
+
+def test_using_the_outputs_of_a_conditional_without_else():
+    with pytest.raises(DefinitionError, match="has no else_"):
+        @workflow
+        def wf(n: int) -> int:
+            c = conditional("c").if_(n > 1).then(one(n=n))
+            return one(n=c)
+
+
+def test_python_if_on_a_promise_and_and_or_are_refused():
+    with pytest.raises(DefinitionError, match="conditional"):
+        @workflow
+        def wf(n: int) -> int:
+            if n > 1:
+                return one(n=n)
+            return one(n=0)
+
+
+def test_condition_known_while_tracing():
+    with pytest.raises(DefinitionError, match="known while tracing"):
+        @workflow
+        def wf(n: int) -> int:
+            return conditional("c").if_(3 > 1).then(one(n=n)).else_().then(one(n=0))
+
+
+def test_comparing_unlike_types():
+    @workflow
+    def wf(n: int) -> int:
+        return conditional("c").if_(n == "a").then(one(n=n)).else_().then(one(n=0))
+
+    with pytest.raises(DefinitionError, match="numeric value is compared with 'a'"):
+        compile_workflow(wf, RUNNER)
+
+
+def test_subworkflow_with_a_missing_input():
+    @workflow
+    def sub(a: int, b: int) -> int:
+        return one(n=a)
+
+    with pytest.raises(DefinitionError, match="subworkflow 'test_subworkflow_with_a_missing_input.<locals>.sub' is "
+                                              "missing input 'b'"):
+        @workflow
+        def wf(n: int) -> int:
+            return sub(a=n)
+
+
+def test_workflow_calling_itself_is_refused():
+    with pytest.raises(DefinitionError, match="calls itself"):
+        @workflow
+        def loops(n: int) -> int:
+            return loops(n=one(n=n))
+
+
+def test_several_outputs_must_be_returned_as_a_tuple():
+    with pytest.raises(DefinitionError, match="declares 2 outputs"):
+        @workflow
+        def wf(n: int) -> Tuple[int, str]:
+            return one(n=n)
+
+
+def test_unpacking_a_single_output_is_refused():
+    with pytest.raises(DefinitionError, match="cannot be unpacked"):
+        @workflow
+        def wf(n: int) -> int:
+            a, b = one(n=n)
+            return a
