@@ -31,6 +31,7 @@ class TaskEvent(BaseModel):
     results: dict[str, Any]
     execution_id: str
     execution_start: str
+    map_index: int | None = None  # one item of a mapped task (chalicelib.runtime.mapping)
 
     @property
     def node_index(self) -> int:

@@ -20,7 +20,7 @@ from chalicelib.aws import is_transient
 from chalicelib.config import Settings
 from chalicelib.errors import DefinitionError, TransientAwsError
 from chalicelib.events.task import PublishEvent, ResolveEvent, TaskEvent, parse_runner_event
-from chalicelib.runtime import loader, publish, resolve
+from chalicelib.runtime import loader, mapping, publish, resolve
 from chalicelib.runtime.binding import Binder
 from chalicelib.runtime.trail import TaskTrail, producer
 from chalicelib.sdk import carry, cards, context
@@ -28,6 +28,7 @@ from chalicelib.sdk.artifact import ArtifactValue, InputRef
 from chalicelib.sdk.task import TaskDef, split_result
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.store.artifacts import ArtifactStore
+from chalicelib.store.map_items import MapItems
 from chalicelib.store.models import make_version
 from chalicelib.store.registry import Registry
 
@@ -40,6 +41,7 @@ class Runner:
         self.store = store
         self.registry = registry
         self.binder = Binder(store)
+        self.map_items = MapItems(settings, store.s3)
 
     # -- outputs ----------------------------------------------------------------------------------
     def _prepare_artifact(self, task: TaskDef, output: Any, result: Any, values: dict[str, Any],
@@ -90,11 +92,19 @@ class Runner:
             return result
 
     def _run(self, raw: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(raw, dict) and raw.get("mode") in mapping.MODES:  # a mapped task's first and last states
+            mode, map_event, count = mapping.parse(raw)
+            if mode == "map_prepare":
+                return mapping.prepare(self.binder, map_event)
+            return mapping.collect(self.map_items, map_event, count, self.settings.max_inline_bytes)
         event = parse_runner_event(raw)
         if isinstance(event, PublishEvent):  # the state after a workflow's last task, see chalicelib.compile.asl
             return publish.publish_workflow_output(self.store, self.binder, event)
         if isinstance(event, ResolveEvent):  # the Resolve state at the start of an execution
             return resolve.run(self.store.index, event)
+        if event.map_index is not None:  # one item of a mapped task: a node of its own, its result kept in S3
+            item = event.model_copy(update={"node": mapping.item_node(event)})
+            return mapping.store_item(self.map_items, event, self.run_task(item))
         return self.run_task(event)
 
     def run_task(self, event: TaskEvent) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any, Callable, NoReturn
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.options import check_task_options
 from chalicelib.sdk.control import conditional
+from chalicelib.sdk.mapping import map_task
 from chalicelib.sdk.task import task as _task
 
 LAUNCH_PLAN_NO_EFFECT = {
@@ -56,8 +57,6 @@ def launch_plan_warnings(name: str, options: dict[str, Any]) -> list[str]:
 
 # -- constructs that need a runtime we do not have --------------------------------------------------------
 UNSUPPORTED = {
-    "map_task": "map_task is not supported: loop inside one task, or call the task once per item in the "
-                "workflow body over a fixed list (independent calls run in parallel)",
     "dynamic": "@dynamic workflows are not supported: a workflow's shape is fixed when it is defined; loop inside a "
                "task, or call tasks over a fixed list in the workflow body",
     "eager": "@eager workflows are not supported: a workflow's shape is fixed when it is defined",
@@ -105,7 +104,6 @@ def _refused_class(name: str) -> type:
     return type(name, (_RefusedClass,), {"_name": name, "__doc__": UNSUPPORTED[name]})
 
 
-map_task = _refuse("map_task")
 dynamic = _refuse("dynamic")
 eager = _refuse("eager")
 reference_task = _refuse("reference_task")

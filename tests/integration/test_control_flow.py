@@ -46,3 +46,48 @@ def test_conditional_on_task_outputs_with_several_outputs_and_a_subworkflow_case
     assert _ok(cloud, "on_output", score=10) == {"o0": 12, "o1": "fail"}    # else: middle(10) = (12, "mid:11")
     assert _ok(cloud, "on_bool", n=4) == {"o0": "even:4:14"}   # is_true(), then != on a string output
     assert _ok(cloud, "on_bool", n=3) == {"o0": "odd:3"}
+
+
+def test_map_task_with_concurrency_partial_and_a_constant_input(cloud):
+    # numbers(5) = [0..4]; scale by the input factor=3, then by 2 fixed with functools.partial
+    assert _ok(cloud, "mapped") == {"o0": [0, 6, 12, 18, 24], "o1": 60}
+    assert _ok(cloud, "mapped", n=2, factor=5) == {"o0": [0, 10], "o1": 10}
+    assert _ok(cloud, "empty") == {"o0": 0}   # an empty list maps to an empty list
+
+
+def test_map_task_failures_tolerated_by_min_success_ratio_become_none(cloud):
+    assert _ok(cloud, "tolerant") == {"o0": [0, 10, None, 30, 40, None]}   # items 2 and 5 raise
+    strict = _outputs(cloud, "strict")
+    assert strict["status"] == "FAILED" and strict["error"] == "ValueError" and strict["cause"] == "item 2 breaks"
+    fragile = _outputs(cloud, "too_fragile")
+    assert fragile["status"] == "FAILED" and fragile["error"] == "MapFailedError"
+    assert "2 of 6 items failed (items 2, 5); 6 had to succeed" in fragile["cause"]
+
+
+def test_map_task_makes_one_artifact_version_per_item(cloud):
+    from tests.integration.support import store
+
+    out = _ok(cloud, "versions", xs=[1, 2, 3])["o0"]
+    refs = [o["$artifact"] for o in out]
+    assert len({r["version"] for r in refs}) == 3 and {r["name"] for r in refs} == {"ctl_square"}
+    s = store(cloud)
+    assert [s.load(s.get("ctl_square", r["version"])) for r in refs] == [1, 4, 9]
+
+
+def test_map_results_larger_than_a_state_travel_through_s3(cloud):
+    ex = _outputs(cloud, "many", n=300)   # 300 items of 1 KiB: more than Step Functions' 256 KiB state
+    assert ex["status"] == "SUCCEEDED", (ex.get("error"), ex.get("cause"))
+    assert ex["outputs"]["o0"] == {"items": 300, "chars": 307_200, "first": "00000000", "last": "02990299"}
+    from tests.integration.conftest import stage_of
+    import json
+
+    sfn = stage_of(cloud).sfn
+    events, token = [], None
+    while True:
+        page = sfn.get_execution_history(executionArn=ex["id"], maxResults=1000, **({"nextToken": token} if token else {}))
+        events += page["events"]
+        token = page.get("nextToken")
+        if not token:
+            break
+    assert max(len(json.dumps(e, default=str)) for e in events) < 16_000
+    assert any("$ref" in json.dumps(e, default=str) and "/n1/o0.json" in json.dumps(e, default=str) for e in events)

@@ -141,3 +141,64 @@ def test_unpacking_a_single_output_is_refused():
         def wf(n: int) -> int:
             a, b = one(n=n)
             return a
+
+
+def test_map_task_golden():
+    wf = loader.load_paths([ROOT / "tests" / "golden" / "mapped.py"]).workflow("mapped")
+    asl = compile_workflow(wf, RUNNER)
+    _check("mapped", asl)
+    states = asl["States"]
+    assert states["n0-numbers"]["Next"] == "n1-map-scale"
+    prepare, items = states["n1-map-scale"], states["n1-items"]
+    assert prepare["Parameters"]["mode"] == "map_prepare" and prepare["ResultPath"] == "$.map"
+    assert prepare["Parameters"]["bindings"] == {"factor": {"const": 2}, "x": {"map": {"node": "n0", "output": "o0"}}}
+    assert items["Type"] == "Map" and items["ItemsPath"] == "$.map.items" and items["MaxConcurrency"] == 4
+    assert items["ResultPath"] is None   # items keep their results in S3; the state does not grow with them
+    item = items["ItemProcessor"]["States"]["n1-scale"]
+    assert item["Parameters"]["map_index.$"] == "$.index" and item["Catch"][0]["Next"] == "item-failed"
+    assert states["n1-collect"]["Parameters"]["mode"] == "map_collect"
+    assert states["n1-collect"]["ResultPath"] == "$.results.n1" and states["n1-tidy"]["Next"] == "n2-total"
+
+
+@task
+def scalar(x: int) -> int:
+    return x
+
+
+def test_map_over_something_that_is_not_a_list():
+    from chalicelib import map_task
+
+    with pytest.raises(DefinitionError, match="no input is one: got {'x': Promise"):
+        @workflow
+        def wf(n: int) -> list:
+            return map_task(scalar)(x=scalar(x=n))
+    with pytest.raises(DefinitionError, match="no input is one: got {'x': 3}"):
+        @workflow
+        def wf2(n: int) -> list:
+            return map_task(scalar)(x=3)
+
+
+def test_map_task_keywords_are_checked():
+    from chalicelib import map_task
+
+    with pytest.raises(DefinitionError, match="min_success_ratio must be between 0 and 1"):
+        map_task(scalar, min_success_ratio=1.5)
+    with pytest.raises(DefinitionError, match="partial fixes 'y', which is not an input"):
+        import functools
+        map_task(functools.partial(scalar, y=1))
+    with pytest.raises(DefinitionError, match="maps a @task; got WorkflowDef"):
+        @workflow
+        def inner(x: int) -> int:
+            return scalar(x=x)
+        map_task(inner)
+
+
+def test_map_task_outside_a_workflow_runs_each_item():
+    from chalicelib import map_task
+
+    assert map_task(scale_local)(x=[1, 2, 3], k=10) == [10, 20, 30]
+
+
+@task
+def scale_local(x: int, k: int) -> int:
+    return x * k

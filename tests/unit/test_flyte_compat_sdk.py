@@ -111,7 +111,7 @@ def test_task_keywords_that_cannot_work_are_refused_at_definition(kwargs, messag
 
 
 @pytest.mark.parametrize("use, message", [
-    (lambda: chalicelib.map_task(t_num)(a=[1, 2]), "map_task is not supported"),
+    (lambda: chalicelib.map_task(t_num, min_success_ratio=2), "min_success_ratio must be between 0 and 1"),
     (lambda: chalicelib.dynamic(lambda: None), "@dynamic workflows are not supported"),
     (lambda: chalicelib.dynamic(cache=True), "@dynamic workflows are not supported"),
     (lambda: chalicelib.conditional("c").if_(True), "used outside a @workflow body"),
@@ -157,7 +157,7 @@ def test_compiled_states_publish_workflow_outputs_and_retry_and_time_out_tasks()
     assert state["TimeoutSeconds"] == 120 and "Publish" not in states
 
 
-def test_a_ported_file_using_map_task_fails_at_import_with_the_reason(tmp_path):
+def test_a_ported_file_using_map_task_loads_and_compiles_to_a_map_state(tmp_path):
     path = tmp_path / "mapped.py"
     path.write_text(textwrap.dedent("""
         from typing import List
@@ -171,8 +171,10 @@ def test_a_ported_file_using_map_task_fails_at_import_with_the_reason(tmp_path):
         def wf(xs: List[int]) -> List[int]:
             return map_task(sq)(x=xs)
     """))
-    with pytest.raises(chalicelib.CascadeError, match="map_task is not supported: loop inside one task"):
-        loader.load_paths([path])
+    from chalicelib.compile import compile_workflow
+
+    asl = compile_workflow(loader.load_paths([path]).workflow("wf"), "arn:aws:lambda:us-east-1:1:function:f")
+    assert [s["Type"] for s in asl["States"].values()].count("Map") == 1
 
 
 # -- ImageSpec ----------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from typing import Annotated, NamedTuple, Tuple
 
-from chalicelib import Artifact, task, workflow
+from chalicelib import Artifact, map_task, task, workflow
 from chalicelib.sdk.control import conditional
 
 Summary = Artifact(name="ctl_summary")
@@ -114,3 +114,86 @@ Published = Artifact(name="ctl_published")
 def publishes_second(n: int = 7) -> Tuple[int, Annotated[dict, Published]]:
     count, summary = annotated(n=n)
     return count, summary
+
+
+# -- map_task ---------------------------------------------------------------------------------------------
+import functools
+from typing import List, Optional
+
+Squares = Artifact(name="ctl_square")
+
+
+@task
+def numbers(n: int) -> List[int]:
+    return list(range(n))
+
+
+@task
+def scale(x: int, factor: int = 1) -> int:
+    return x * factor
+
+
+@task
+def fragile(x: int) -> int:
+    if x % 3 == 2:
+        raise ValueError(f"item {x} breaks")
+    return x * 10
+
+
+@task
+def square_version(x: int) -> Annotated[int, Squares]:
+    return x * x
+
+
+@task
+def total(xs: List[Optional[int]]) -> int:
+    return sum(x for x in xs if x is not None)
+
+
+@workflow
+def mapped(n: int = 5, factor: int = 3) -> Tuple[List[int], int]:
+    xs = numbers(n=n)
+    scaled = map_task(scale, concurrency=2)(x=xs, factor=factor)
+    fixed = map_task(functools.partial(scale, factor=2))(x=scaled)
+    return fixed, total(xs=fixed)
+
+
+@workflow
+def tolerant(n: int = 6, ratio: float = 0.5) -> List[Optional[int]]:
+    return map_task(fragile, min_success_ratio=0.5)(x=numbers(n=n))
+
+
+@workflow
+def strict(n: int = 6) -> List[int]:
+    return map_task(fragile)(x=numbers(n=n))
+
+
+@workflow
+def too_fragile(n: int = 6) -> List[Optional[int]]:
+    return map_task(fragile, min_success_ratio=0.9)(x=numbers(n=n))
+
+
+@workflow
+def versions(xs: List[int] = [1, 2, 3]) -> List[int]:
+    return map_task(square_version)(x=xs)
+
+
+@workflow
+def empty() -> int:
+    return total(xs=map_task(scale)(x=numbers(n=0)))
+
+
+@task
+def kilobyte(x: int) -> str:
+    return f"{x:04d}" * 256
+
+
+@task
+def lengths(texts: List[str]) -> dict:
+    return {"items": len(texts), "chars": sum(len(t) for t in texts), "first": texts[0][:8], "last": texts[-1][:8]}
+
+
+@workflow
+def many(n: int = 300) -> dict:
+    """300 items of 1 KiB each: 300 KiB of results, more than a state may hold (256 KiB)."""
+    return lengths(texts=map_task(kilobyte, concurrency=20)(x=numbers(n=n)))
