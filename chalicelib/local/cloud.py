@@ -230,6 +230,8 @@ class LocalCloud:
         from moto.dynamodb.models import DynamoDBBackend
         from moto.dynamodb.models.table import Table
 
+        from chalicelib.local import sfn_integration
+
         self._patches = [
             mock.patch.object(LambdaFunction, "_invoke_lambda", invoke_in_process),
             mock.patch("moto.s3.notifications._invoke_awslambda", self._invoke_async),
@@ -237,6 +239,7 @@ class LocalCloud:
             mock.patch.object(DynamoDBBackend, "transact_write_items",
                               _puts_checked_first(DynamoDBBackend.transact_write_items)),
             mock.patch.object(Table, "all_items", _all_items_snapshot),
+            *sfn_integration.patches(),  # startExecution.sync:2 (a launch plan called in a workflow)
         ]
         for p in self._patches:
             p.start()

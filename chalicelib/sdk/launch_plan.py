@@ -228,10 +228,9 @@ class LaunchPlan:
         return cls(name or workflow.short_name, workflow, **kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise DefinitionError(
-            f"launch plan {self.name!r} is called like a task; launching a launch plan from a workflow is not "
-            f"supported. Call its workflow's tasks, or let an artifact trigger it"
-        )
+        from chalicelib.sdk.launching import call_launch_plan  # a node starting this plan's workflow
+
+        return call_launch_plan(self, args, kwargs)
 
     def definition(self) -> dict[str, Any]:
         """The JSON that identifies this launch plan's behaviour; its hash is the launch plan version."""

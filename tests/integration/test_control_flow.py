@@ -91,3 +91,12 @@ def test_map_results_larger_than_a_state_travel_through_s3(cloud):
             break
     assert max(len(json.dumps(e, default=str)) for e in events) < 16_000
     assert any("$ref" in json.dumps(e, default=str) and "/n1/o0.json" in json.dumps(e, default=str) for e in events)
+
+
+def test_launch_plan_called_in_a_workflow_runs_as_a_child_execution(cloud):
+    rep = run(cloud, load("ctl_flows"), "launches", n=4)
+    (parent,) = [e for e in rep["executions"] if e["workflow"].endswith(".launches")]
+    (child,) = [e for e in rep["executions"] if e["launch_plan"] == "child_lp"]
+    # bonus(4) = 14 → child: scale(14, factor fixed to 10) = 140, label from the plan's defaults → stats(140)
+    assert child["status"] == "SUCCEEDED" and child["outputs"] == {"o0": 140, "o1": "lp:14"}
+    assert parent["status"] == "SUCCEEDED" and parent["outputs"] == {"o0": 141, "o1": "lp:14"}

@@ -202,3 +202,35 @@ def test_map_task_outside_a_workflow_runs_each_item():
 @task
 def scale_local(x: int, k: int) -> int:
     return x * k
+
+
+def test_launch_plan_call_golden():
+    from chalicelib.compile.launching import START_SYNC
+
+    defs = loader.load_paths([ROOT / "tests" / "integration" / "flows" / "ctl_flows.py"])
+    asl = compile_workflow(defs.workflow("launches"), RUNNER)
+    state = asl["States"]["n1-launch-child_lp"]
+    assert state["Resource"] == START_SYNC
+    assert state["Parameters"]["StateMachineArn"] == \
+        "arn:aws:states:us-east-1:123456789012:stateMachine:cascade-dev-ctl_flows-child"
+    assert state["Parameters"]["Input"]["inputs"] == {"x.$": "$.results.n0.outputs.o0", "factor": 10, "label": "lp"}
+    assert state["Parameters"]["Input"]["meta"]["launch_plan"] == "child_lp"
+    assert state["ResultSelector"] == {"outputs.$": "$.Output.outputs"} and state["ResultPath"] == "$.results.n1"
+
+
+def test_launch_plan_fixed_input_cannot_be_passed():
+    from chalicelib import LaunchPlan
+
+    @workflow
+    def kid(x: int, k: int = 1) -> int:
+        return one(n=x)
+
+    plan = LaunchPlan.get_or_create(kid, name="kid_fixed", fixed_inputs={"k": 2})
+    with pytest.raises(DefinitionError, match="input 'k' is fixed by the launch plan"):
+        @workflow
+        def wf(n: int) -> int:
+            return plan(x=n, k=3)
+    with pytest.raises(DefinitionError, match="is missing input 'x'"):
+        @workflow
+        def wf2(n: int) -> int:
+            return plan()

@@ -81,10 +81,9 @@ def test_launch_plan_keywords_without_effect_are_accepted_and_reported():
     assert any("max_parallelism=" in w for w in warnings)
 
 
-def test_calling_a_launch_plan_in_a_workflow_is_refused():
+def test_calling_a_launch_plan_outside_a_workflow_runs_its_workflow_here():
     lp = LaunchPlan.get_or_create(workflow=wf_num, name="lp_call")
-    with pytest.raises(DefinitionError, match="launching a launch plan from a workflow is not supported"):
-        lp(a=1)
+    assert lp(a=1) == wf_num(a=1)
 
 
 # -- task keywords and unsupported constructs ---------------------------------------------------------------

@@ -197,3 +197,21 @@ def lengths(texts: List[str]) -> dict:
 def many(n: int = 300) -> dict:
     """300 items of 1 KiB each: 300 KiB of results, more than a state may hold (256 KiB)."""
     return lengths(texts=map_task(kilobyte, concurrency=20)(x=numbers(n=n)))
+
+
+# -- launch plans called in a workflow --------------------------------------------------------------------
+from chalicelib import LaunchPlan
+
+
+@workflow
+def child(x: int, label: str = "child", factor: int = 1) -> Tuple[int, str]:
+    return scale(x=x, factor=factor), show(a=x, b=label)
+
+
+child_lp = LaunchPlan.get_or_create(child, name="child_lp", fixed_inputs={"factor": 10}, default_inputs={"label": "lp"})
+
+
+@workflow
+def launches(n: int = 4) -> Tuple[int, str]:
+    value, text = child_lp(x=bonus(score=n))
+    return stats(n=value).total, text
