@@ -35,3 +35,4 @@ from chalicelib.cli import launchplan as _launchplan  # noqa: E402,F401
 from chalicelib.cli import replay as _replay  # noqa: E402,F401
 from chalicelib.cli import dlq as _dlq  # noqa: E402,F401
 from chalicelib.cli import gc as _gc  # noqa: E402,F401
+from chalicelib.cli import signal as _signal  # noqa: E402,F401

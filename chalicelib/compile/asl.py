@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.compile import conditions, launching, mapping
+from chalicelib.compile import conditions, gates, launching, mapping
 from chalicelib.compile.paths import binding_path, parameters_of
 from chalicelib.compile.resolve import resolve_states
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk import literals, options
 from chalicelib.sdk.artifact import ArtifactQuery
 from chalicelib.sdk.control import BranchNode
+from chalicelib.sdk.gates import GateNode
 from chalicelib.sdk.launching import LaunchNode
 from chalicelib.sdk.tracing import Node
 from chalicelib.sdk.workflow import WorkflowDef
@@ -175,6 +176,8 @@ class Chain:
             self._branch(name, step, nxt)
         elif isinstance(step, LaunchNode):
             launching.add_states(self, name, step, nxt)
+        elif isinstance(step, GateNode):
+            gates.add_states(self, name, step, nxt)
         else:
             mapping.add_states(self, name, step, nxt)
 
@@ -220,7 +223,7 @@ def _defaults_states(wf: WorkflowDef, first: str) -> tuple[str, dict[str, Any]]:
     (Choice rules, a conditional's outputs); tasks read defaults themselves (chalicelib.runtime.binding)."""
     defaults = {i.name: literals.encode(i.default, f"workflow {wf.short_name!r} input {i.name!r}")
                 for i in wf.inputs if i.has_default and not isinstance(i.default, ArtifactQuery)}
-    if not defaults or not any(_has(wf.graph, kind) for kind in (BranchNode, LaunchNode)):
+    if not defaults or not any(_has(wf.graph, kind) for kind in (BranchNode, LaunchNode, GateNode)):
         return first, {}
     return "Defaults", {
         "Defaults": {"Type": "Pass", "Result": defaults, "ResultPath": "$.defaults", "Next": "WithDefaults"},

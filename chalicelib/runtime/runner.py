@@ -20,7 +20,7 @@ from chalicelib.aws import is_transient
 from chalicelib.config import Settings
 from chalicelib.errors import DefinitionError, TransientAwsError
 from chalicelib.events.task import PublishEvent, ResolveEvent, TaskEvent, parse_runner_event
-from chalicelib.runtime import loader, mapping, publish, resolve
+from chalicelib.runtime import gates, loader, mapping, publish, resolve
 from chalicelib.runtime.binding import Binder
 from chalicelib.runtime.trail import TaskTrail, producer
 from chalicelib.sdk import carry, cards, context
@@ -28,6 +28,7 @@ from chalicelib.sdk.artifact import ArtifactValue, InputRef
 from chalicelib.sdk.task import TaskDef, split_result
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.store.artifacts import ArtifactStore
+from chalicelib.store.gates import GateStore
 from chalicelib.store.map_items import MapItems
 from chalicelib.store.models import make_version
 from chalicelib.store.registry import Registry
@@ -92,6 +93,8 @@ class Runner:
             return result
 
     def _run(self, raw: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(raw, dict) and raw.get("mode") == gates.MODE:  # a gate records what it waits on
+            return gates.record(GateStore(self.settings, self.registry.dynamodb), raw)
         if isinstance(raw, dict) and raw.get("mode") in mapping.MODES:  # a mapped task's first and last states
             mode, map_event, count = mapping.parse(raw)
             if mode == "map_prepare":

@@ -14,6 +14,7 @@ from typing import Any, Callable, NoReturn
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.options import check_task_options
 from chalicelib.sdk.control import conditional
+from chalicelib.sdk.gates import approve, sleep, wait_for_input
 from chalicelib.sdk.mapping import map_task
 from chalicelib.sdk.task import task as _task
 
@@ -63,9 +64,6 @@ UNSUPPORTED = {
     "reference_task": "reference tasks are not supported: import the task's module instead",
     "reference_launch_plan": "reference launch plans are not supported: trigger the other workflow from an artifact",
     "reference_workflow": "reference workflows are not supported: import the workflow's module instead",
-    "approve": "approve() gate nodes are not supported",
-    "sleep": "sleep() gate nodes are not supported",
-    "wait_for_input": "wait_for_input() gate nodes are not supported",
     "ContainerTask": "ContainerTask is not supported: tasks are Python functions run in Lambda",
     "ShellTask": "ShellTask is not supported: run the command with subprocess inside a @task",
     "StructuredDataset": "StructuredDataset is not supported: use pandas.DataFrame (stored as parquet)",
@@ -109,9 +107,6 @@ eager = _refuse("eager")
 reference_task = _refuse("reference_task")
 reference_launch_plan = _refuse("reference_launch_plan")
 reference_workflow = _refuse("reference_workflow")
-approve = _refuse("approve")
-sleep = _refuse("sleep")
-wait_for_input = _refuse("wait_for_input")
 ContainerTask = _refused_class("ContainerTask")
 ShellTask = _refused_class("ShellTask")
 StructuredDataset = _refused_class("StructuredDataset")

@@ -230,6 +230,7 @@ class Conditional(OpenSection):
                 refs |= inner_node.refs()
         node.upstream = sorted(refs - inner, key=tracing.node_order)
         self.target.append(node)
+        self.builder.by_id[node.id] = node
         promises = [tracing.Promise(node_id, name, type=t) for name, t in zip(names, types)]
         self.value = tracing.task_outputs([_Named(nm) for nm in names], promises,
                                           first.__class__.__name__ if names and names[0] != "o0" else None)

@@ -72,7 +72,7 @@ class Promise:
             raise AttributeError(name)
         if name == self.output:  # `t().o0` on a task with one output
             return self
-        if name in ("with_overrides", "runs_before"):
+        if name == "with_overrides":
             return lambda *a, **k: self
         raise DefinitionError(
             f"{self!r} has no output {name!r}: it is the single output {self.output or self.input!r}; "
@@ -83,6 +83,21 @@ class Promise:
                               f"declares `-> Tuple[...]` or a typing.NamedTuple")
 
     __hash__ = object.__hash__
+
+    def __rshift__(self, other: Any) -> Any:
+        """`a >> b`: b runs after a, though it reads nothing of a's (flytekit's ordering of gates and tasks)."""
+        builder = current()
+        later = other[0] if isinstance(other, tuple) and other else other
+        if builder is None or not isinstance(later, Promise) or self.node is None or later.node is None:
+            raise DefinitionError(f"{self!r} >> {other!r}: >> orders two task calls (or gates) in a workflow body")
+        node = builder.by_id.get(later.node)
+        if node is not None and self.node not in node.upstream and self.node != later.node:
+            node.upstream = sorted({*node.upstream, self.node}, key=node_order)
+        return other
+
+    def runs_before(self, other: Any) -> Any:
+        self >> other
+        return self
 
     # conditions: chalicelib.sdk.control builds them (imported late: control imports this module)
     def _compare(self, op: str, other: Any) -> Any:
@@ -168,6 +183,7 @@ class WorkflowBuilder:
         self._targets: list[list[Any]] = [self.graph]  # where new nodes go (a branch body while one is open)
         self._count = 0
         self.open_sections: list[Any] = []
+        self.by_id: dict[str, Any] = {}
 
     @property
     def nodes(self) -> list[Node]:
@@ -197,6 +213,7 @@ class WorkflowBuilder:
 
     def add(self, node: Any) -> None:
         self._targets[-1].append(node)
+        self.by_id[node.id] = node
 
     def push_target(self, body: list[Any]) -> None:
         self._targets.append(body)

@@ -100,3 +100,74 @@ def test_launch_plan_called_in_a_workflow_runs_as_a_child_execution(cloud):
     # bonus(4) = 14 → child: scale(14, factor fixed to 10) = 140, label from the plan's defaults → stats(140)
     assert child["status"] == "SUCCEEDED" and child["outputs"] == {"o0": 140, "o1": "lp:14"}
     assert parent["status"] == "SUCCEEDED" and parent["outputs"] == {"o0": 141, "o1": "lp:14"}
+
+
+def _start(cloud, workflow: str, **inputs):
+    from chalicelib import aws
+    from chalicelib.ops import launch
+    from tests.integration.conftest import register
+
+    defs = load("ctl_flows")
+    register(cloud, defs)
+    wf, lp = launch.resolve(defs, workflow)
+    sfn = aws.client("stepfunctions", cloud.settings.region)
+    return launch.start_workflow(sfn, cloud.settings, wf, launch.inputs_for(wf, lp, inputs, from_text=False))
+
+
+def _waiting(cloud, execution: str, gate: str):
+    import time
+
+    from tests.integration.conftest import stage_of
+    from chalicelib.store.gates import GateStore, UnknownGateError
+
+    stage = stage_of(cloud)
+    store = GateStore(cloud.settings, stage.dynamodb)
+    for _ in range(600):
+        try:
+            return store.get(execution, gate)
+        except UnknownGateError:
+            time.sleep(0.05)
+    raise AssertionError(f"execution never reached gate {gate}")
+
+
+def _execution_arn(started) -> str:
+    return started["executionArn"] if isinstance(started, dict) else str(started)
+
+
+def test_gates_sleep_wait_for_input_and_approve_through_the_signal_cli(cloud):
+    from click.testing import CliRunner
+
+    from chalicelib.cli import main
+    from tests.integration.conftest import report
+
+    arn = _execution_arn(_start(cloud, "gated", n=2))
+    name = arn.rsplit(":", 1)[-1]
+    _waiting(cloud, arn, "threshold")
+    wrong = CliRunner().invoke(main, ["signal", name, "threshold", "many"])
+    assert wrong.exit_code == 1 and "gate 'threshold' expects int; 'many' is not one" in wrong.output
+    ok = CliRunner().invoke(main, ["signal", name, "threshold", "7"])
+    assert ok.exit_code == 0, ok.output
+    _waiting(cloud, arn, "publish")
+    ok = CliRunner().invoke(main, ["signal", name, "publish", "--approve"])
+    assert ok.exit_code == 0, ok.output
+    cloud.wait_quiet(60)
+    (ex,) = [e for e in report(cloud)["executions"] if e["id"] == arn]
+    # threshold 7 × bonus(2) = 12 → 84; the approved value is the report show() made
+    assert ex["status"] == "SUCCEEDED" and ex["outputs"] == {"o0": 84, "o1": "limit:7"}
+
+
+def test_a_rejected_approval_fails_the_execution(cloud):
+    from chalicelib.cli.signal import send_signal
+    from chalicelib.store.gates import GateStore
+    from tests.integration.conftest import report, stage_of
+
+    arn = _execution_arn(_start(cloud, "gated", n=1))
+    stage = stage_of(cloud)
+    gates = GateStore(cloud.settings, stage.dynamodb)
+    _waiting(cloud, arn, "threshold")
+    assert send_signal(stage.sfn, gates, arn, "threshold", "3", False, False) == "sent 3"
+    _waiting(cloud, arn, "publish")
+    assert send_signal(stage.sfn, gates, arn, "publish", None, False, True) == "rejected"
+    cloud.wait_quiet(60)
+    (ex,) = [e for e in report(cloud)["executions"] if e["id"] == arn]
+    assert ex["status"] == "FAILED" and ex["error"] == "GateRejected"

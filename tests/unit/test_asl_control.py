@@ -234,3 +234,56 @@ def test_launch_plan_fixed_input_cannot_be_passed():
         @workflow
         def wf2(n: int) -> int:
             return plan()
+
+
+def test_gates_golden():
+    from chalicelib.compile.gates import WAIT_FOR_TOKEN
+
+    defs = loader.load_paths([ROOT / "tests" / "integration" / "flows" / "ctl_flows.py"])
+    wf = defs.workflow("gated")
+    asl = compile_workflow(wf, RUNNER)
+    _check("gated", asl)
+    states = asl["States"]
+    assert states["n1-sleep-sleep"] == {"Type": "Wait", "Seconds": 1, "Next": "n2-input-threshold"}
+    gate = states["n2-input-threshold"]
+    assert gate["Resource"] == WAIT_FOR_TOKEN and gate["TimeoutSeconds"] == 600
+    assert gate["Parameters"]["Payload"]["token.$"] == "$$.Task.Token"
+    assert gate["Parameters"]["Payload"]["gate"]["expected_type"] == "int" and gate["ResultPath"] == "$.results.n2"
+    assert states["n4-approve-publish"]["ResultPath"] == "$.gate"
+    assert states["n4-approved"]["Parameters"] == {"outputs": {"o0.$": "$.results.n3.outputs.o0"}}
+    # >> orders the sleep after the first task, and the input after the sleep
+    assert [[n.id for n in level] for level in __import__("chalicelib.compile.asl", fromlist=["levels"]).levels(wf.graph)] \
+        == [["n0"], ["n1"], ["n2"], ["n3", "n5"], ["n4"]]
+
+
+def test_gate_definition_errors():
+    from datetime import timedelta
+
+    from chalicelib import approve, sleep, wait_for_input
+
+    with pytest.raises(DefinitionError, match="only works inside a @workflow body"):
+        sleep(timedelta(seconds=1))
+    with pytest.raises(DefinitionError, match="expected_type .* cannot be signalled"):
+        @workflow
+        def wf(n: int) -> int:
+            return wait_for_input("x", timeout=timedelta(hours=1), expected_type=set)
+    with pytest.raises(DefinitionError, match="approves a task's output; got 3"):
+        @workflow
+        def wf2(n: int) -> int:
+            return approve(3, "ok", timeout=timedelta(hours=1))
+    with pytest.raises(DefinitionError, match="between 0 and 365 days"):
+        @workflow
+        def wf3(n: int) -> int:
+            sleep(timedelta(days=400))
+            return one(n=n)
+
+
+def test_signal_values_are_checked_against_the_expected_type():
+    from chalicelib.cli.signal import parse_value
+    from chalicelib.errors import InputError
+
+    assert parse_value("42", "int", "g") == 42 and parse_value("yes", "bool", "g") is True
+    assert parse_value('{"a": 1}', "json", "g") == {"a": 1} and parse_value("x y", "str", "g") == "x y"
+    for text, kind in (("4.5", "int"), ("maybe", "bool"), ("nan-ish", "float"), ("3", "json")):
+        with pytest.raises(InputError, match=f"expects {kind}"):
+            parse_value(text, kind, "g")

@@ -215,3 +215,21 @@ child_lp = LaunchPlan.get_or_create(child, name="child_lp", fixed_inputs={"facto
 def launches(n: int = 4) -> Tuple[int, str]:
     value, text = child_lp(x=bonus(score=n))
     return stats(n=value).total, text
+
+
+# -- gate nodes -------------------------------------------------------------------------------------------
+from datetime import timedelta
+
+from chalicelib import approve, sleep, wait_for_input
+
+
+@workflow
+def gated(n: int = 2) -> Tuple[int, str]:
+    first = bonus(score=n)
+    pause = sleep(timedelta(seconds=1))
+    first >> pause
+    threshold = wait_for_input("threshold", timeout=timedelta(minutes=10), expected_type=int)
+    pause >> threshold
+    report = show(a=threshold, b="limit")
+    approved = approve(report, "publish", timeout=timedelta(minutes=10))
+    return scale(x=threshold, factor=first), approved
