@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.compile import conditions, gates, launching, mapping
+from chalicelib.compile import conditions, dynamic, gates, launching, mapping
 from chalicelib.compile.paths import binding_path, parameters_of
 from chalicelib.compile.resolve import resolve_states
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk import literals, options
 from chalicelib.sdk.artifact import ArtifactQuery
 from chalicelib.sdk.control import BranchNode
+from chalicelib.sdk.dynamic import DynamicTaskDef
 from chalicelib.sdk.gates import GateNode
 from chalicelib.sdk.launching import LaunchNode
 from chalicelib.sdk.tracing import Node
@@ -133,13 +134,14 @@ class Chain:
         """Add the states that run `nodes` and then go to `next_state`; the name of the first."""
         steps: list[tuple[str, Any]] = []
         for i, group in enumerate(levels(nodes)):
-            tasks = [n for n in group if isinstance(n, Node)]
+            tasks = [n for n in group if isinstance(n, Node) and not isinstance(n.task, DynamicTaskDef)]
             if len(tasks) > 1:
                 steps.append((f"level{i}" if top else f"level-{tasks[0].id}", tasks))
             elif tasks:
                 steps.append((_state_name(tasks[0]), tasks[0]))
             # control nodes of a level run one after another, after its tasks (they are independent of them)
-            steps += [(control_state_name(n), n) for n in group if not isinstance(n, Node)]
+            in_tasks = {t.id for t in tasks}
+            steps += [(control_state_name(n), n) for n in group if n.id not in in_tasks]
         nxt = next_state
         for name, step in reversed(steps):
             self._step(name, step, nxt)
@@ -148,7 +150,9 @@ class Chain:
 
     def _step(self, name: str, step: Any, nxt: str) -> None:
         states, wf, runner_arn = self.states, self.wf, self.runner_arn
-        if isinstance(step, Node):
+        if isinstance(step, Node) and isinstance(step.task, DynamicTaskDef):
+            dynamic.add_states(self, name, step, nxt)
+        elif isinstance(step, Node):
             states[name] = _task_state(step, wf, runner_arn, f"$.results.{step.id}", nxt)
         elif isinstance(step, list):
             merge = f"{name}-merge"
@@ -204,6 +208,8 @@ BRANCH_FAILED = "ConditionalFailed"
 
 
 def control_state_name(node: Any) -> str:
+    if isinstance(node, Node):
+        return _state_name(node)
     if isinstance(node, BranchNode):
         return f"{node.id}-if-{node.name}"[:80]
     return f"{node.id}-{node.kind}-{node.label}"[:80]

@@ -64,6 +64,8 @@ def add_states(chain: Any, name: str, node: MapNode, nxt: str) -> None:
     }
     params = _runner_params(chain, node, "map_collect")
     params["count.$"] = "$.map.count"
+    params["map"] = {"label": node.label, "outputs": [o.name for o in node.task.outputs],
+                     "min_success_ratio": node.min_success_ratio, "min_successes": node.min_successes}
     states[collect] = {"Type": "Task", "Resource": chain.runner_arn, "Parameters": params,
                        "ResultPath": f"$.results.{node.id}", "Retry": RETRY, "Next": tidy}
     states[tidy] = {"Type": "Pass", "Parameters": {"meta.$": "$.meta", "inputs.$": "$.inputs",

@@ -8,7 +8,10 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
+
+from pydantic import BaseModel
 
 from chalicelib.errors import DefinitionError, TaskFailedError
 from chalicelib.events.task import TaskEvent
@@ -70,8 +73,27 @@ def store_item(items: MapItems, event: TaskEvent, result: dict[str, Any]) -> dic
     return {"item": event.map_index}
 
 
-def collect(items: MapItems, event: TaskEvent, count: int, max_inline_bytes: int) -> dict[str, Any]:
-    node = _map_node(event.workflow, event.node)
+class MapSpec(BaseModel):
+    """What Collect needs of the map node, compiled into its state (chalicelib.compile.mapping)."""
+
+    label: str
+    outputs: list[str]
+    min_success_ratio: float = 1.0
+    min_successes: int | None = None
+
+    def required(self, count: int) -> int:
+        if self.min_successes is not None:
+            return min(self.min_successes, count)
+        return math.ceil(count * self.min_success_ratio)
+
+
+def collect(items: MapItems, event: TaskEvent, count: int, max_inline_bytes: int,
+            spec: MapSpec | None = None) -> dict[str, Any]:
+    if spec is None:  # a state compiled before the spec was part of it
+        found = _map_node(event.workflow, event.node)
+        spec = MapSpec(label=found.label, outputs=[o.name for o in found.task.outputs],
+                       min_success_ratio=found.min_success_ratio, min_successes=found.min_successes)
+    node = spec
     results = [items.get(event.execution_id, event.node, i) for i in range(count)]
     failed = [i for i, r in enumerate(results) if r is None]
     need = node.required(count)
@@ -83,22 +105,23 @@ def collect(items: MapItems, event: TaskEvent, count: int, max_inline_bytes: int
             f"{f', min_successes={node.min_successes}' if node.min_successes is not None else ''}). "
             f"See each item's error in the execution's history")
     outputs: dict[str, Any] = {}
-    for out in node.task.outputs:
-        literal = [None if r is None else r["outputs"][out.name] for r in results]
+    for out in node.outputs:
+        literal = [None if r is None else r["outputs"][out] for r in results]
         if len(json.dumps(literal, separators=(",", ":")).encode()) > max_inline_bytes:
-            outputs[out.name] = items.put_literal(event.execution_id, event.node, out.name, literal)
+            outputs[out] = items.put_literal(event.execution_id, event.node, out, literal)
         else:
-            outputs[out.name] = literal
+            outputs[out] = literal
     made = sum(len(r.get("artifacts", [])) for r in results if r is not None)
     return {"outputs": outputs, "artifacts": [], "items": count, "failed": len(failed), "versions": made}
 
 
-def parse(raw: dict[str, Any]) -> tuple[str, TaskEvent, int]:
+def parse(raw: dict[str, Any]) -> tuple[str, TaskEvent, int, MapSpec | None]:
     from chalicelib.errors import EventError
 
     try:
         event = TaskEvent.model_validate(raw)
         count = int(raw.get("count", 0) or 0)
+        spec = MapSpec.model_validate(raw["map"]) if isinstance(raw.get("map"), dict) else None
     except Exception as exc:
         raise EventError(f"task-runner event is not a {raw.get('mode')} payload: {exc}") from exc
-    return raw["mode"], event, count
+    return raw["mode"], event, count, spec

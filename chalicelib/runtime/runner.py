@@ -20,7 +20,7 @@ from chalicelib.aws import is_transient
 from chalicelib.config import Settings
 from chalicelib.errors import DefinitionError, TransientAwsError
 from chalicelib.events.task import PublishEvent, ResolveEvent, TaskEvent, parse_runner_event
-from chalicelib.runtime import gates, loader, mapping, publish, resolve
+from chalicelib.runtime import dynamic, gates, loader, mapping, publish, resolve
 from chalicelib.runtime.binding import Binder
 from chalicelib.runtime.trail import TaskTrail, producer
 from chalicelib.sdk import carry, cards, context
@@ -96,19 +96,24 @@ class Runner:
         if isinstance(raw, dict) and raw.get("mode") == gates.MODE:  # a gate records what it waits on
             return gates.record(GateStore(self.settings, self.registry.dynamodb), raw)
         if isinstance(raw, dict) and raw.get("mode") in mapping.MODES:  # a mapped task's first and last states
-            mode, map_event, count = mapping.parse(raw)
+            mode, map_event, count, spec = mapping.parse(raw)
             if mode == "map_prepare":
                 return mapping.prepare(self.binder, map_event)
-            return mapping.collect(self.map_items, map_event, count, self.settings.max_inline_bytes)
+            return mapping.collect(self.map_items, map_event, count, self.settings.max_inline_bytes, spec)
         event = parse_runner_event(raw)
         if isinstance(event, PublishEvent):  # the state after a workflow's last task, see chalicelib.compile.asl
             return publish.publish_workflow_output(self.store, self.binder, event)
         if isinstance(event, ResolveEvent):  # the Resolve state at the start of an execution
             return resolve.run(self.store.index, event)
+        if isinstance(event, TaskEvent) and _is_dynamic(event):  # a @dynamic task builds the graph it runs
+            return dynamic.run(self, event, self._task(event))
         if event.map_index is not None:  # one item of a mapped task: a node of its own, its result kept in S3
             item = event.model_copy(update={"node": mapping.item_node(event)})
             return mapping.store_item(self.map_items, event, self.run_task(item))
         return self.run_task(event)
+
+    def _task(self, event: TaskEvent) -> Any:
+        return getattr(loader.import_module(event.task.module), event.task.name)
 
     def run_task(self, event: TaskEvent) -> dict[str, Any]:
         module = loader.import_module(event.task.module)
@@ -160,6 +165,13 @@ class Runner:
                 artifacts.append(publish.summary(record))
                 outputs[name] = record.reference()
             return publish.check_state(event, {"outputs": outputs, "artifacts": artifacts}, where)
+
+
+def _is_dynamic(event: TaskEvent) -> bool:
+    from chalicelib.sdk.dynamic import DynamicTaskDef
+
+    module = loader.import_module(event.task.module)
+    return isinstance(getattr(module, event.task.name, None), DynamicTaskDef)
 
 
 def _result(outputs: dict[str, Any], pending: dict[str, publish.PendingVersion], bucket: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any, Callable, NoReturn
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.options import check_task_options
 from chalicelib.sdk.control import conditional
+from chalicelib.sdk.dynamic import dynamic
 from chalicelib.sdk.gates import approve, sleep, wait_for_input
 from chalicelib.sdk.mapping import map_task
 from chalicelib.sdk.task import task as _task
@@ -58,9 +59,9 @@ def launch_plan_warnings(name: str, options: dict[str, Any]) -> list[str]:
 
 # -- constructs that need a runtime we do not have --------------------------------------------------------
 UNSUPPORTED = {
-    "dynamic": "@dynamic workflows are not supported: a workflow's shape is fixed when it is defined; loop inside a "
-               "task, or call tasks over a fixed list in the workflow body",
-    "eager": "@eager workflows are not supported: a workflow's shape is fixed when it is defined",
+    "eager": "@eager workflows are not supported: an eager body awaits task results in Python while it runs, "
+             "which a state machine cannot do; use @dynamic (its body is traced when it runs, with its inputs' "
+             "values) or conditional(...) to branch on a task's result",
     "reference_task": "reference tasks are not supported: import the task's module instead",
     "reference_launch_plan": "reference launch plans are not supported: trigger the other workflow from an artifact",
     "reference_workflow": "reference workflows are not supported: import the workflow's module instead",
@@ -102,7 +103,6 @@ def _refused_class(name: str) -> type:
     return type(name, (_RefusedClass,), {"_name": name, "__doc__": UNSUPPORTED[name]})
 
 
-dynamic = _refuse("dynamic")
 eager = _refuse("eager")
 reference_task = _refuse("reference_task")
 reference_launch_plan = _refuse("reference_launch_plan")

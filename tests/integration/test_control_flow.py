@@ -171,3 +171,16 @@ def test_a_rejected_approval_fails_the_execution(cloud):
     cloud.wait_quiet(60)
     (ex,) = [e for e in report(cloud)["executions"] if e["id"] == arn]
     assert ex["status"] == "FAILED" and ex["error"] == "GateRejected"
+
+
+def test_dynamic_task_runs_the_graph_its_inputs_shape(cloud):
+    # bonus(2) = 12, even: scale(i, 10) for i in 0..11; bonus(3) = 13, odd: len(show(13, "odd")) = 6
+    assert _ok(cloud, "dynamic_fan", n=2) == {"o0": [i * 10 for i in range(12)], "o1": 660}
+    assert _ok(cloud, "dynamic_fan", n=3) == {"o0": [6], "o1": 6}
+    from chalicelib import aws
+
+    machines = [m["name"] for m in aws.client("stepfunctions", cloud.settings.region).list_state_machines()["stateMachines"]]
+    assert len([m for m in machines if "-fan-dyn-" in m]) == 2   # one state machine per shape, reused
+    assert _ok(cloud, "dynamic_fan", n=2)["o1"] == 660
+    machines = [m["name"] for m in aws.client("stepfunctions", cloud.settings.region).list_state_machines()["stateMachines"]]
+    assert len([m for m in machines if "-fan-dyn-" in m]) == 2

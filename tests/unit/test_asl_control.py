@@ -287,3 +287,37 @@ def test_signal_values_are_checked_against_the_expected_type():
     for text, kind in (("4.5", "int"), ("maybe", "bool"), ("nan-ish", "float"), ("3", "json")):
         with pytest.raises(InputError, match=f"expects {kind}"):
             parse_value(text, kind, "g")
+
+
+def test_dynamic_task_compiles_to_build_then_start_sync():
+    from chalicelib.compile.launching import START_SYNC
+
+    defs = loader.load_paths([ROOT / "tests" / "integration" / "flows" / "ctl_flows.py"])
+    asl = compile_workflow(defs.workflow("dynamic_fan"), RUNNER)
+    build, run_ = asl["States"]["n1-fan"], asl["States"]["n1-run"]
+    assert build["Resource"] == RUNNER and build["ResultPath"] == "$.dynamic" and build["Next"] == "n1-run"
+    assert run_["Resource"] == START_SYNC and run_["Parameters"]["StateMachineArn.$"] == "$.dynamic.state_machine"
+    assert run_["ResultPath"] == "$.results.n1" and asl["States"]["n1-tidy"]["Next"] == "n2-total"
+
+
+def test_dynamic_body_is_traced_with_the_inputs_values():
+    from chalicelib.runtime.dynamic import build
+
+    defs = loader.load_paths([ROOT / "tests" / "integration" / "flows" / "ctl_flows.py"])
+    fan = defs.tasks["ctl_flows.fan"]
+    even = build(fan, {"n": 4, "factor": 3})
+    assert [n.task.short_name for n in even.nodes] == ["scale"] * 4
+    assert even.nodes[2].bindings == {"x": {"const": 2}, "factor": {"const": 3}}
+    assert even.output_bindings["o0"] == {"list": [{"node": f"n{i}", "output": "o0"} for i in range(4)]}
+    odd = build(fan, {"n": 5, "factor": 3})
+    assert [n.task.short_name for n in odd.nodes] == ["show", "show_len"]
+    asl = compile_workflow(even, RUNNER)
+    assert asl["States"]["Outputs"]["Parameters"]["outputs"] == {"o0.$": "States.Array($.results.n0.outputs.o0, "
+        "$.results.n1.outputs.o0, $.results.n2.outputs.o0, $.results.n3.outputs.o0)"}
+
+
+def test_eager_is_refused_with_the_alternative():
+    from chalicelib import eager
+
+    with pytest.raises(DefinitionError, match="use @dynamic"):
+        eager(lambda: None)

@@ -111,8 +111,8 @@ def test_task_keywords_that_cannot_work_are_refused_at_definition(kwargs, messag
 
 @pytest.mark.parametrize("use, message", [
     (lambda: chalicelib.map_task(t_num, min_success_ratio=2), "min_success_ratio must be between 0 and 1"),
-    (lambda: chalicelib.dynamic(lambda: None), "@dynamic workflows are not supported"),
-    (lambda: chalicelib.dynamic(cache=True), "@dynamic workflows are not supported"),
+    (lambda: chalicelib.eager(lambda: None), "@eager workflows are not supported.*use @dynamic"),
+    (lambda: chalicelib.dynamic(bogus=True)(lambda: None), "unknown keyword bogus="),
     (lambda: chalicelib.conditional("c").if_(True), "used outside a @workflow body"),
     (lambda: chalicelib.ContainerTask(name="x", image="y"), "ContainerTask is not supported"),
     (lambda: workflow(on_failure=t_num), "failure handlers are not supported"),

@@ -233,3 +233,24 @@ def gated(n: int = 2) -> Tuple[int, str]:
     report = show(a=threshold, b="limit")
     approved = approve(report, "publish", timeout=timedelta(minutes=10))
     return scale(x=threshold, factor=first), approved
+
+
+# -- @dynamic ---------------------------------------------------------------------------------------------
+from chalicelib import dynamic
+
+
+@dynamic
+def fan(n: int, factor: int) -> List[int]:
+    """Calls `scale` once per item: the graph's shape depends on n's value."""
+    return [scale(x=i, factor=factor) for i in range(n)] if n % 2 == 0 else [show_len(text=show(a=n, b="odd"))]
+
+
+@task
+def show_len(text: str) -> int:
+    return len(text)
+
+
+@workflow
+def dynamic_fan(n: int = 3, factor: int = 10) -> Tuple[List[int], int]:
+    out = fan(n=bonus(score=n), factor=factor)
+    return out, total(xs=out)
