@@ -8,6 +8,19 @@ Nodes are grouped into levels by dependency depth. A level of one node is a Task
 is a Parallel state, whose branch results are merged back into `$.results` by a Pass state with
 `States.JsonMerge`, so independent tasks run at the same time. Every Task invokes the task-runner Lambda.
 
+Control nodes (chalicelib.sdk.tracing) run one after another after the tasks of their level, each as the
+states its module makes, and store their outputs under `$.results.<node>` as a task does:
+
+  * a conditional → a Choice state (chalicelib.compile.conditions), each case's body as states of its own,
+    then a Pass that sets the conditional's outputs; `.fail(...)` → a Fail state (error ConditionalFailed);
+  * map_task → Prepare, Map, Collect and Tidy states (chalicelib.compile.mapping);
+  * a launch plan called in the body → `startExecution.sync:2` (chalicelib.compile.launching);
+  * gate nodes → a Wait state, or a `waitForTaskToken` Task (chalicelib.compile.gates);
+  * a @dynamic task → the task runner builds the graph, then `startExecution.sync:2` (chalicelib.compile.dynamic).
+
+Subworkflows have no states of their own: they are traced into the caller's graph. Choice rules and the
+other states that read workflow inputs directly see the inputs' defaults, merged in by a Defaults state.
+
 Retry/Catch policy of every Task state:
   * Retry Lambda service faults and throttling (`Lambda.ServiceException`, `Lambda.AWSLambdaException`,
     `Lambda.SdkClientException`, `Lambda.TooManyRequestsException`): 3 more attempts, 1 s then x2.
