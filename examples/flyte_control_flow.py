@@ -5,11 +5,11 @@ workflow, and gate nodes.
     python -m chalicelib run examples/flyte_control_flow.py report --json
     python -m chalicelib run examples/flyte_control_flow.py grade --score 91 --json
     python -m chalicelib run examples/flyte_control_flow.py batch --json
-    python -m chalicelib run examples/flyte_control_flow.py reviewed     # waits: see `signal` below
+    python -m chalicelib run examples/flyte_control_flow.py reviewed --students 12 --stage local
 
-`reviewed` stops at two gates; answer them from another shell (a local cloud server, or a deployed stage):
+`reviewed` stops at two gates; answer them from another shell (the local cloud server, or a deployed stage):
 
-    python -m chalicelib signal EXECUTION min_rows 100 --stage local
+    python -m chalicelib signal EXECUTION bonus 5 --stage local
     python -m chalicelib signal EXECUTION publish --approve --stage local
 """
 
@@ -95,10 +95,11 @@ def report(students: int = 12) -> dict:
 
 
 @workflow
-def reviewed(students: int = 12) -> dict:
-    """Gate nodes: wait for a number, then for an approval, before publishing."""
-    min_rows = wait_for_input("min_rows", timeout=timedelta(hours=1), expected_type=int)
-    scores = load_scores(students=min_rows)
-    s = summarize(scores=scores)
-    summary = describe(mean=s.mean, best=s.best, grades=map_task(letter)(score=scores))
+def reviewed(students: int) -> dict:
+    """Gate nodes: wait for a bonus to curve by, then for an approval, before publishing."""
+    scores = load_scores(students=students)
+    bonus = wait_for_input("bonus", timeout=timedelta(hours=1), expected_type=int)
+    curved = map_task(curve)(score=scores, bonus=bonus)
+    s = summarize(scores=curved)
+    summary = describe(mean=s.mean, best=s.best, grades=map_task(letter)(score=curved))
     return approve(summary, "publish", timeout=timedelta(hours=24))

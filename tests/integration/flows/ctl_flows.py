@@ -194,7 +194,7 @@ def lengths(texts: List[str]) -> dict:
 
 
 @workflow
-def many(n: int = 300) -> dict:
+def many(n: int = 30) -> dict:
     """300 items of 1 KiB each: 300 KiB of results, more than a state may hold (256 KiB)."""
     return lengths(texts=map_task(kilobyte, concurrency=20)(x=numbers(n=n)))
 
@@ -224,7 +224,7 @@ from chalicelib import approve, sleep, wait_for_input
 
 
 @workflow
-def gated(n: int = 2) -> Tuple[int, str]:
+def gated(n: int) -> Tuple[int, str]:
     first = bonus(score=n)
     pause = sleep(timedelta(seconds=1))
     first >> pause
