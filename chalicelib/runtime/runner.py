@@ -25,6 +25,7 @@ from chalicelib.runtime.binding import Binder
 from chalicelib.runtime.trail import TaskTrail, producer
 from chalicelib.sdk import carry, cards, context
 from chalicelib.sdk.artifact import ArtifactValue, InputRef
+from chalicelib.sdk.dynamic import DynamicTaskDef
 from chalicelib.sdk.task import TaskDef, split_result
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.store.artifacts import ArtifactStore
@@ -105,15 +106,13 @@ class Runner:
             return publish.publish_workflow_output(self.store, self.binder, event)
         if isinstance(event, ResolveEvent):  # the Resolve state at the start of an execution
             return resolve.run(self.store.index, event)
-        if isinstance(event, TaskEvent) and _is_dynamic(event):  # a @dynamic task builds the graph it runs
-            return dynamic.run(self, event, self._task(event))
+        task = getattr(loader.import_module(event.task.module), event.task.name, None)
+        if isinstance(task, DynamicTaskDef):  # a @dynamic task builds the graph it runs
+            return dynamic.run(self, event, task)
         if event.map_index is not None:  # one item of a mapped task: a node of its own, its result kept in S3
             item = event.model_copy(update={"node": mapping.item_node(event)})
             return mapping.store_item(self.map_items, event, self.run_task(item))
         return self.run_task(event)
-
-    def _task(self, event: TaskEvent) -> Any:
-        return getattr(loader.import_module(event.task.module), event.task.name)
 
     def run_task(self, event: TaskEvent) -> dict[str, Any]:
         module = loader.import_module(event.task.module)
@@ -165,13 +164,6 @@ class Runner:
                 artifacts.append(publish.summary(record))
                 outputs[name] = record.reference()
             return publish.check_state(event, {"outputs": outputs, "artifacts": artifacts}, where)
-
-
-def _is_dynamic(event: TaskEvent) -> bool:
-    from chalicelib.sdk.dynamic import DynamicTaskDef
-
-    module = loader.import_module(event.task.module)
-    return isinstance(getattr(module, event.task.name, None), DynamicTaskDef)
 
 
 def _result(outputs: dict[str, Any], pending: dict[str, publish.PendingVersion], bucket: str) -> dict[str, Any]:

@@ -25,6 +25,10 @@ class TaskDef(Protocol):
     short_name: str
     outputs: list[Any]
 
+class NoSuchOutputError(DefinitionError, AttributeError):
+    """An attribute of a promise that is not one of its outputs (an AttributeError too, so getattr(p, x, d) works)."""
+
+
 _current: contextvars.ContextVar[WorkflowBuilder | None] = contextvars.ContextVar("workflow_builder", default=None)
 
 
@@ -74,7 +78,7 @@ class Promise:
             return self
         if name == "with_overrides":
             return lambda *a, **k: self
-        raise DefinitionError(
+        raise NoSuchOutputError(
             f"{self!r} has no output {name!r}: it is the single output {self.output or self.input!r}; "
             f"pass it as it is")
 
