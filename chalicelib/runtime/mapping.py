@@ -94,7 +94,8 @@ def collect(items: MapItems, event: TaskEvent, count: int, max_inline_bytes: int
         spec = MapSpec(label=found.label, outputs=[o.name for o in found.task.outputs],
                        min_success_ratio=found.min_success_ratio, min_successes=found.min_successes)
     node = spec
-    results = [items.get(event.execution_id, event.node, i) for i in range(count)]
+    stored = items.stored(event.execution_id, event.node) if count else set()
+    results = [items.get(event.execution_id, event.node, i) if i in stored else None for i in range(count)]
     failed = [i for i, r in enumerate(results) if r is None]
     need = node.required(count)
     if count - len(failed) < need:

@@ -28,6 +28,18 @@ class MapItems:
         self.s3.put_object(Bucket=self.settings.bucket, Key=_key(execution, node, index),
                            Body=json.dumps(result, separators=(",", ":")).encode())
 
+    def stored(self, execution: str, node: str) -> set[int]:
+        """Indexes of the items that stored a result (one listing: a missing object read without
+        s3:ListBucket on the bucket is AccessDenied on AWS, not NoSuchKey)."""
+        prefix = _key(execution, node, 0).rsplit("/", 1)[0] + "/item-"
+        found = set()
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.settings.bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                index = obj["Key"][len(prefix):].split(".", 1)[0]
+                if index.isdigit():
+                    found.add(int(index))
+        return found
+
     def get(self, execution: str, node: str, index: int) -> dict[str, Any] | None:
         try:
             body = self.s3.get_object(Bucket=self.settings.bucket, Key=_key(execution, node, index))["Body"].read()

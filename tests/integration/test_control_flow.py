@@ -58,7 +58,8 @@ def test_map_task_with_concurrency_partial_and_a_constant_input(cloud):
 def test_map_task_failures_tolerated_by_min_success_ratio_become_none(cloud):
     assert _ok(cloud, "tolerant") == {"o0": [0, 10, None, 30, 40, None]}   # items 2 and 5 raise
     strict = _outputs(cloud, "strict")
-    assert strict["status"] == "FAILED" and strict["error"] == "ValueError" and strict["cause"] == "item 2 breaks"
+    assert strict["status"] == "FAILED" and strict["error"] == "ValueError"
+    assert strict["cause"] in ("item 2 breaks", "item 5 breaks")   # items run in parallel: the first to fail
     fragile = _outputs(cloud, "too_fragile")
     assert fragile["status"] == "FAILED" and fragile["error"] == "MapFailedError"
     assert "2 of 6 items failed (items 2, 5); 6 had to succeed" in fragile["cause"]
