@@ -58,6 +58,8 @@ INPUTS: dict[str, dict[str, str]] = {
     "sem_replay.record": {"sensor": "t1", "value": "1"},
     "store_union_artifacts.workflow_c": {"current_datetime": "2026-11-24T10:00:00Z"},
     "store_union_artifacts.workflow_d": {"current_datetime": "2026-11-24T10:00:00Z"},
+    "ctl_flows.inner": {"x": "1"},
+    "ctl_flows.middle": {"x": "2"},
 }
 # Started once every wave has settled: versions whose triggers read an earlier version.
 # (So are workflows whose inputs default to a query.)
@@ -144,6 +146,9 @@ def needs(stage: StageArns, service: str, operation: str, params: dict[str, Any]
             return [Need(f"dynamodb:{operation}", table(params["TableName"], params.get("IndexName")))]
         return [Need(f"dynamodb:{operation}", params.get("StreamArn", "*"))]
     if service == "states":
+        if operation == "CreateStateMachine":  # a @dynamic graph's state machine, run by the stage's role
+            arn = stage.state_machines_arn.rsplit(":", 1)[0] + ":" + params["name"]
+            return [Need("states:CreateStateMachine", arn), Need("iam:PassRole", params["roleArn"])]
         arn = params.get("stateMachineArn") or params.get("executionArn") or "*"
         return [Need(f"states:{operation}", arn)]
     if service == "sqs":
