@@ -39,3 +39,4 @@ from chalicelib.cli import cache as _cache  # noqa: E402,F401
 from chalicelib.cli import sql as _sql  # noqa: E402,F401
 from chalicelib.cli import page as _page  # noqa: E402,F401
 from chalicelib.cli import schedule as _schedule  # noqa: E402,F401
+from chalicelib.cli import signal as _signal  # noqa: E402,F401

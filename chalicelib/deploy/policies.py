@@ -70,6 +70,10 @@ def _task_runner(stage: StageArns, function: str = TASK_RUNNER) -> list[dict[str
         # (store/cache.py)
         _statement("TaskLogsAndLineage", ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem",
                                           "dynamodb:PutItem", "dynamodb:Query"], _table(stage, out.registry_table)),
+        # a @dynamic task registers the state machine of the graph it built (runtime/dynamic.py), run by the
+        # stage's Step Functions role
+        _statement("DynamicWorkflows", ["states:CreateStateMachine"], [stage.state_machines_arn]),
+        _statement("PassStatesRole", ["iam:PassRole"], [out.states_role_arn]),
         _logs(stage, function),
     ]
 

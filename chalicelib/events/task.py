@@ -32,6 +32,7 @@ class TaskEvent(BaseModel):
     execution_id: str
     execution_start: str
     cache: dict[str, Any] | None = None  # a cached node's settings (chalicelib.runtime.cache)
+    map_index: int | None = None  # one item of a mapped task (chalicelib.runtime.mapping)
 
     @property
     def node_index(self) -> int:

@@ -241,6 +241,8 @@ class LocalCloud:
 
         from chalicelib.local import emitted
 
+        from chalicelib.local import sfn_integration
+
         self._patches = [
             mock.patch.object(LambdaFunction, "_invoke_lambda", invoke_in_process),
             mock.patch("moto.s3.notifications._invoke_awslambda", self._invoke_async),
@@ -253,6 +255,7 @@ class LocalCloud:
                                                          self._event_error)),
             mock.patch.object(Rule, "send_to_targets", emitted.deliver_to_sns(Rule.send_to_targets)),
             mock.patch.object(Subscription, "publish", emitted.record_emails(Subscription.publish, self._record_email)),
+            *sfn_integration.patches(),  # startExecution.sync:2 (a launch plan called in a workflow)
         ]
         for p in self._patches:
             p.start()

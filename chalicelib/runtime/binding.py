@@ -25,6 +25,11 @@ class Binder:
             return binding["const"]
         if "list" in binding:  # fan-in
             return [self.literal(event, b) for b in binding["list"]]
+        if "map" in binding:  # a mapped input: this item's element
+            if event.map_index is None:
+                raise DefinitionError(f"node {event.node}: a mapped input outside a map item; register and deploy "
+                                      f"the same files")
+            return self.items(event, binding["map"])[event.map_index]
         if "node" in binding:
             return event.results[binding["node"]]["outputs"][binding["output"]]
         wf_input = binding["input"]
@@ -39,6 +44,14 @@ class Binder:
                 return literals.encode(spec.default)
         raise DefinitionError(f"workflow {event.workflow!r} was started without input {wf_input!r}")
 
+    def items(self, event: TaskEvent, binding: dict[str, Any]) -> list[Any]:
+        """The list a mapped input maps over (read from S3 when it travelled by reference)."""
+        literal = self.literal(event, binding)
+        values = literal if isinstance(literal, list) else self.materialize(literal)
+        if not isinstance(values, list):
+            raise DefinitionError(f"node {event.node}: map_task maps over a list; got {type(values).__name__}")
+        return values
+
     def materialize(self, literal: Any) -> Any:
         """A literal's value: references are read from S3 (files stay there, as lazy objects)."""
         if isinstance(literal, list):
@@ -47,7 +60,9 @@ class Binder:
         if isinstance(value, dict) and len(value) == 1:
             tag, body = next(iter(value.items()))
             if tag in ("$ref", "$artifact"):
-                return self.store.load_uri(body["uri"], body["format"])
+                loaded = self.store.load_uri(body["uri"], body["format"])
+                # a list stored by reference (a mapped task's outputs) holds literals of its own
+                return self.materialize(loaded) if tag == "$ref" and isinstance(loaded, list) else loaded
             if tag == "$query":
                 return self.materialize(self.resolve_query(body).reference())
         return value

@@ -20,16 +20,19 @@ from chalicelib.aws import is_transient
 from chalicelib.config import Settings
 from chalicelib.errors import DefinitionError, TransientAwsError
 from chalicelib.events.task import PublishEvent, ResolveEvent, TaskEvent, parse_runner_event
-from chalicelib.runtime import loader, publish, resolve
+from chalicelib.runtime import dynamic, gates, loader, mapping, publish, resolve
 from chalicelib.runtime.cache import TaskCache
 from chalicelib.runtime.binding import Binder
 from chalicelib.runtime.trail import TaskTrail, producer
 from chalicelib.sdk import carry, cards, context
 from chalicelib.sdk.artifact import ArtifactValue, InputRef
-from chalicelib.sdk.task import TaskDef
+from chalicelib.sdk.dynamic import DynamicTaskDef
+from chalicelib.sdk.task import TaskDef, split_result
 from chalicelib.sdk.timeparts import to_utc
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.cache import CacheStore
+from chalicelib.store.gates import GateStore
+from chalicelib.store.map_items import MapItems
 from chalicelib.store.models import make_version
 from chalicelib.store.registry import Registry
 
@@ -45,6 +48,7 @@ class Runner:
         self.cache = TaskCache(CacheStore(settings.registry_table, store.dynamodb, store.s3),
                                lambda literal, hint: carry.to_python(self.binder.materialize(literal), hint, store.s3),
                                note=registry.put_logs)
+        self.map_items = MapItems(settings, store.s3)
 
     # -- outputs ----------------------------------------------------------------------------------
     def _prepare_artifact(self, task: TaskDef, output: Any, result: Any, values: dict[str, Any],
@@ -95,11 +99,24 @@ class Runner:
             return result
 
     def _run(self, raw: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(raw, dict) and raw.get("mode") == gates.MODE:  # a gate records what it waits on
+            return gates.record(GateStore(self.settings, self.registry.dynamodb), raw)
+        if isinstance(raw, dict) and raw.get("mode") in mapping.MODES:  # a mapped task's first and last states
+            mode, map_event, count, spec = mapping.parse(raw)
+            if mode == "map_prepare":
+                return mapping.prepare(self.binder, map_event)
+            return mapping.collect(self.map_items, map_event, count, self.settings.max_inline_bytes, spec)
         event = parse_runner_event(raw)
         if isinstance(event, PublishEvent):  # the state after a workflow's last task, see chalicelib.compile.asl
             return publish.publish_workflow_output(self.store, self.binder, event)
         if isinstance(event, ResolveEvent):  # the Resolve state at the start of an execution
             return resolve.run(self.store.index, event)
+        task = getattr(loader.import_module(event.task.module), event.task.name, None)
+        if isinstance(task, DynamicTaskDef):  # a @dynamic task builds the graph it runs
+            return dynamic.run(self, event, task)
+        if event.map_index is not None:  # one item of a mapped task: a node of its own, its result kept in S3
+            item = event.model_copy(update={"node": mapping.item_node(event)})
+            return mapping.store_item(self.map_items, event, self.run_task(item))
         return self.run_task(event)
 
     def run_task(self, event: TaskEvent) -> dict[str, Any]:
@@ -133,8 +150,10 @@ class Runner:
         outputs: dict[str, Any] = {}
         pending: dict[str, publish.PendingVersion] = {}
         plain: dict[str, Any] = {}
+        returned = split_result(task.outputs, task.output_tuple_name, result, f"task {task.short_name!r}")
         for output in task.outputs:
             where = f"task {task.short_name!r} output {output.name!r}"
+            result = returned[output.name]
             if isinstance(result, ArtifactValue):
                 result.value = carry.to_output(result.value, output.type, where)
             else:

@@ -120,7 +120,8 @@ def why_unsupported(hint: Any) -> str | None:
     if isinstance(hint, type) and issubclass(hint, compat._RefusedClass):
         return compat.UNSUPPORTED[hint.__name__]
     if origin in (tuple, typing.Tuple) or hint is tuple:
-        return "tuples (and several outputs) are not carried; return one value, e.g. a dict or a dataclass"
+        return ("a tuple value is not carried; several outputs are declared as -> Tuple[A, B] (fixed length) or a "
+                "typing.NamedTuple, each element an output; for one value return a list, a dict or a dataclass")
     return "it is not one of int, float, bool, str, datetime, date, timedelta, list, dict, an Enum, a dataclass, " \
            "pandas.DataFrame, StructuredDataset, FlyteFile or FlyteDirectory (or Optional of one)"
 

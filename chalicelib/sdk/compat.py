@@ -3,7 +3,7 @@
 Every keyword flytekit's `@task` takes is accepted or refused *at definition* with a DefinitionError that says
 why and what to do instead; none is silently dropped. Keywords that have no effect on AWS Lambda are accepted
 and reported as warnings when the task is registered (see `task_warnings`). Constructs that need a runtime
-we do not have (`map_task`, `@dynamic`, `conditional`, ...) are importable, and raise a DefinitionError when
+we do not have (`@eager`, reference entities, ...) are importable, and raise a DefinitionError when
 used, so a ported file fails at import with a message instead of an AttributeError.
 """
 
@@ -19,6 +19,10 @@ from typing import Any, Callable, NoReturn
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.options import check_task_options
 from chalicelib.sdk.task import TaskDef
+from chalicelib.sdk.control import conditional
+from chalicelib.sdk.dynamic import dynamic
+from chalicelib.sdk.gates import approve, sleep, wait_for_input
+from chalicelib.sdk.mapping import map_task
 from chalicelib.sdk.task import task as _task
 
 LAUNCH_PLAN_NO_EFFECT = {
@@ -56,18 +60,12 @@ def launch_plan_warnings(name: str, options: dict[str, Any]) -> list[str]:
 
 # -- constructs that need a runtime we do not have --------------------------------------------------------
 UNSUPPORTED = {
-    "map_task": "map_task is not supported: loop inside one task, or call the task once per item in the "
-                "workflow body over a fixed list (independent calls run in parallel)",
-    "dynamic": "@dynamic workflows are not supported: a workflow's shape is fixed when it is defined; loop inside a "
-               "task, or call tasks over a fixed list in the workflow body",
-    "eager": "@eager workflows are not supported: a workflow's shape is fixed when it is defined",
-    "conditional": "conditional() is not supported: branch inside a task (return the chosen result)",
+    "eager": "@eager workflows are not supported: an eager body awaits task results in Python while it runs, "
+             "which a state machine cannot do; use @dynamic (its body is traced when it runs, with its inputs' "
+             "values) or conditional(...) to branch on a task's result",
     "reference_task": "reference tasks are not supported: import the task's module instead",
     "reference_launch_plan": "reference launch plans are not supported: trigger the other workflow from an artifact",
     "reference_workflow": "reference workflows are not supported: import the workflow's module instead",
-    "approve": "approve() gate nodes are not supported",
-    "sleep": "sleep() gate nodes are not supported",
-    "wait_for_input": "wait_for_input() gate nodes are not supported",
     "ContainerTask": "ContainerTask is not supported: tasks are Python functions run in Lambda",
     "ShellTask": "ShellTask is not supported: run the command with subprocess inside a @task",
 }
@@ -98,16 +96,10 @@ def _refused_class(name: str) -> type:
     return type(name, (_RefusedClass,), {"_name": name, "__doc__": UNSUPPORTED[name]})
 
 
-map_task = _refuse("map_task")
-dynamic = _refuse("dynamic")
 eager = _refuse("eager")
-conditional = _refuse("conditional")
 reference_task = _refuse("reference_task")
 reference_launch_plan = _refuse("reference_launch_plan")
 reference_workflow = _refuse("reference_workflow")
-approve = _refuse("approve")
-sleep = _refuse("sleep")
-wait_for_input = _refuse("wait_for_input")
 ContainerTask = _refused_class("ContainerTask")
 ShellTask = _refused_class("ShellTask")
 

@@ -308,10 +308,9 @@ class LaunchPlan:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if tracing.current() is None:
             return self.run_locally(*args, **kwargs)
-        raise DefinitionError(
-            f"launch plan {self.name!r} is called like a task; launching a launch plan from a workflow is not "
-            f"supported. Call its workflow's tasks, or let an artifact trigger it"
-        )
+        from chalicelib.sdk.launching import call_launch_plan  # a node starting this plan's workflow
+
+        return call_launch_plan(self, args, kwargs)
 
     def run_locally(self, *args: Any, **kwargs: Any) -> Any:
         """flytekit's `lp(x=...)` outside a workflow: run the workflow in this process, its tasks as plain

@@ -7,7 +7,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from chalicelib.errors import DefinitionError
+from chalicelib.errors import DefinitionError, TaskFailedError
 from chalicelib.sdk.artifact import Artifact, ArtifactSpec, InputRef
 from chalicelib.sdk import options as task_options, tracing
 
@@ -40,6 +40,33 @@ def _split_annotation(annotation: Any) -> tuple[Any, ArtifactSpec | None]:
     return annotation, None
 
 
+def is_named_tuple(hint: Any) -> bool:
+    return isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields")
+
+
+def outputs_of(ret: Any) -> tuple[list[OutputDef], str | None]:
+    """A return annotation as outputs, named as flytekit names them: `-> T` is o0, `-> Tuple[T, U]` is o0 and
+    o1, a `typing.NamedTuple` gives its field names (and its name, so one field still makes a tuple)."""
+    if ret is None or ret is type(None):
+        return [], None
+    base, spec = _split_annotation(ret)
+    if is_named_tuple(base):
+        try:
+            fields = typing.get_type_hints(base, include_extras=True)
+        except Exception:
+            fields = getattr(base, "__annotations__", {})
+        outs = []
+        for name in base._fields:
+            t, s = _split_annotation(fields.get(name, Any))
+            outs.append(OutputDef(name, t, s))
+        return outs, base.__name__
+    if typing.get_origin(base) is tuple and spec is None:
+        args = typing.get_args(base)
+        if args and Ellipsis not in args and args != ((),):
+            return [OutputDef(f"o{i}", *_split_annotation(a)) for i, a in enumerate(args)], None
+    return [OutputDef("o0", base, spec)], None
+
+
 def signature_of(fn: Callable[..., Any], kind: str) -> tuple[list[InputDef], list[OutputDef]]:
     try:
         hints = typing.get_type_hints(fn, include_extras=True)
@@ -54,21 +81,41 @@ def signature_of(fn: Callable[..., Any], kind: str) -> tuple[list[InputDef], lis
         if isinstance(default, Artifact):  # `data: T = A` means the latest version of A
             default = default.as_default(f"{kind} {fn.__qualname__!r}, input {param.name!r}")
         inputs.append(InputDef(param.name, hints.get(param.name, Any), has_default, default))
-    outputs = []
-    ret = hints.get("return", None)
-    if ret is not None and ret is not type(None):
-        base, spec = _split_annotation(ret)
-        outputs.append(OutputDef("o0", base, spec))
-        if spec is not None:
-            names = {i.name for i in inputs}
-            refs = [*spec.partitions.values(), spec.time_partition]
-            for ref in refs:
-                if isinstance(ref, InputRef) and ref.name not in names:
-                    raise DefinitionError(
-                        f"{kind} {fn.__qualname__!r}: output artifact {spec.artifact.name!r} binds "
-                        f"Inputs.{ref.name}, but the {kind} has no input {ref.name!r}; inputs are {sorted(names)}"
-                    )
+    outputs, _ = outputs_of(hints.get("return", None))
+    names = {i.name for i in inputs}
+    for out in outputs:
+        spec = out.artifact
+        if spec is None:
+            continue
+        for ref in [*spec.partitions.values(), spec.time_partition]:
+            if isinstance(ref, InputRef) and ref.name not in names:
+                raise DefinitionError(
+                    f"{kind} {fn.__qualname__!r}: output artifact {spec.artifact.name!r} binds "
+                    f"Inputs.{ref.name}, but the {kind} has no input {ref.name!r}; inputs are {sorted(names)}"
+                )
     return inputs, outputs
+
+
+def output_tuple_name(fn: Callable[..., Any]) -> str | None:
+    """The name of a `typing.NamedTuple` return type (flytekit keeps a one-field NamedTuple a tuple)."""
+    try:
+        ret = typing.get_type_hints(fn, include_extras=True).get("return")
+    except Exception:
+        return None
+    return outputs_of(ret)[1]
+
+
+def split_result(outputs: list[OutputDef], tuple_name: str | None, result: Any, where: str) -> dict[str, Any]:
+    """A function's return value by output name (several outputs come back as a tuple, as in flytekit)."""
+    if not outputs:
+        return {}
+    if len(outputs) == 1 and not tuple_name:
+        return {outputs[0].name: result}
+    if not isinstance(result, tuple) or len(result) != len(outputs):
+        got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+        raise TaskFailedError(f"{where} declares {len(outputs)} outputs {[o.name for o in outputs]} and must return "
+                              f"a tuple of {len(outputs)} values; it returned {got}")
+    return {o.name: v for o, v in zip(outputs, result)}
 
 
 class TaskDef:
@@ -83,6 +130,7 @@ class TaskDef:
         task_options.check_task_options(self.short_name, options)
         self.options = options
         self.inputs, self.outputs = signature_of(fn, "task")
+        self.output_tuple_name = output_tuple_name(fn)
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
 

@@ -67,6 +67,8 @@ INPUTS: dict[str, dict[str, str]] = {
     "cache_tasks.body_wf": {"x": "2"},
     "cache_tasks.sized_wf": {"x": "1"},
     "cache_tasks.hashed_output_wf": {"n": "2", "salt": "s"},
+    "ctl_flows.inner": {"x": "1"},
+    "ctl_flows.middle": {"x": "2"},
 }
 # Started once every wave has settled: versions whose triggers read an earlier version.
 # (So are workflows whose inputs default to a query.)
@@ -83,6 +85,8 @@ NOT_RUN = {
     "sem_cycle_part2.wf_y_to_x": "registration refuses the cycle it closes with sem_cycle_part1",
     "sem_cycle_part1.wf_x_to_y": "its artifact is never made: the other half of the refused cycle",
     "uploads.summarize_sales": None,  # started by the upload below
+    "ctl_flows.gated": "waits for signals; test_control_flow answers its gates",
+    "flyte_control_flow.reviewed": "waits for signals (see the example's docstring)",
 }
 REFUSED = {"reg_dup_artifact.py": "an artifact declared twice", "sem_cycle_direct.py": "a trigger cycle",
            "sem_cycle_part2.py": "a trigger cycle",
@@ -151,6 +155,9 @@ def needs(stage: StageArns, service: str, operation: str, params: dict[str, Any]
             return [Need(f"dynamodb:{operation}", table(params["TableName"], params.get("IndexName")))]
         return [Need(f"dynamodb:{operation}", params.get("StreamArn", "*"))]
     if service == "states":
+        if operation == "CreateStateMachine":  # a @dynamic graph's state machine, run by the stage's role
+            arn = stage.state_machines_arn.rsplit(":", 1)[0] + ":" + params["name"]
+            return [Need("states:CreateStateMachine", arn), Need("iam:PassRole", params["roleArn"])]
         arn = params.get("stateMachineArn") or params.get("executionArn") or "*"
         return [Need(f"states:{operation}", arn)]
     if service == "sqs":

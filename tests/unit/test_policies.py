@@ -133,9 +133,15 @@ def test_template_policies_have_no_wildcard_allow():
     assert [(name, wildcard_problems(doc)) for name, doc in docs if wildcard_problems(doc)] == []
 
 
-def test_step_functions_role_may_invoke_only_the_task_runner():
+def test_step_functions_role_may_invoke_only_the_task_runner_and_start_the_stages_state_machines():
     role = template()["Resources"]["StatesRole"]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
-    assert [s["Action"] for s in statements] == ["lambda:InvokeFunction"]
+    assert [s["Action"] for s in statements] == [
+        "lambda:InvokeFunction", "states:StartExecution", ["states:DescribeExecution", "states:StopExecution"],
+        ["events:PutTargets", "events:PutRule", "events:DescribeRule"]]
     resources = [r["Sub"] for r in statements[0]["Resource"]]
     assert all(r.split(":function:")[1].startswith("${AppName}-${Stage}-task_runner") for r in resources)
+    # child executions (a launch plan called in a workflow, @dynamic) only of this stage's state machines
+    assert statements[1]["Resource"]["Sub"].endswith(":stateMachine:${AppName}-${Stage}-*")
+    assert statements[2]["Resource"]["Sub"].endswith(":execution:${AppName}-${Stage}-*:*")
+    assert statements[3]["Resource"]["Sub"].endswith(":rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
