@@ -357,7 +357,15 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+GOALS_FILE_ENV = "BENCHMARK_GOALS_FILE"  # set by `python -m benchmarks`: each report appends its goals there
+
+
 def emit(report: Report, as_json: bool) -> None:
+    goals_file = os.environ.get(GOALS_FILE_ENV)
+    if goals_file:
+        with open(goals_file, "a") as f:
+            for g in report.goals:
+                f.write(json.dumps({"benchmark": report.name, **g}, default=str) + "\n")
     if as_json:
         print(json.dumps(report.to_json(), indent=2, default=str))
     else:

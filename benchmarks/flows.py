@@ -77,11 +77,12 @@ def register_pass_plan(cloud: Any) -> str:
 
 
 Fanout = Artifact("bench_fanout")
+Load = Artifact("bench_load", partition_keys=["region"])
 
 
-def register_fanout(cloud: Any, launch_plans: int) -> str:
-    """`launch_plans` subscriptions of every version of Fanout, all on one one-state Pass machine (runs that
-    end at once). Returns the machine's ARN."""
+def register_fanout(cloud: Any, launch_plans: int, artifact: Artifact = Fanout) -> str:
+    """`launch_plans` subscriptions of every version of `artifact` (any partition), all on one one-state Pass
+    machine (runs that end at once). Returns the machine's ARN."""
     from chalicelib import aws
     from chalicelib.store.models import Subscription
     from chalicelib.store.registry import Registry
@@ -89,12 +90,12 @@ def register_fanout(cloud: Any, launch_plans: int) -> str:
     settings = cloud.settings
     sfn = aws.client("stepfunctions", settings.region)
     definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
-    arn = sfn.create_state_machine(name=f"{settings.prefix}bench-fanout", definition=json.dumps(definition),
+    arn = sfn.create_state_machine(name=f"{settings.prefix}{artifact.name}", definition=json.dumps(definition),
                                    roleArn=cloud.states_role_arn)["stateMachineArn"]
     registry = Registry(settings, aws.client("dynamodb", settings.region))
     for i in range(launch_plans):
         registry.put_subscription(Subscription(
-            artifact=Fanout.name, launch_plan=f"bench_fanout_lp_{i:03d}", lp_version="1", workflow="bench.fanout",
+            artifact=artifact.name, launch_plan=f"{artifact.name}_lp_{i:03d}", lp_version="1", workflow="bench.pass",
             state_machine_arn=arn,
         ))
     return arn
