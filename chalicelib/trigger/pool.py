@@ -12,6 +12,7 @@ keys of the record) and its output captures (chalicelib.capture), as if the call
 from __future__ import annotations
 
 import contextvars
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable, TypeVar
 
@@ -44,6 +45,7 @@ class Pool:
         self.max_workers = max_workers
         self.name = name
         self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()  # records of one batch share the starts pool and may create it at once
 
     def __enter__(self) -> Pool:
         return self
@@ -52,19 +54,22 @@ class Pool:
         self.close()
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[Outcome]:
         items = list(items)
         if self.max_workers == 1 or len(items) <= 1:
             return [_outcome(fn, item) for item in items]
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix=self.name)
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix=self.name)
+            executor = self._executor
         frames = capture.frames()
         context = contextvars.copy_context()
-        futures = [self._executor.submit(_as_caller, context.copy(), frames, fn, item) for item in items]
+        futures = [executor.submit(_as_caller, context.copy(), frames, fn, item) for item in items]
         return [f.result() for f in futures]
 
 
