@@ -23,7 +23,7 @@ EXTRA = ["package_cold_start", "peer_dagster"]
 def summary(goals: list[dict[str, Any]], failed: list[str], seconds: float) -> str:
     """One screen: every goal of every benchmark, its figure, met or missed."""
     lines = ["", "== summary: every goal, its figure, met or missed"]
-    width = min(max((len(g["goal"]) for g in goals), default=0), 90)
+    width = min(max((len(g["goal"]) for g in goals), default=0), 64)
     for g in goals:
         text = g["goal"] if len(g["goal"]) <= width else g["goal"][:width - 1] + "~"
         lines.append(f"  {'met   ' if g['met'] else 'MISSED'}  {g['benchmark']:<14} {text:<{width}}  {fmt(g['value'])}")

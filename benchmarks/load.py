@@ -157,7 +157,8 @@ def run() -> Report:
         if size < TARGET:
             report.notes.append(f"{TARGET:,} versions would take about {TARGET * per_version:.0f} s on this machine "
                                 f"(pilot: {per_version * 1000:.0f} ms per version, redelivery included); "
-                                f"ran {size:,}, the largest that fits {BUDGET_S:.0f} s")
+                                + (f"ran {size:,}, the largest that fits {BUDGET_S:.0f} s" if fits >= PILOT else
+                                   f"not even {PILOT} more fit {BUDGET_S:.0f} s; ran {size:,}, the pilot's size"))
         print(f"  {size:,} versions, {PRODUCERS} producers, then redelivery ...", file=sys.stderr, flush=True)
         main = one_run(cloud, arn, size, 1_000_000, faults, redeliver=True)
         faults.detach()
