@@ -28,6 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from chalicelib import capture  # noqa: E402
+from chalicelib.trigger.pool import origin_thread  # noqa: E402
 from chalicelib.store.dynamo import to_dynamo  # noqa: E402
 from chalicelib.store.models import ArtifactVersion, make_version  # noqa: E402
 
@@ -67,7 +68,8 @@ class CallCounter:
 
     `with CallCounter(ddb, sfn) as calls: ...` then `calls.counts()` → {"dynamodb.Query": 1, ...}.
     Pass `thread=` to `counts()` to keep only the calls one thread made (stream handlers of the local cloud run
-    in the writing thread; Step Functions executions run in threads of their own).
+    in the writing thread; Step Functions executions run in threads of their own); a call the trigger's pool
+    makes on behalf of a thread counts as that thread's (chalicelib.trigger.pool.origin_thread).
     """
 
     def __init__(self, *clients: Any) -> None:
@@ -87,7 +89,7 @@ class CallCounter:
             client.meta.events.unregister("after-call", self._after, unique_id=self._id + "-after")
 
     def _before(self, model: Any, context: dict[str, Any], **_: Any) -> None:
-        call = Call(model.service_model.service_name, model.name, threading.get_ident(), time.perf_counter(),
+        call = Call(model.service_model.service_name, model.name, origin_thread(), time.perf_counter(),
                     cpu_started=time.thread_time())
         context[self._id] = call
         self.calls.append(call)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from typing import Any, Callable, Iterable, TypeVar
 
 from chalicelib import capture, logs
@@ -26,6 +27,12 @@ MAX_WORKERS = 10
 T = TypeVar("T")
 R = TypeVar("R")
 Outcome = tuple[Any, BaseException | None]  # (result, None) or (None, the exception it raised)
+_origin: ContextVar[int | None] = ContextVar("pool_origin_thread", default=None)
+
+
+def origin_thread() -> int:
+    """The thread this work is done for: the thread that handed it to a pool (transitively), else this one."""
+    return _origin.get() or threading.get_ident()
 
 
 def _outcome(fn: Callable[[T], R], item: T) -> Outcome:
@@ -68,17 +75,20 @@ class Pool:
                 self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix=self.name)
             executor = self._executor
         frames = capture.frames()
+        origin = origin_thread()
         context = contextvars.copy_context()
-        futures = [executor.submit(_as_caller, context.copy(), frames, fn, item) for item in items]
+        futures = [executor.submit(_as_caller, context.copy(), frames, origin, fn, item) for item in items]
         return [f.result() for f in futures]
 
 
-def _as_caller(context: contextvars.Context, frames: list[Any], fn: Callable[[T], R], item: T) -> Outcome:
+def _as_caller(context: contextvars.Context, frames: list[Any], origin: int, fn: Callable[[T], R],
+               item: T) -> Outcome:
     with capture.joined(frames):
-        return context.run(_fresh_keys_then, fn, item)
+        return context.run(_fresh_keys_then, origin, fn, item)
 
 
-def _fresh_keys_then(fn: Callable[[T], R], item: T) -> Outcome:
+def _fresh_keys_then(origin: int, fn: Callable[[T], R], item: T) -> Outcome:
+    _origin.set(origin)
     # powertools removes log keys from its context dict in place: give this task a dict of its own first, so
     # removing a key here does not remove it from the caller's (or a sibling task's) lines.
     logs.get_logger("trigger").thread_safe_append_keys()

@@ -76,3 +76,15 @@ def test_records_group_by_item_in_stream_order():
 
     records = [rec("a", "1"), rec("b", "2"), rec("a", "3"), {"dynamodb": {}}, rec("b", "5"), "not a record"]
     assert by_item(records) == [[0, 2], [1, 4], [3], [5]]
+
+
+def test_work_in_the_pool_is_done_for_the_thread_that_handed_it_over():
+    from chalicelib.trigger.pool import origin_thread
+
+    me = threading.get_ident()
+    with Pool(3) as outer, Pool(3) as inner:
+        nested = outer.map(lambda _: [r for r, _ in inner.map(lambda _: (origin_thread(), threading.get_ident()),
+                                                               range(3))], range(3))
+    pairs = [pair for group, _ in nested for pair in group]
+    assert {origin for origin, _ in pairs} == {me} and any(ident != me for _, ident in pairs)
+    assert origin_thread() == me
