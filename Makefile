@@ -31,7 +31,7 @@ deploy: $(STAMP)  ## deploy STAGE to AWS as one CloudFormation stack (change set
 destroy: $(STAMP)  ## tear STAGE down from any copy, data included (KEEP_DATA=1 keeps the bucket and tables)
 	$(PY) -m chalicelib destroy --stage $(STAGE) $(if $(KEEP_DATA),--keep-data)
 
-bench: $(STAMP)  ## run every benchmark on the local cloud, each against its baseline (python -m benchmarks --json for JSON)
+bench: $(STAMP)  ## run the benchmarks on the local cloud against their baselines, then a summary of every goal (--json: JSON)
 	$(PY) -m benchmarks
 
 clean:

@@ -4,23 +4,44 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+from typing import Any
 
-from benchmarks.common import ROOT, machine
+from benchmarks.common import GOALS_FILE_ENV, ROOT, fmt, machine
 
-ALL = ["cold_start", "calls", "claims", "handler_time", "latency", "query_latest", "artifact_io", "upload_memory"]
+ALL = ["cold_start", "calls", "claims", "handler_time", "latency", "query_latest", "artifact_io", "upload_memory",
+       "load"]
+# Only when named: over two minutes each (chalice packages and layer builds; installing Dagster).
+EXTRA = ["package_cold_start", "peer_dagster"]
+
+
+def summary(goals: list[dict[str, Any]], failed: list[str], seconds: float) -> str:
+    """One screen: every goal of every benchmark, its figure, met or missed."""
+    lines = ["", "== summary: every goal, its figure, met or missed"]
+    width = min(max((len(g["goal"]) for g in goals), default=0), 64)
+    for g in goals:
+        text = g["goal"] if len(g["goal"]) <= width else g["goal"][:width - 1] + "~"
+        lines.append(f"  {'met   ' if g['met'] else 'MISSED'}  {g['benchmark']:<14} {text:<{width}}  {fmt(g['value'])}")
+    met = sum(1 for g in goals if g["met"])
+    lines.append(f"  {met} of {len(goals)} goals met; {seconds:.0f} s"
+                 + (f"; FAILED to run: {', '.join(failed)}" if failed else ""))
+    return "\n".join(lines)
 
 
 def main() -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     p.add_argument("--json", action="store_true", help="print one JSON document with every benchmark's figures")
-    p.add_argument("names", nargs="*", metavar="NAME", help=f"any of {', '.join(ALL)} (default: all)")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help=f"any of {', '.join(ALL + EXTRA)} (default: all but {', '.join(EXTRA)})")
     args = p.parse_args()
-    unknown = sorted(set(args.names) - set(ALL))
+    unknown = sorted(set(args.names) - set(ALL + EXTRA))
     if unknown:
-        p.error(f"no benchmark named {unknown[0]!r}; choose from {', '.join(ALL)}")
+        p.error(f"no benchmark named {unknown[0]!r}; choose from {', '.join(ALL + EXTRA)}")
     names = args.names or ALL
     started = time.monotonic()
     results, failed = [], []
@@ -28,10 +49,12 @@ def main() -> int:
         m = machine()
         print(f"machine: {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, {m['platform']}, moto {m['moto']}",
               flush=True)
+    goals_file = Path(tempfile.mkstemp(prefix="benchmark-goals-", suffix=".jsonl")[1])
+    env = {**os.environ, GOALS_FILE_ENV: str(goals_file)}
     for name in names:
         t0 = time.monotonic()
         cmd = [sys.executable, "-m", f"benchmarks.{name}", *(["--json"] if args.json else [])]
-        proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
         if proc.returncode:
             failed.append(name)
         if args.json:
@@ -39,10 +62,13 @@ def main() -> int:
         else:
             print(f"\n{proc.stdout.rstrip()}\n  ({time.monotonic() - t0:.0f} s)", flush=True)
     total = time.monotonic() - started
+    goals = [json.loads(line) for line in goals_file.read_text().splitlines() if line.strip()]
+    goals_file.unlink()
     if args.json:
-        print(json.dumps({"machine": machine(), "seconds": round(total), "benchmarks": results}, indent=2))
+        print(json.dumps({"machine": machine(), "seconds": round(total), "benchmarks": results, "goals": goals},
+                         indent=2))
     else:
-        print(f"\nall benchmarks: {total:.0f} s" + (f"; FAILED to run: {', '.join(failed)}" if failed else ""))
+        print(summary(goals, failed, total))
     return 1 if failed else 0
 
 

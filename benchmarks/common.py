@@ -28,6 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from chalicelib import capture  # noqa: E402
+from chalicelib.trigger.pool import origin_thread  # noqa: E402
 from chalicelib.store.dynamo import to_dynamo  # noqa: E402
 from chalicelib.store.models import ArtifactVersion, make_version  # noqa: E402
 
@@ -67,7 +68,8 @@ class CallCounter:
 
     `with CallCounter(ddb, sfn) as calls: ...` then `calls.counts()` → {"dynamodb.Query": 1, ...}.
     Pass `thread=` to `counts()` to keep only the calls one thread made (stream handlers of the local cloud run
-    in the writing thread; Step Functions executions run in threads of their own).
+    in the writing thread; Step Functions executions run in threads of their own); a call the trigger's pool
+    makes on behalf of a thread counts as that thread's (chalicelib.trigger.pool.origin_thread).
     """
 
     def __init__(self, *clients: Any) -> None:
@@ -87,7 +89,7 @@ class CallCounter:
             client.meta.events.unregister("after-call", self._after, unique_id=self._id + "-after")
 
     def _before(self, model: Any, context: dict[str, Any], **_: Any) -> None:
-        call = Call(model.service_model.service_name, model.name, threading.get_ident(), time.perf_counter(),
+        call = Call(model.service_model.service_name, model.name, origin_thread(), time.perf_counter(),
                     cpu_started=time.thread_time())
         context[self._id] = call
         self.calls.append(call)
@@ -357,7 +359,15 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+GOALS_FILE_ENV = "BENCHMARK_GOALS_FILE"  # set by `python -m benchmarks`: each report appends its goals there
+
+
 def emit(report: Report, as_json: bool) -> None:
+    goals_file = os.environ.get(GOALS_FILE_ENV)
+    if goals_file:
+        with open(goals_file, "a") as f:
+            for g in report.goals:
+                f.write(json.dumps({"benchmark": report.name, **g}, default=str) + "\n")
     if as_json:
         print(json.dumps(report.to_json(), indent=2, default=str))
     else:
@@ -369,3 +379,62 @@ def silenced() -> Iterator[None]:
     """Keep what handlers print (their log lines) off the benchmark's output, as the local cloud's dispatch does."""
     with capture.captured(passthrough=False):
         yield
+
+
+# -- network latency --------------------------------------------------------------------------------
+# moto answers in-process in microseconds of wire time; a Lambda waits a network round trip for every call.
+# A model of in-region round trips (typical figures, not measured here): DynamoDB single-item calls and
+# Queries a few milliseconds, Step Functions' StartExecution a few tens.
+ROUND_TRIP_MS = {"dynamodb": 5.0, "sfn": 20.0}  # by botocore service id (before-send.<id>.<operation>)
+
+
+class NetworkLatency:
+    """Every attempt of a call on the attached clients first waits its service's round trip (a sleep, as
+    a socket read is: other threads run meanwhile), then reaches moto. `with NetworkLatency(ddb, sfn): ...`"""
+
+    def __init__(self, *clients: Any, round_trip_ms: dict[str, float] | None = None) -> None:
+        self.clients = clients
+        self.round_trip_ms = dict(ROUND_TRIP_MS if round_trip_ms is None else round_trip_ms)
+        self._id = f"network-latency-{uuid.uuid4().hex}"
+
+    def __enter__(self) -> NetworkLatency:
+        for client in self.clients:
+            client.meta.events.register_first("before-send", self._wait, unique_id=self._id)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for client in self.clients:
+            client.meta.events.unregister("before-send", self._wait, unique_id=self._id)
+
+    def _wait(self, event_name: str = "", **_: Any) -> None:
+        parts = event_name.split(".")
+        ms = self.round_trip_ms.get(parts[1] if len(parts) > 1 else "", 0.0)
+        if ms:
+            time.sleep(ms / 1000)
+
+
+@contextmanager
+def executions_held() -> Iterator[list[Any]]:
+    """Executions started inside the block run when it ends. Step Functions runs an execution on its own
+    fleet, not in the Lambda that started it; moto runs it in a thread of this process, whose CPU time would
+    otherwise land inside a handler's figure. Starting is unchanged: names, inputs and ExecutionAlreadyExists
+    are decided at StartExecution, as before."""
+    from unittest import mock
+
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    held: list[Any] = []
+    original = Execution.start
+    lock = threading.Lock()
+
+    def hold(execution: Any) -> None:
+        with lock:
+            held.append(execution)
+
+    with mock.patch.object(Execution, "start", hold):
+        try:
+            yield held
+        finally:
+            pass
+    for execution in held:
+        original(execution)

@@ -74,3 +74,28 @@ def register_pass_plan(cloud: Any) -> str:
         state_machine_arn=arn, filter=dict(PARTITIONS),
     ))
     return arn
+
+
+Fanout = Artifact("bench_fanout")
+Load = Artifact("bench_load", partition_keys=["region"])
+
+
+def register_fanout(cloud: Any, launch_plans: int, artifact: Artifact = Fanout) -> str:
+    """`launch_plans` subscriptions of every version of `artifact` (any partition), all on one one-state Pass
+    machine (runs that end at once). Returns the machine's ARN."""
+    from chalicelib import aws
+    from chalicelib.store.models import Subscription
+    from chalicelib.store.registry import Registry
+
+    settings = cloud.settings
+    sfn = aws.client("stepfunctions", settings.region)
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    arn = sfn.create_state_machine(name=f"{settings.prefix}{artifact.name}", definition=json.dumps(definition),
+                                   roleArn=cloud.states_role_arn)["stateMachineArn"]
+    registry = Registry(settings, aws.client("dynamodb", settings.region))
+    for i in range(launch_plans):
+        registry.put_subscription(Subscription(
+            artifact=artifact.name, launch_plan=f"{artifact.name}_lp_{i:03d}", lp_version="1", workflow="bench.pass",
+            state_machine_arn=arn,
+        ))
+    return arn

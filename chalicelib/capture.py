@@ -97,3 +97,19 @@ def captured(passthrough: bool = True) -> Iterator[io.StringIO]:
         yield buf
     finally:
         frames.remove(frame)
+
+
+def frames() -> list[tuple[io.StringIO, bool]]:
+    """This thread's open captures, to hand to a thread that works on its behalf (`joined`)."""
+    return list(getattr(_local, "frames", None) or [])
+
+
+@contextmanager
+def joined(frames: list[tuple[io.StringIO, bool]]) -> Iterator[None]:
+    """Inside the block this thread writes into `frames` (another thread's captures) instead of its own."""
+    saved = getattr(_local, "frames", None)
+    _local.frames = list(frames)
+    try:
+        yield
+    finally:
+        _local.frames = saved

@@ -1,5 +1,7 @@
-"""The tasks layer: what task code imports (requirements-tasks.txt: pandas, numpy, a parquet engine),
-built for the Lambda runtime and published as a Lambda layer attached only to the functions that run task code.
+"""Lambda layers built for the Lambda runtime. The tasks layer: what task code imports (requirements-tasks.txt:
+pandas, numpy, a parquet engine), attached only to the functions that run task code. The functions layer
+(`build_functions`): what every function imports (requirements.txt), with bytecode, for function zips that
+ship only the project's own code.
 
 Why not chalice's own packaging for these: one chalice package with everything is over Lambda's 50 MiB
 direct-upload limit (see benchmarks/package_size.py), chalice's `automatic_layer` puts the same bytes into one
@@ -8,9 +10,9 @@ content-addressed: its zip is deterministic, its sha256 is in the layer version'
 publishes a new version only when the content changed.
 
 Packages that requirements.txt already ships (chalice puts them in every function) are resolved once, with
-the same versions, and left out of the layer, so the two never hold different copies of one package.
+the same versions, and left out of the tasks layer, so the two never hold different copies of one package.
 
-The layer ships bytecode: Lambda's code directories are read-only, so modules without a `.pyc` are compiled on
+Both layers ship bytecode: Lambda's code directories are read-only, so modules without a `.pyc` are compiled on
 every cold start (pandas: seconds). Bytecode is compiled for the runtime's Python with unchecked-hash
 invalidation (valid whatever the file times after unzipping), and package test suites, which nothing imports
 at run time, are left out to make room for it.
@@ -150,25 +152,47 @@ def cache_key(project: Path, rt: str) -> str:
     return h.hexdigest()[:16]
 
 
+def functions_cache_key(project: Path, rt: str) -> str:
+    h = hashlib.sha256()
+    for part in ("functions", FORMAT, rt, ARCHITECTURE, (project / REQUIREMENTS).read_text()):
+        h.update(part.encode() + b"\0")
+    return h.hexdigest()[:16]
+
+
 def build(project: Path, rt: str | None = None) -> LayerBuild:
-    """Build the layer zip (or reuse the one built from the same requirement files)."""
+    """Build the tasks layer zip (or reuse the one built from the same requirement files)."""
     rt = rt or runtime()
     if not (project / TASK_REQUIREMENTS).is_file():
         raise PackagingError(f"{project / TASK_REQUIREMENTS} is missing; it lists what task code imports")
+    return _build(project, rt, f"tasks-{cache_key(project, rt)}", project / TASK_REQUIREMENTS,
+                  shared_with=project / REQUIREMENTS)
+
+
+def build_functions(project: Path, rt: str | None = None) -> LayerBuild:
+    """Build the functions layer: what every function imports (requirements.txt), with bytecode compiled for
+    the runtime, for function zips that ship only the project's own code."""
+    rt = rt or runtime()
+    if not (project / REQUIREMENTS).is_file():
+        raise PackagingError(f"{project / REQUIREMENTS} is missing; it lists what every function imports")
+    return _build(project, rt, f"functions-{functions_cache_key(project, rt)}", project / REQUIREMENTS)
+
+
+def _build(project: Path, rt: str, stem: str, requirements: Path, shared_with: Path | None = None) -> LayerBuild:
+    """A layer of `requirements` for runtime `rt`, without the packages `shared_with` resolves to (cached by
+    `stem` under build/layers)."""
     out_dir = project / BUILD_DIR
-    key = cache_key(project, rt)
-    zip_path, meta_path = out_dir / f"tasks-{key}.zip", out_dir / f"tasks-{key}.json"
+    zip_path, meta_path = out_dir / f"{stem}.zip", out_dir / f"{stem}.json"
     if zip_path.is_file() and meta_path.is_file():
         return LayerBuild.model_validate_json(meta_path.read_text()).model_copy(update={"path": zip_path})
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cascade-layer-") as tmp:
         scratch = Path(tmp)
-        shared = _resolve(project / REQUIREMENTS, rt, scratch)
+        shared = _resolve(shared_with, rt, scratch) if shared_with is not None else {}
         constraints = scratch / "constraints.txt"
         constraints.write_text("".join(f"{name}=={version}\n" for name, version in sorted(shared.items())))
         site = scratch / "layer" / "python"
         _pip(["install", "--target", str(site), "--no-compile", "--ignore-installed", *platform_args(rt),
-              "-r", str(project / TASK_REQUIREMENTS), "-c", str(constraints)])
+              "-r", str(requirements), "-c", str(constraints)])
         shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts: nothing runs them in Lambda
         installed = _installed(site)
         for name in set(installed) & set(shared):

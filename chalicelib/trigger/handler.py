@@ -3,9 +3,10 @@
 Per record: one Query for the artifact's subscriptions (shared by the batch's records of that artifact, see
 subscriptions.py), one Query per member of each aligned trigger (`OnArtifacts`), one conditional PutItem
 claiming the runs (chalicelib.store.claims; a decision past one item, about 10,000 launch plans, adds one
-BatchWriteItem per 25 items), then one StartExecution per match. A record that fails is logged with its
-named error and reported alone (ReportBatchItemFailures, see batch.py), so it neither blocks nor replays the
-others.
+BatchWriteItem per 25 items), then one StartExecution per match. Records of different items, and the starts
+of one record, run concurrently (bounded threads, see pool.py); records of one item run in stream order.
+A record that fails is logged with its named error and reported alone (ReportBatchItemFailures, see
+batch.py), so it neither blocks nor replays the others.
 This module must stay light: it never imports pandas.
 """
 
@@ -26,6 +27,7 @@ from chalicelib.trigger import subscriptions
 from chalicelib.trigger.align import Aligner
 from chalicelib.trigger.batch import process_stream_batch
 from chalicelib.trigger.decide import RunRequest, decide
+from chalicelib.trigger.pool import MAX_WORKERS, Pool
 from chalicelib.store.claims import StartLedger
 from chalicelib.trigger.start import StartResult, preview, start_claimed, start_replayed
 
@@ -35,8 +37,11 @@ FAILED = "stream record failed; reported for retry, then dead-lettering"
 
 class Trigger:
     def __init__(self, registry: Registry, sfn: Any, aligner: Aligner | None = None,
-                 ledger: StartLedger | None = None) -> None:
+                 ledger: StartLedger | None = None, max_workers: int = MAX_WORKERS) -> None:
+        """`max_workers` bounds the records handled at once and, separately, the starts issued at once
+        (chalicelib.trigger.pool); 1 handles a batch one record, and one start, at a time."""
         self.registry = registry
+        self.max_workers = max_workers
         self.sfn = sfn
         self.aligner = aligner
         self.ledger = ledger or StartLedger(registry.table, registry.dynamodb)
@@ -47,13 +52,13 @@ class Trigger:
         return cls(Registry(settings, dynamodb), sfn, Aligner(ArtifactIndex.of(dynamodb, settings)))
 
     @logs.per_record(logger, record_id, FAILED)
-    def on_record(self, record: DynamoDBRecord) -> list[StartResult]:
+    def on_record(self, record: DynamoDBRecord, starts: Pool | None = None) -> list[StartResult]:
         version = version_from_record(record)
         if version is None:
             return []
         logs.add_keys(logger, artifact=version.name, version=version.version)
         subs = subscriptions.subscriptions_for(self.registry, version.name)
-        return start_claimed(self.sfn, self.ledger, version, self.plan(version, subs))
+        return start_claimed(self.sfn, self.ledger, version, self.plan(version, subs), starts)
 
     def plan(self, version: ArtifactVersion, subs: list[Subscription], salt: str = "") -> list[RunRequest]:
         """The runs this version starts: single-artifact triggers (pure), then aligned sets (index lookups)."""
@@ -74,8 +79,10 @@ class Trigger:
             return start_replayed(self.sfn, self.ledger, version, requests, salt)
 
     def handle(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-        with subscriptions.one_batch():
-            return process_stream_batch(event, self.on_record)
+        """One stream batch: records of different items at once, each record's starts at once."""
+        with subscriptions.one_batch(), Pool(self.max_workers, "trigger-records") as records, \
+                Pool(self.max_workers, "trigger-starts") as starts:
+            return process_stream_batch(event, lambda record: self.on_record(record, starts), pool=records)
 
 
 @lru_cache(maxsize=1)

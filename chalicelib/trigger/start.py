@@ -21,6 +21,7 @@ from chalicelib.errors import OversizeInputError
 from chalicelib.store.models import ArtifactVersion
 from chalicelib.trigger.decide import RunRequest
 from chalicelib.store.claims import Claim, StartLedger
+from chalicelib.trigger.pool import Pool
 
 MAX_INPUT_BYTES = 256 * 1024  # Step Functions' limit on an execution's input
 
@@ -68,30 +69,39 @@ def exists(sfn: Any, request: RunRequest) -> bool:
     return True
 
 
-def _issue(sfn: Any, claim: Claim, requests: list[RunRequest]) -> list[StartResult]:
-    """Start every request; if any failed, raise the first error after the others ran."""
-    results: list[StartResult] = []
-    failures: list[BaseException] = []
-    for request in requests:
+def _issue(sfn: Any, claim: Claim, requests: list[RunRequest], pool: Pool | None = None) -> list[StartResult]:
+    """Start every request, the first alone and the others concurrently with a `pool`; if any failed, raise the
+    first error (in request order) after the others ran. Results are in request order."""
+
+    def issue(request: RunRequest) -> StartResult:
         how = "new" if request.launch_plan in claim.new else "existing"
         with logs.correlated(log, launch_plan=request.launch_plan, execution=request.name):
             try:
                 result = start(sfn, request)
             except Exception as exc:
                 log.error("run request failed", extra={"claim": how, **logs.error_fields(exc)})
-                failures.append(exc)
-                continue
+                raise
             log.info("run request", extra={"outcome": result.outcome, "claim": how})
-            results.append(result)
+            return result
+
+    if not requests:
+        return []
+    # The first start goes alone: when it still fails after botocore's retries (Step Functions throttling the
+    # account), the others go one at a time instead of as a burst into the same throttle.
+    outcomes = Pool(1).map(issue, requests[:1])
+    rest = pool if pool is not None and outcomes[0][1] is None else Pool(1)
+    outcomes += rest.map(issue, requests[1:])
+    failures = [exc for _, exc in outcomes if exc is not None]
     if failures:
         raise failures[0]
-    return results
+    return [result for result, _ in outcomes]
 
 
-def start_claimed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, requests: list[RunRequest]) -> list[StartResult]:
+def start_claimed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, requests: list[RunRequest],
+                  pool: Pool | None = None) -> list[StartResult]:
     """Exactly one run per (version, launch plan), however often and in whatever order this is called.
 
-    Every recorded request is attempted; if any failed, the first error is raised after the others ran, so
+    Every recorded request is attempted (with a `pool`, concurrently, after the claim); if any failed, the first error is raised after the others ran, so
     the record is delivered again and the claim re-issues only what is still missing."""
     if not requests:
         log.info("no active launch plan subscribes to this version")
@@ -99,7 +109,7 @@ def start_claimed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, reque
     for request in requests:
         check_input_size(request)
     claim = ledger.claim(version.name, version.version, [r.model_dump(mode="json") for r in requests])
-    return _issue(sfn, claim, [RunRequest.model_validate(r) for r in claim.requests])
+    return _issue(sfn, claim, [RunRequest.model_validate(r) for r in claim.requests], pool)
 
 
 def start_replayed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, requests: list[RunRequest],
