@@ -59,6 +59,8 @@ INPUTS: dict[str, dict[str, str]] = {
     "sem_replay.record": {"sensor": "t1", "value": "1"},
     "store_union_artifacts.workflow_c": {"current_datetime": "2026-11-24T10:00:00Z"},
     "store_union_artifacts.workflow_d": {"current_datetime": "2026-11-24T10:00:00Z"},
+    "flyte_structured.publish_people": {"region": "emea", "day": "2026-11-24T00:00:00Z"},
+    "run_option_names.named_like_options": {"stage": "s"},
     "cache_tasks.plain_wf": {"x": "3", "note": "n"},
     "cache_tasks.bumped_version_wf": {"x": "3"},
     "cache_tasks.publish_wf": {"x": "3"},
@@ -73,7 +75,8 @@ INPUTS: dict[str, dict[str, str]] = {
 # Started once every wave has settled: versions whose triggers read an earlier version.
 # (So are workflows whose inputs default to a query.)
 LATER = [("sem_queries.produce_month", {"region": "live", "when": "2026-11-24T00:00:00Z", "value": "2"}),
-         ("store_files.announce", {})]
+         ("store_files.announce", {}),
+         ("flyte_structured.read_people", {"region": "emea", "day": "2026-11-24T15:00:00Z"})]
 # Workflows that never start here, and why (their trigger's artifact is made only by hand in their tests, or the
 # file's registration is refused on purpose).
 NOT_RUN = {
