@@ -50,3 +50,11 @@ def loads(data: bytes, fmt: str) -> Any:
     if fmt == "json":
         return literals.decode(json.loads(data))
     raise ArtifactError(f"cannot read format {fmt!r}; known formats are parquet, csv and json")
+
+
+def parquet_schema(data: bytes) -> list[tuple[str, str]]:
+    """A parquet object's columns and their pandas dtypes (e.g. `int64`, `datetime64[ns, UTC]`), from its footer."""
+    import fastparquet
+
+    pf = fastparquet.ParquetFile(io.BytesIO(data))
+    return [(name, str(dtype)) for name, dtype in pf.dtypes.items() if name in pf.columns]
