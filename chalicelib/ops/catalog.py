@@ -81,7 +81,7 @@ def view_sql(database: str, declaration: ArtifactDeclaration, columns: list[dict
     """`CREATE OR REPLACE VIEW <name>`: the rows of each partition's greatest `"$path"`. A partition's versions
     share its folder and differ only in `<version>.parquet`, and version ids begin with the UTC time they were
     made, fixed-width (store.models.make_version), so the greatest path is the latest version."""
-    parts = [c.lower() for c in layout.partition_columns(declaration.partition_keys, declaration.time_partitioned)]
+    parts = partition_columns(declaration)
     table = f"{quoted(database)}.{quoted(naming.catalog_name(declaration.name) + VERSIONS)}"
     view = f"{quoted(database)}.{quoted(naming.catalog_name(declaration.name))}"
     picked = ", ".join(quoted(c) for c in [*(c["Name"] for c in columns), *parts])
@@ -89,6 +89,12 @@ def view_sql(database: str, declaration: ArtifactDeclaration, columns: list[dict
     return (f"CREATE OR REPLACE VIEW {view} AS SELECT {picked} FROM ("
             f'SELECT *, "$path" AS "__path", max("$path") OVER ({by}) AS "__latest" FROM {table}'
             f') WHERE "__path" = "__latest"')
+
+
+def partition_columns(declaration: ArtifactDeclaration) -> list[str]:
+    """The table's partition columns: the partition folders' keys as Glue spells columns (naming.catalog_name)."""
+    keys = layout.partition_columns(declaration.partition_keys, declaration.time_partitioned)
+    return [naming.catalog_name(k) for k in keys]
 
 
 def digest(sql: str) -> str:
@@ -99,10 +105,10 @@ def table_input(bucket: str, declaration: ArtifactDeclaration, columns: list[dic
                 view_digest: str | None = None) -> dict[str, Any]:
     """The Glue TableInput of an artifact's every-version table: parquet in its folder, partitions projected."""
     name = declaration.name
-    parts = layout.partition_columns(declaration.partition_keys, declaration.time_partitioned)
+    parts = partition_columns(declaration)
     params = {"EXTERNAL": "TRUE", "classification": "parquet", "projection.enabled": "true",
-              "storage.location.template": layout.location_template(bucket, name, declaration.partition_keys,
-                                                                    declaration.time_partitioned)}
+              "storage.location.template": layout.location_template(
+                  bucket, name, declaration.partition_keys, declaration.time_partitioned, naming.catalog_name)}
     for key in parts:
         if key == TIME_PARTITION and declaration.time_partitioned:
             params.update({f"projection.{key}.type": "date", f"projection.{key}.format": TIME_FORMAT,
@@ -172,7 +178,11 @@ class Catalog:
             if not ensured and self._ensure_database():
                 changed.append(f"created Glue database {self.database}")
             ensured = True
-            parts = layout.partition_columns(decl.partition_keys, decl.time_partitioned)
+            parts = partition_columns(decl)
+            if len(set(parts)) < len(parts):
+                warnings.append(f"artifact {decl.name!r} has partition keys {sorted(decl.partition_keys)} that "
+                                f"Athena spells alike ({parts}), so no Athena table: rename one")
+                continue
             columns = columns_of(codec.parquet_schema(self.store.read_bytes(newest[0].uri)), parts)
             sql = view_sql(self.database, decl, columns)
             wanted = table_input(self.settings.bucket, decl, columns, digest(sql))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Callable, Literal
 
 from chalicelib.errors import CascadeError
 from chalicelib.sdk.charset import check_name
@@ -118,9 +118,11 @@ def partition_columns(partition_keys: list[str], time_partitioned: bool) -> list
     return sorted(partition_keys) + ([TIME_PARTITION] if time_partitioned else [])
 
 
-def location_template(bucket: str, name: str, partition_keys: list[str], time_partitioned: bool) -> str:
-    """A partition's folder with `${column}` placeholders (Athena partition projection's location template)."""
-    parts = [f"{c}=${{{c}}}" for c in partition_columns(partition_keys, time_partitioned)]
+def location_template(bucket: str, name: str, partition_keys: list[str], time_partitioned: bool,
+                      column: Callable[[str], str] = str) -> str:
+    """A partition's folder with `${column}` placeholders (Athena partition projection's location template);
+    `column` gives a key's column name where the catalog spells it otherwise (lowercase)."""
+    parts = [f"{k}=${{{column(k)}}}" for k in partition_columns(partition_keys, time_partitioned)]
     return artifact_location(bucket, name) + "/".join(parts) + ("/" if parts else "")
 
 

@@ -103,3 +103,13 @@ def test_covers_ignores_what_glue_adds_but_not_what_differs() -> None:
     assert covers(returned, wanted)
     assert not covers(returned, table_input("b", decl(), COLUMNS, "y"))
     assert not covers(returned, table_input("b", decl(), COLUMNS[:1], "x"))
+
+
+def test_partition_keys_glue_cannot_spell_keep_their_folder_text() -> None:
+    """A key `Sales-Region` is the column `sales_region`, and the folder still reads `Sales-Region=<value>`."""
+    d = decl("s", ["Sales-Region"], False)
+    t = table_input("b", d, COLUMNS)
+    assert t["PartitionKeys"] == [{"Name": "sales_region", "Type": "string"}]
+    assert t["Parameters"]["storage.location.template"] == "s3://b/artifacts/s/Sales-Region=${sales_region}/"
+    assert t["Parameters"]["projection.sales_region.type"] == "injected"
+    assert 'PARTITION BY "sales_region"' in view_sql("db", d, COLUMNS)
