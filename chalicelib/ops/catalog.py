@@ -34,6 +34,7 @@ from chalicelib.sdk.timeparts import TIME_PARTITION
 VERSIONS = "__versions"  # the suffix `sql` gives the every-version table
 VIEW_DIGEST = "cascade_view_sha256"
 WORKGROUP = "primary"
+FOOTER_GUESS = 64 * 1024  # bytes read from the end of the newest version for its schema
 # Partition projection of the time partition. Its folder values are ISO times with `Z` (2026-11-25T00:00:00Z):
 # the `date` projection type reads them with this Java DateTimeFormatter pattern (the `Z` quoted as a literal),
 # so `WHERE time_partition >= '2026-11-01T00:00:00Z'` prunes folders. `injected` would accept any text but
@@ -183,7 +184,7 @@ class Catalog:
                 warnings.append(f"artifact {decl.name!r} has partition keys {sorted(decl.partition_keys)} that "
                                 f"Athena spells alike ({parts}), so no Athena table: rename one")
                 continue
-            columns = columns_of(codec.parquet_schema(self.store.read_bytes(newest[0].uri)), parts)
+            columns = columns_of(codec.parquet_schema(self._footer(newest[0].uri)), parts)
             sql = view_sql(self.database, decl, columns)
             wanted = table_input(self.settings.bucket, decl, columns, digest(sql))
             action = self._put_table(wanted)
@@ -197,6 +198,12 @@ class Catalog:
             else:
                 changed.append(f"replaced Athena view {self.database}.{table}")
         return changed, warnings
+
+    def _footer(self, uri: str) -> bytes:
+        """The end of a parquet object holding its footer: one ranged read, two when the footer is large."""
+        tail = self.store.read_tail(uri, FOOTER_GUESS)
+        need = codec.parquet_tail_bytes(tail)
+        return tail if need <= len(tail) else self.store.read_tail(uri, need)
 
     def _ensure_database(self) -> bool:
         try:

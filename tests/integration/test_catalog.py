@@ -52,6 +52,8 @@ def test_registration_keeps_glue_tables_and_views(cloud: Any) -> None:
     store.write("cat_sales", pd.DataFrame({"Amount": [1.5], "sku": ["a"], "region": ["x"]}), {"region": "emea"},
                 DAY, make_version(MADE, "one"), produced_by="test")
     store.write("cat-empty", {"not": "a frame"}, {}, None, make_version(MADE, "two"), produced_by="test")
+    store.write("Cat.Wide", pd.DataFrame({f"c{i}": [i] for i in range(400)}), {}, None, make_version(MADE, "w"),
+                produced_by="test")
 
     second = registrar(cloud).register(defs)
     database = [d["Name"] for d in glue.get_databases()["DatabaseList"]]
@@ -63,17 +65,21 @@ def test_registration_keeps_glue_tables_and_views(cloud: Any) -> None:
                                                      {"Name": "sku", "Type": "string"}]
     assert [k["Name"] for k in table["PartitionKeys"]] == ["region", "time_partition"]
     assert table["Parameters"]["projection.time_partition.interval.unit"] == "DAYS"
-    tables = [t["Name"] for t in glue.get_tables(DatabaseName=database[0])["TableList"]]
-    assert tables == ["cat_sales__versions"]  # a JSON artifact gets none
+    tables = sorted(t["Name"] for t in glue.get_tables(DatabaseName=database[0])["TableList"])
+    assert tables == ["cat_sales__versions", "cat_wide__versions"]  # a JSON artifact gets none
+    wide = glue.get_table(DatabaseName=database[0], Name="cat_wide__versions")["Table"]
+    assert [c["Name"] for c in wide["StorageDescriptor"]["Columns"]] == [f"c{i}" for i in range(400)]
+    assert wide["StorageDescriptor"]["Location"] == f"s3://{s.bucket}/artifacts/Cat.Wide/"
 
-    views = athena_statements(cloud)
-    assert len(views) == 1 and views[0].startswith(f'CREATE OR REPLACE VIEW "{database[0]}"."cat_sales" AS ')
+    views = sorted(athena_statements(cloud))
+    assert len(views) == 2 and views[0].startswith(f'CREATE OR REPLACE VIEW "{database[0]}"."cat_sales" AS ')
+    assert views[1].startswith(f'CREATE OR REPLACE VIEW "{database[0]}"."cat_wide" AS ')
     assert table["Parameters"][VIEW_DIGEST] == digest(views[0])
     assert any(c == f"replaced Athena view {database[0]}.cat_sales" for c in second.changed)
 
     third = registrar(cloud).register(defs)  # nothing changed: no Glue update, no statement
     assert third.changed == []
-    assert len(athena_statements(cloud)) == 1
+    assert len(athena_statements(cloud)) == 2
     assert glue.get_table(DatabaseName=database[0], Name="cat_sales__versions")["Table"]["Parameters"] == \
         table["Parameters"]
 
@@ -85,7 +91,7 @@ def test_registration_keeps_glue_tables_and_views(cloud: Any) -> None:
     columns = glue.get_table(DatabaseName=database[0], Name="cat_sales__versions")["Table"]["StorageDescriptor"]["Columns"]
     assert [c["Name"] for c in columns] == ["amount", "sku", "qty"]
     statements = athena_statements(cloud)
-    assert len(statements) == 2 and sum('"qty"' in q for q in statements) == 1
+    assert len(statements) == 3 and sum('"qty"' in q for q in statements) == 1
 
 
 def test_destroy_step_drops_the_stage_database(cloud: Any) -> None:

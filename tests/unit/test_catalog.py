@@ -113,3 +113,18 @@ def test_partition_keys_glue_cannot_spell_keep_their_folder_text() -> None:
     assert t["Parameters"]["storage.location.template"] == "s3://b/artifacts/s/Sales-Region=${sales_region}/"
     assert t["Parameters"]["projection.sales_region.type"] == "injected"
     assert 'PARTITION BY "sales_region"' in view_sql("db", d, COLUMNS)
+
+
+def test_schema_comes_from_the_footer_alone() -> None:
+    import pandas as pd
+    import pytest
+
+    from chalicelib.errors import ArtifactError
+    from chalicelib.store import codec
+
+    data = codec.dumps(pd.DataFrame({"a": range(50_000), "b": ["x"] * 50_000}), "parquet")
+    need = codec.parquet_tail_bytes(data[-8:])
+    assert need < 4096 < len(data)
+    assert codec.parquet_schema(data[-need:]) == codec.parquet_schema(data) == [("a", "int64"), ("b", "object")]
+    with pytest.raises(ArtifactError, match="not parquet"):
+        codec.parquet_tail_bytes(b'{"json": 1}')

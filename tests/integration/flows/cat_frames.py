@@ -9,6 +9,7 @@ from chalicelib.sdk.timeparts import Granularity
 
 CatSales = Artifact(name="cat_sales", partition_keys=["region"], time_partitioned=True, time_partition_granularity=Granularity.DAY)
 CatEmpty = Artifact(name="cat-empty")
+CatWide = Artifact(name="Cat.Wide")  # a footer larger than the first ranged read
 
 
 @task
