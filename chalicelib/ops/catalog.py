@@ -89,7 +89,7 @@ def view_sql(database: str, declaration: ArtifactDeclaration, columns: list[dict
     by = f"PARTITION BY {', '.join(quoted(p) for p in parts)}" if parts else ""
     return (f"CREATE OR REPLACE VIEW {view} AS SELECT {picked} FROM ("
             f'SELECT *, "$path" AS "__path", max("$path") OVER ({by}) AS "__latest" FROM {table}'
-            f') WHERE "__path" = "__latest"')
+            f') AS "__versions" WHERE "__path" = "__latest"')
 
 
 def partition_columns(declaration: ArtifactDeclaration) -> list[str]:

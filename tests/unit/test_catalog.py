@@ -78,7 +78,7 @@ def test_view_picks_the_greatest_path_per_partition() -> None:
     assert sql == (
         'CREATE OR REPLACE VIEW "cascade_dev"."sales" AS SELECT "amount", "sku", "region", "time_partition" FROM ('
         'SELECT *, "$path" AS "__path", max("$path") OVER (PARTITION BY "region", "time_partition") AS "__latest" '
-        'FROM "cascade_dev"."sales__versions") WHERE "__path" = "__latest"')
+        'FROM "cascade_dev"."sales__versions") AS "__versions" WHERE "__path" = "__latest"')
 
 
 def test_view_of_an_unpartitioned_artifact_is_its_latest_version() -> None:
@@ -128,3 +128,26 @@ def test_schema_comes_from_the_footer_alone() -> None:
     assert codec.parquet_schema(data[-need:]) == codec.parquet_schema(data) == [("a", "int64"), ("b", "object")]
     with pytest.raises(ArtifactError, match="not parquet"):
         codec.parquet_tail_bytes(b'{"json": 1}')
+
+
+def test_view_sql_runs_and_keeps_each_partitions_latest_version() -> None:
+    """The statement as submitted, run by DuckDB over a table with the same columns and a `"$path"` column."""
+    import duckdb
+
+    def path(region: str, day: str, minute: int) -> str:
+        version = make_version(datetime(2026, 11, 25, 9, minute, tzinfo=timezone.utc), region, str(minute))
+        return f"s3://b/artifacts/sales/region={region}/time_partition={day}/{version}.parquet"
+
+    con = duckdb.connect(":memory:")
+    con.execute("CREATE SCHEMA cascade_dev")
+    con.execute('CREATE TABLE cascade_dev.sales__versions (amount DOUBLE, sku VARCHAR, region VARCHAR, '
+                'time_partition VARCHAR, "$path" VARCHAR)')
+    rows = [(1, "a", "emea", "2026-11-24T00:00:00Z", path("emea", "2026-11-24T00:00:00Z", 0)),
+            (2, "b", "emea", "2026-11-24T00:00:00Z", path("emea", "2026-11-24T00:00:00Z", 5)),  # newer: kept
+            (3, "c", "emea", "2026-11-24T00:00:00Z", path("emea", "2026-11-24T00:00:00Z", 5)),  # same version
+            (4, "d", "apac", "2026-11-24T00:00:00Z", path("apac", "2026-11-24T00:00:00Z", 1)),
+            (5, "e", "emea", "2026-11-25T00:00:00Z", path("emea", "2026-11-25T00:00:00Z", 2))]
+    con.executemany("INSERT INTO cascade_dev.sales__versions VALUES (?, ?, ?, ?, ?)", rows)
+    con.execute(view_sql("cascade_dev", decl(keys=["region"]), COLUMNS))
+    got = con.execute("SELECT amount FROM cascade_dev.sales ORDER BY amount").fetchall()
+    assert got == [(2,), (3,), (4,), (5,)]
