@@ -162,42 +162,66 @@ class Catalog:
         warnings: list[str] = []
         names: dict[str, str] = {}
         ensured = False
-        for decl in sorted(declarations, key=lambda d: d.name):
-            newest = self.store.versions(decl.name, limit=1)
-            if not newest:
-                warnings.append(f"artifact {decl.name!r} has no version yet, so no Athena table: register again "
-                                f"after its first version")
-                continue
-            if newest[0].format != "parquet":
-                continue  # not a DataFrame artifact
+        # where two names make one Athena name, the one spelled as Athena spells it comes first, and keeps it
+        for decl in sorted(declarations, key=lambda d: (naming.catalog_name(d.name) != d.name, d.name)):
             table = naming.catalog_name(decl.name)
-            if table in names:
-                warnings.append(f"artifacts {names[table]!r} and {decl.name!r} both make Athena table {table!r}; "
-                                f"{decl.name!r} gets none: rename one")
-                continue
-            names[table] = decl.name
-            if not ensured and self._ensure_database():
-                changed.append(f"created Glue database {self.database}")
-            ensured = True
             parts = partition_columns(decl)
             if len(set(parts)) < len(parts):
                 warnings.append(f"artifact {decl.name!r} has partition keys {sorted(decl.partition_keys)} that "
                                 f"Athena spells alike ({parts}), so no Athena table: rename one")
                 continue
-            columns = columns_of(codec.parquet_schema(self._footer(newest[0].uri)), parts)
-            sql = view_sql(self.database, decl, columns)
-            wanted = table_input(self.settings.bucket, decl, columns, digest(sql))
-            action = self._put_table(wanted)
-            if action is None:
+            if table in names:
+                warnings.append(f"artifacts {names[table]!r} and {decl.name!r} both make Athena table {table!r}; "
+                                f"{decl.name!r} gets none: rename one")
                 continue
-            changed.append(f"{action} Glue table {self.database}.{wanted['Name']}")
-            failure = self._run(sql)
-            if failure:  # the digest must not claim a view that is not there: the next registration retries
-                self._put_table(table_input(self.settings.bucket, decl, columns))
-                warnings.append(f"Athena view {self.database}.{table} was not created: {failure}")
-            else:
-                changed.append(f"replaced Athena view {self.database}.{table}")
+            try:
+                newest = self.store.versions(decl.name, limit=1)
+                if not newest:
+                    warnings.append(f"artifact {decl.name!r} has no version yet, so no Athena table: register "
+                                    f"again after its first version")
+                    continue
+                if newest[0].format != "parquet":
+                    continue  # not a DataFrame artifact
+                names[table] = decl.name
+                try:
+                    columns = columns_of(codec.parquet_schema(self._footer(newest[0].uri)), parts)
+                except Exception as exc:  # a damaged or foreign object: the table waits for a readable one
+                    warnings.append(f"artifact {decl.name!r} version {newest[0].version} is not readable parquet "
+                                    f"({type(exc).__name__}: {exc}), so no Athena table")
+                    continue
+                if not ensured and self._ensure_database():
+                    changed.append(f"created Glue database {self.database}")
+                ensured = True
+                changed += self._apply(decl, columns, warnings)
+            except Exception as exc:
+                if not error_code(exc):
+                    raise
+                # the state machines and launch plans are registered: say what the catalog lacks, go on
+                warnings.append(f"Athena table of artifact {decl.name!r} not updated: {error_code(exc)} ({exc}); "
+                                f"the operator's credentials need glue:GetDatabase, glue:CreateDatabase, "
+                                f"glue:GetTable, glue:CreateTable, glue:UpdateTable and athena:StartQueryExecution")
         return changed, warnings
+
+    def _apply(self, decl: ArtifactDeclaration, columns: list[dict[str, str]], warnings: list[str]) -> list[str]:
+        table = naming.catalog_name(decl.name)
+        sql = view_sql(self.database, decl, columns)
+        wanted = table_input(self.settings.bucket, decl, columns, digest(sql))
+        action = self._put_table(wanted)
+        if action is None:
+            return []
+        if action == "taken":
+            warnings.append(f"Athena table {self.database}.{wanted['Name']} is another artifact's (its location is "
+                            f"not {wanted['StorageDescriptor']['Location']}), so artifact {decl.name!r} gets none: "
+                            f"rename one")
+            return []
+        changed = [f"{action} Glue table {self.database}.{wanted['Name']}"]
+        failure = self._run(sql)
+        if failure:  # the digest must not claim a view that is not there: the next registration retries
+            self._put_table(table_input(self.settings.bucket, decl, columns))
+            warnings.append(f"Athena view {self.database}.{table} was not created: {failure}")
+        else:
+            changed.append(f"replaced Athena view {self.database}.{table}")
+        return changed
 
     def _footer(self, uri: str) -> bytes:
         """The end of a parquet object holding its footer: one ranged read, two when the footer is large."""
@@ -217,6 +241,7 @@ class Catalog:
         return True
 
     def _put_table(self, wanted: dict[str, Any]) -> str | None:
+        """"created", "updated", None when it holds what is wanted, "taken" when another artifact's folder has it."""
         try:
             current = self.glue.get_table(DatabaseName=self.database, Name=wanted["Name"])["Table"]
         except Exception as exc:
@@ -226,6 +251,8 @@ class Catalog:
             return "created"
         if covers(current, wanted):
             return None
+        if current.get("StorageDescriptor", {}).get("Location") != wanted["StorageDescriptor"]["Location"]:
+            return "taken"
         self.glue.update_table(DatabaseName=self.database, TableInput=wanted)
         return "updated"
 

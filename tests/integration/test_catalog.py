@@ -55,7 +55,14 @@ def test_registration_keeps_glue_tables_and_views(cloud: Any) -> None:
     store.write("Cat.Wide", pd.DataFrame({f"c{i}": [i] for i in range(400)}), {}, None, make_version(MADE, "w"),
                 produced_by="test")
 
+    store.write("cat_broken", b"not parquet", {}, None, make_version(MADE, "b"), produced_by="test", fmt="parquet")
+    store.write("Cat-Sales", pd.DataFrame({"n": [1]}), {}, None, make_version(MADE, "c"), produced_by="test")
+
     second = registrar(cloud).register(defs)
+    assert any(w.startswith("artifact 'cat_broken' version ") and "not readable parquet" in w
+               for w in second.warnings)
+    # the artifact spelled as Athena spells it keeps the name, whatever the sort order
+    assert any("artifacts 'cat_sales' and 'Cat-Sales' both make Athena table 'cat_sales'" in w for w in second.warnings)
     database = [d["Name"] for d in glue.get_databases()["DatabaseList"]]
     assert database == [naming.glue_database(s.stage)]
     assert f"created Glue database {database[0]}" in second.changed
@@ -80,6 +87,17 @@ def test_registration_keeps_glue_tables_and_views(cloud: Any) -> None:
     third = registrar(cloud).register(defs)  # nothing changed: no Glue update, no statement
     assert third.changed == []
     assert len(athena_statements(cloud)) == 2
+    assert glue.get_table(DatabaseName=database[0], Name="cat_sales__versions")["Table"]["Parameters"] == \
+        table["Parameters"]
+
+    # another file's artifact with a clashing name does not take an existing table
+    from chalicelib.runtime.loader import Definitions
+
+    clash = load("cat_frames")
+    clash = Definitions(artifacts={"Cat-Sales": clash.artifacts["Cat-Sales"]},
+                        artifact_modules={"Cat-Sales": clash.artifact_modules["Cat-Sales"]})
+    taken = registrar(cloud).register(clash)
+    assert any("cat_sales__versions is another artifact's" in w for w in taken.warnings)
     assert glue.get_table(DatabaseName=database[0], Name="cat_sales__versions")["Table"]["Parameters"] == \
         table["Parameters"]
 

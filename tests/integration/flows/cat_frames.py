@@ -20,3 +20,6 @@ def make_sales(region: str, day: datetime) -> pd.DataFrame:
 @workflow
 def cat_wf(region: str, day: datetime) -> pd.DataFrame:
     return make_sales(region=region, day=day)
+
+CatBroken = Artifact(name="cat_broken")  # its newest object is not parquet
+CatClash = Artifact(name="Cat-Sales")  # the same Athena name as cat_sales
