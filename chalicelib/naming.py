@@ -10,6 +10,8 @@
     notifications       per launch plan with notifications: SNS topic and EventBridge rule cascade-<stage>-notify-<lp>
     infra stack         cascade-<stage>-infra       (infra/template.yaml: bucket, tables, queue, roles)
     state machines      cascade-<stage>-<module>-<workflow>
+    Glue / Athena       database cascade_<stage>; per DataFrame artifact the table <name>__versions and the view
+                        <name> (lowercase, other characters than [a-z0-9_] as `_`: catalog_name)
     bucket, tables      outputs of the infra stack (StackOutputs), read into Settings (`Settings.from_outputs`)
 
 The region rule is chalicelib.config.region.
@@ -75,6 +77,16 @@ def stack_name(stage: str, app_name: str = APP_NAME) -> str:
 
 def tasks_layer_name(stage: str, app_name: str = APP_NAME) -> str:
     return f"{prefix(stage, app_name)}tasks"
+
+
+def catalog_name(name: str) -> str:
+    """A name as Glue and Athena accept it: lowercase, and `_` for any character other than [a-z0-9_]."""
+    return re.sub(r"[^a-z0-9_]", "_", name.lower())
+
+
+def glue_database(stage: str, app_name: str = APP_NAME) -> str:
+    """The stage's Glue database (one per stage; destroy deletes it with its tables)."""
+    return catalog_name(f"{app_name}_{stage}")
 
 
 def schedule_group_name(prefix: str) -> str:

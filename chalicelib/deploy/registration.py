@@ -19,7 +19,8 @@ from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.arns import StageArns
 from chalicelib import naming
 from chalicelib.naming import TASK_RUNNER
-from chalicelib.ops.register import Registered, Registrar
+from chalicelib.ops.catalog import Catalog
+from chalicelib.ops.register import Registered, Registrar, clients_like
 from chalicelib.runtime import loader
 from chalicelib.store.registry import Registry
 
@@ -65,7 +66,9 @@ def register_paths(stage: StageArns, paths: list[Path], lam: Any, sfn: Any, ddb:
     workflow_files(paths)  # every file is part of the deployment
     defs = loader.load_paths(list(paths))  # folders as folders: registering one reconciles every file in it
     settings = stage.settings(deployed_task_runner(lam, stage))
-    registrar = Registrar(settings, sfn, Registry(settings, ddb), stage.outputs.states_role_arn)
+    clients = clients_like(sfn)
+    registrar = Registrar(settings, sfn, Registry(settings, ddb), stage.outputs.states_role_arn, clients,
+                          catalog=Catalog.of(settings, clients, ddb))
     return registrar.register(defs)
 
 

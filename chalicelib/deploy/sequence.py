@@ -157,6 +157,7 @@ class Deployment:
         steps: list[Step] = []
         self._done(steps, self._delete_schedules())
         self._done(steps, self._delete_state_machines())
+        self._done(steps, self._delete_catalog())
         if outputs is not None and not keep_data:
             self._done(steps, self._delete_data(outputs))
         elif outputs is not None:
@@ -180,6 +181,14 @@ class Deployment:
         deleted = delete_group(self.client("scheduler"), prefix)
         deleted += remove_all(self.client("events"), self.client("sns"), prefix)
         return Step(name="schedules and notifications", action="deleted" if deleted else "absent", detail=deleted)
+
+    def _delete_catalog(self) -> Step:
+        """The stage's Glue database, with its tables and Athena views (chalicelib/ops/catalog.py)."""
+        from chalicelib.ops.catalog import drop_database
+
+        database = naming.glue_database(self.stage)
+        deleted = drop_database(self.client("glue"), database)
+        return Step(name="Athena tables", action="deleted" if deleted else "absent", detail=[f"Glue database {database}"])
 
     def _delete_state_machines(self) -> Step:
         sfn = self.client("stepfunctions")

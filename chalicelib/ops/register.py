@@ -8,7 +8,8 @@ and workflows are recorded (the task runner imports only those), state machines 
 launch plans and their subscriptions are stored, with each one's schedule (chalicelib/ops/schedule.py) and
 notifications (chalicelib/ops/notify.py), launch plans no longer defined where they were registered from are
 removed with their schedules and notifications (see chalicelib/store/plans.py, "Removal"), and artifact
-declarations are stored.
+declarations are stored. On a deployed stage, the DataFrame artifacts' Glue tables and Athena views follow
+(chalicelib/ops/catalog.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from chalicelib.config import Settings
 from chalicelib.errors import DefinitionError
 from chalicelib import aws
 from chalicelib.naming import state_machine_name
+from chalicelib.ops.catalog import Catalog
 from chalicelib.ops.notify import Notifications, plan_of
 from chalicelib.ops.schedule import Schedules, ScheduleTarget, spec_of
 from chalicelib.runtime import loader
@@ -72,8 +74,9 @@ def clients_like(sfn: Any) -> Callable[[str], Any]:
 
 class Registrar:
     def __init__(self, settings: Settings, sfn: Any, registry: Registry, states_role_arn: str,
-                 clients: Callable[[str], Any] | None = None) -> None:
+                 clients: Callable[[str], Any] | None = None, catalog: Catalog | None = None) -> None:
         self.settings = settings
+        self.catalog = catalog  # a deployed stage's Glue tables and Athena views; None elsewhere
         self.sfn = sfn
         self.registry = registry
         self.role = states_role_arn
@@ -148,6 +151,10 @@ class Registrar:
             new = declarations.keep_owner(stored[name], ArtifactDeclaration.of(artifact, defs.artifact_modules.get(name)))
             if declarations.put(new):
                 changed.append(f"declared artifact {artifact.name}")
+        if self.catalog is not None:
+            tabled, notes = self.catalog.apply([ArtifactDeclaration.of(a) for a in defs.artifacts.values()])
+            changed += tabled
+            warnings = [*warnings, *notes]
         return Registered(state_machines=arns, changed=changed, launch_plans=sorted(defs.launch_plans),
                           artifacts=sorted(defs.artifacts), warnings=warnings, removed=sorted(gone),
                           modules=[s.module for s in sources])

@@ -194,6 +194,11 @@ class ArtifactStore:
         bucket, key = layout.split_uri(uri)
         return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
+    def read_tail(self, uri: str, size: int) -> bytes:
+        """The last `size` bytes of an object (all of it when smaller): a parquet footer without the data."""
+        bucket, key = layout.split_uri(uri)
+        return self.s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=-{size}")["Body"].read()
+
     def load_uri(self, uri: str, fmt: str) -> Any:
         """The value of a data object (a version's or a run value's): files stay in S3, as lazy objects."""
         if fmt in layout.FILE_FORMATS:

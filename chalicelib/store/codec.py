@@ -50,3 +50,24 @@ def loads(data: bytes, fmt: str) -> Any:
     if fmt == "json":
         return literals.decode(json.loads(data))
     raise ArtifactError(f"cannot read format {fmt!r}; known formats are parquet, csv and json")
+
+
+PARQUET_MAGIC = b"PAR1"
+
+
+def parquet_tail_bytes(tail: bytes) -> int:
+    """How many bytes at the end of a parquet object hold its footer (metadata, its length, the magic), read
+    from at least its last 8 bytes."""
+    if len(tail) < 8 or tail[-4:] != PARQUET_MAGIC:
+        raise ArtifactError("the object is not parquet: it does not end in PAR1")
+    return int.from_bytes(tail[-8:-4], "little") + 8
+
+
+def parquet_schema(tail: bytes) -> list[tuple[str, str]]:
+    """A parquet object's columns and their pandas dtypes (e.g. `int64`, `datetime64[ns, UTC]`), from its
+    footer: `tail` is the whole object or at least its last parquet_tail_bytes."""
+    import fastparquet
+
+    footer = tail[-parquet_tail_bytes(tail):]
+    pf = fastparquet.ParquetFile(io.BytesIO(PARQUET_MAGIC + footer))  # the data pages are never read
+    return [(name, str(dtype)) for name, dtype in pf.dtypes.items() if name in pf.columns]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Callable, Literal
 
 from chalicelib.errors import CascadeError
 from chalicelib.sdk.charset import check_name
@@ -102,3 +102,29 @@ def run_prefix(execution: str) -> str:
 def split_uri(uri: str) -> tuple[str, str]:
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     return bucket, key
+
+
+# -- the same layout as an external table sees it (chalicelib/ops/catalog.py) ---------------------------
+ATHENA_RESULTS = "athena/"  # query results of the statements registration submits to Athena
+
+
+def artifact_location(bucket: str, name: str) -> str:
+    """The folder holding every version of an artifact: an external table's LOCATION."""
+    return f"s3://{bucket}/{ARTIFACTS}{name}/"
+
+
+def partition_columns(partition_keys: list[str], time_partitioned: bool) -> list[str]:
+    """The partition folders' keys, in the order they nest: sorted keys, then the time partition."""
+    return sorted(partition_keys) + ([TIME_PARTITION] if time_partitioned else [])
+
+
+def location_template(bucket: str, name: str, partition_keys: list[str], time_partitioned: bool,
+                      column: Callable[[str], str] = str) -> str:
+    """A partition's folder with `${column}` placeholders (Athena partition projection's location template);
+    `column` gives a key's column name where the catalog spells it otherwise (lowercase)."""
+    parts = [f"{k}=${{{column(k)}}}" for k in partition_columns(partition_keys, time_partitioned)]
+    return artifact_location(bucket, name) + "/".join(parts) + ("/" if parts else "")
+
+
+def athena_results(bucket: str) -> str:
+    return f"s3://{bucket}/{ATHENA_RESULTS}"
