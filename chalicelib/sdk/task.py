@@ -118,6 +118,26 @@ def split_result(outputs: list[OutputDef], tuple_name: str | None, result: Any, 
     return {o.name: v for o, v in zip(outputs, result)}
 
 
+
+def bind_inputs(what: str, inputs: list[InputDef], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A call's arguments by input name (positional ones in declaration order), checked like Python checks a call;
+    `what` names the task or subworkflow in the messages."""
+    if len(args) > len(inputs):
+        raise DefinitionError(f"{what} takes {len(inputs)} inputs; got {len(args)} positional")
+    bound = {inputs[i].name: arg for i, arg in enumerate(args)}
+    for key, value in kwargs.items():
+        if key in bound:
+            raise DefinitionError(f"{what}: input {key!r} given twice")
+        bound[key] = value
+    names = [i.name for i in inputs]
+    unknown = sorted(set(bound) - set(names))
+    if unknown:
+        raise DefinitionError(f"{what} has no input {unknown[0]!r}; its inputs are {names}")
+    missing = [i.name for i in inputs if i.name not in bound and not i.has_default]
+    if missing:
+        raise DefinitionError(f"{what} is missing input {missing[0]!r}; pass {missing[0]}=...")
+    return bound
+
 class TaskDef:
     """A registered task. Called inside a `@workflow` body it adds a node; called elsewhere it just runs."""
 
@@ -138,21 +158,7 @@ class TaskDef:
         return f"TaskDef({self.name})"
 
     def bind_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        if len(args) > len(self.inputs):
-            raise DefinitionError(f"task {self.short_name!r} takes {len(self.inputs)} inputs; got {len(args)} positional")
-        bound = {self.inputs[i].name: arg for i, arg in enumerate(args)}
-        for key, value in kwargs.items():
-            if key in bound:
-                raise DefinitionError(f"task {self.short_name!r}: input {key!r} given twice")
-            bound[key] = value
-        names = [i.name for i in self.inputs]
-        unknown = sorted(set(bound) - set(names))
-        if unknown:
-            raise DefinitionError(f"task {self.short_name!r} has no input {unknown[0]!r}; its inputs are {names}")
-        missing = [i.name for i in self.inputs if i.name not in bound and not i.has_default]
-        if missing:
-            raise DefinitionError(f"task {self.short_name!r} is missing input {missing[0]!r}; pass {missing[0]}=...")
-        return bound
+        return bind_inputs(f"task {self.short_name!r}", self.inputs, args, kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         builder = tracing.current()

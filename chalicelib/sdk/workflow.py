@@ -12,7 +12,7 @@ from typing import Any, Callable
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk import compat, tracing
 from chalicelib.sdk.artifact import ArtifactQuery, check_workflow_artifacts
-from chalicelib.sdk.task import InputDef, OutputDef, output_tuple_name, signature_of
+from chalicelib.sdk.task import InputDef, OutputDef, bind_inputs, output_tuple_name, signature_of
 
 
 class WorkflowDef:
@@ -79,23 +79,7 @@ class WorkflowDef:
         return {i.name: i.default for i in self.inputs if i.has_default and not isinstance(i.default, ArtifactQuery)}
 
     def bind_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        if len(args) > len(self.inputs):
-            raise DefinitionError(f"workflow {self.short_name!r} takes {len(self.inputs)} inputs; got {len(args)} "
-                                  f"positional")
-        bound = {self.inputs[i].name: arg for i, arg in enumerate(args)}
-        for key, value in kwargs.items():
-            if key in bound:
-                raise DefinitionError(f"workflow {self.short_name!r}: input {key!r} given twice")
-            bound[key] = value
-        names = [i.name for i in self.inputs]
-        unknown = sorted(set(bound) - set(names))
-        if unknown:
-            raise DefinitionError(f"workflow {self.short_name!r} has no input {unknown[0]!r}; its inputs are {names}")
-        missing = [i.name for i in self.inputs if i.name not in bound and not i.has_default]
-        if missing:
-            raise DefinitionError(f"subworkflow {self.short_name!r} is missing input {missing[0]!r}; "
-                                  f"pass {missing[0]}=...")
-        return bound
+        return bind_inputs(f"subworkflow {self.short_name!r}", self.inputs, args, kwargs)
 
     def _call_inside(self, builder: tracing.WorkflowBuilder, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """A subworkflow call: trace the body again, in the caller's graph."""
