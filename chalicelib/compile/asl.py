@@ -22,8 +22,11 @@ Subworkflows have no states of their own: they are traced into the caller's grap
 other states that read workflow inputs directly see the inputs' defaults, merged in by a Defaults state.
 
 Retry/Catch policy of every Task state:
-  * Retry Lambda service faults and throttling (`Lambda.ServiceException`, `Lambda.AWSLambdaException`,
-    `Lambda.SdkClientException`, `Lambda.TooManyRequestsException`): 3 more attempts, 1 s then x2.
+  * Retry Lambda service faults, throttling and client timeouts (`Lambda.ServiceException`,
+    `Lambda.AWSLambdaException`, `Lambda.SdkClientException`, `Lambda.TooManyRequestsException`,
+    `Lambda.ClientExecutionTimeoutException`), as AWS advises for Lambda tasks: 6 more attempts, 1 s then x2,
+    each wait at most 30 s and drawn at random below that (full jitter), so throttled executions do not retry
+    in step.
   * Retry `TransientAwsError`: the task runner raises it when S3, DynamoDB or Step Functions still throttle
     or fail with 5xx after botocore's own 5 attempts: 3 more attempts, 2 s then x2. Re-running a task is
     safe: its output version is a function of (execution, node, output) and both writes are conditional.
@@ -57,9 +60,11 @@ LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
+    "Lambda.ClientExecutionTimeoutException",
 ]
 RETRY = [
-    {"ErrorEquals": LAMBDA_TRANSIENT_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2.0},
+    {"ErrorEquals": LAMBDA_TRANSIENT_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 6, "BackoffRate": 2.0,
+     "MaxDelaySeconds": 30, "JitterStrategy": "FULL"},
     {"ErrorEquals": ["TransientAwsError"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0},
 ]
 
