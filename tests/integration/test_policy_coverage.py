@@ -61,6 +61,7 @@ INPUTS: dict[str, dict[str, str]] = {
     "store_union_artifacts.workflow_d": {"current_datetime": "2026-11-24T10:00:00Z"},
     "flyte_structured.publish_people": {"region": "emea", "day": "2026-11-24T00:00:00Z"},
     "run_option_names.named_like_options": {"stage": "s"},
+    "cat_frames.cat_wf": {"region": "emea", "day": "2026-11-24T00:00:00Z"},
     "cache_tasks.plain_wf": {"x": "3", "note": "n"},
     "cache_tasks.bumped_version_wf": {"x": "3"},
     "cache_tasks.publish_wf": {"x": "3"},
