@@ -58,6 +58,7 @@ class ExecutionRow(BaseModel):
     outputs: dict[str, Any] | None = None
     logs: list[str] | None = None  # filled by `report`, which shows what every task printed
     cached: list[dict[str, Any]] | None = None  # filled by `report`: nodes that reused a cached result
+    waiting_on: list[str] = Field(default_factory=list)  # gates a RUNNING execution is paused at (`signal`)
 
 
 class VersionDetail(BaseModel):
@@ -274,6 +275,10 @@ class Observer:
         )
         if d["status"] == "FAILED":
             row.error, row.cause = d.get("error"), task_cause(d.get("cause"))
+        if d["status"] == "RUNNING":  # paused at a gate until `python -m chalicelib signal`
+            from chalicelib.store.gates import GateStore
+
+            row.waiting_on = GateStore(self.settings, self.registry.dynamodb).waiting(arn)
         if stopped and row.launch_plan:  # an ended launch plan run: the notifications it sent
             from chalicelib.store.notifications import NotificationLog
 

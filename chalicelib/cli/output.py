@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console, ConsoleDimensions
 
-STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "yellow", "ABORTED": "red", "TIMED_OUT": "red"}
+STATUS_STYLE = {"SUCCEEDED": "green", "FAILED": "red", "RUNNING": "yellow", "ABORTED": "red", "TIMED_OUT": "red", "WAITING": "cyan"}
 
 # Table columns of ids, times and statuses never wrap: a version id split over two lines cannot be copied.
 # Other columns (names, partitions, messages) fold to make room.

@@ -152,8 +152,10 @@ def executions_table(rows: list[ExecutionRow]) -> Table:
         trig = f"{r.triggered_by['artifact']}:{r.triggered_by['version']}" if r.triggered_by else None
         trig = trig or (f"schedule {r.scheduled_at}" if r.scheduled_at else None)
         error = f"{r.error}: {one_line(r.cause, 80)}" if r.error and r.cause else (r.error or None)
+        status = status_text(r.status) if not r.waiting_on else \
+            status_text("WAITING").append(f" ({', '.join(r.waiting_on)})")
         cells = [plain(r.started_at), plain(short_workflow(r.workflow)), plain(r.launch_plan),
-                 status_text(r.status), plain(trig), seconds(r.duration_s), plain(r.name), plain(error)]
+                 status, plain(trig), seconds(r.duration_s), plain(r.name), plain(error)]
         table.add_row(*cells, *([plain(", ".join(r.notified) or None)] if notified else []))
     return table
 

@@ -52,6 +52,13 @@ class GateStore:
         item = from_dynamo(resp["Item"])
         return GateRecord.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
 
+    def waiting(self, execution: str) -> list[str]:
+        """The gates the execution waits on now (recorded when reached, removed when signalled)."""
+        pk = _key(execution_name(execution), "")["pk"]
+        resp = self.dynamodb.query(TableName=self.table, KeyConditionExpression="pk = :pk",
+                                   ExpressionAttributeValues={":pk": {"S": pk}}, ConsistentRead=True)
+        return sorted(str(from_dynamo(item)["name"]) for item in resp.get("Items", []))
+
     def remove(self, record: GateRecord) -> None:
         self.dynamodb.delete_item(TableName=self.table, Key=to_dynamo(_key(execution_name(record.execution),
                                                                              record.name)))

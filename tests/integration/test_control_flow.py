@@ -3,6 +3,8 @@ conditionals; each run's outputs are what the workflow's body computes."""
 
 from __future__ import annotations
 
+import json
+
 from tests.integration.conftest import load, run
 
 
@@ -144,6 +146,10 @@ def test_gates_sleep_wait_for_input_and_approve_through_the_signal_cli(cloud):
     arn = _execution_arn(_start(cloud, "gated", n=2))
     name = arn.rsplit(":", 1)[-1]
     _waiting(cloud, arn, "threshold")
+    shown = CliRunner().invoke(main, ["executions"])  # a paused execution is shown waiting, with its gate
+    assert shown.exit_code == 0 and "WAITING (threshold)" in shown.stdout, shown.output
+    listed = CliRunner().invoke(main, ["executions", "--json"])
+    assert [e["waiting_on"] for e in json.loads(listed.stdout) if e["id"] == arn] == [["threshold"]]
     wrong = CliRunner().invoke(main, ["signal", name, "threshold", "many"])
     assert wrong.exit_code == 1 and "gate 'threshold' expects int; 'many' is not one" in wrong.output
     ok = CliRunner().invoke(main, ["signal", name, "threshold", "7"])
