@@ -45,6 +45,7 @@ from typing import Any
 from chalicelib.compile import conditions, dynamic, gates, launching, mapping
 from chalicelib.compile.paths import binding_path, parameters_of
 from chalicelib.compile.resolve import resolve_states
+from chalicelib.compile.task_state import RETRY, state_name, task_state
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk import literals, options
 from chalicelib.sdk.artifact import ArtifactQuery
@@ -54,20 +55,6 @@ from chalicelib.sdk.gates import GateNode
 from chalicelib.sdk.launching import LaunchNode
 from chalicelib.sdk.tracing import Node
 from chalicelib.sdk.workflow import WorkflowDef
-
-LAMBDA_TRANSIENT_ERRORS = [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-    "Lambda.ClientExecutionTimeoutException",
-]
-RETRY = [
-    {"ErrorEquals": LAMBDA_TRANSIENT_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 6, "BackoffRate": 2.0,
-     "MaxDelaySeconds": 30, "JitterStrategy": "FULL"},
-    {"ErrorEquals": ["TransientAwsError"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0},
-]
-
 
 def levels(nodes: list[Any]) -> list[list[Any]]:
     """Group nodes by dependency depth; nodes in one level are independent of each other. Nodes outside
@@ -79,39 +66,6 @@ def levels(nodes: list[Any]) -> list[list[Any]]:
     for node in nodes:
         grouped.setdefault(depth[node.id], []).append(node)
     return [grouped[d] for d in sorted(grouped)]
-
-
-def _task_state(node: Node, wf: WorkflowDef, runner_arn: str, result_path: str, next_state: str | None) -> dict[str, Any]:
-    state: dict[str, Any] = {
-        "Type": "Task",
-        "Resource": options.runner_resource(node, runner_arn),
-        "Parameters": {
-            **options.node_parameters(node),
-            "workflow": wf.name,
-            "node": node.id,
-            "task": {"module": node.task.module, "name": node.task.short_name},
-            "bindings": node.bindings,
-            "meta.$": "$.meta",
-            "inputs.$": "$.inputs",
-            "results.$": "$.results",
-            "execution_id.$": "$$.Execution.Id",
-            "execution_start.$": "$$.Execution.StartTime",
-        },
-        "ResultPath": result_path,
-        "Retry": RETRY + options.task_retry(options.node_options(node)),
-    }
-    timeout = options.task_timeout(options.node_options(node))
-    if timeout:
-        state["TimeoutSeconds"] = timeout
-    if next_state:
-        state["Next"] = next_state
-    else:
-        state["End"] = True
-    return state
-
-
-def _state_name(node: Node) -> str:
-    return f"{node.id}-{node.task.short_name}"[:80]
 
 
 def _publish_states(wf: WorkflowDef, runner_arn: str) -> list[tuple[str, str, dict[str, Any]]]:
@@ -157,7 +111,7 @@ class Chain:
             if len(tasks) > 1:
                 steps.append((f"level{i}" if top else f"level-{tasks[0].id}", tasks))
             elif tasks:
-                steps.append((_state_name(tasks[0]), tasks[0]))
+                steps.append((state_name(tasks[0]), tasks[0]))
             # control nodes of a level run one after another, after its tasks (they are independent of them)
             in_tasks = {t.id for t in tasks}
             steps += [(control_state_name(n), n) for n in group if n.id not in in_tasks]
@@ -172,14 +126,14 @@ class Chain:
         if isinstance(step, Node) and isinstance(step.task, DynamicTaskDef):
             dynamic.add_states(self, name, step, nxt)
         elif isinstance(step, Node):
-            states[name] = _task_state(step, wf, runner_arn, f"$.results.{step.id}", nxt)
+            states[name] = task_state(step, wf, runner_arn, f"$.results.{step.id}", nxt)
         elif isinstance(step, list):
             merge = f"{name}-merge"
             states[name] = {
                 "Type": "Parallel",
                 "Branches": [
-                    {"StartAt": _state_name(node),
-                     "States": {_state_name(node): _task_state(node, wf, runner_arn, "$", None)}}
+                    {"StartAt": state_name(node),
+                     "States": {state_name(node): task_state(node, wf, runner_arn, "$", None)}}
                     for node in step
                 ],
                 "ResultSelector": {f"{node.id}.$": f"$[{j}]" for j, node in enumerate(step)},
@@ -228,7 +182,7 @@ BRANCH_FAILED = "ConditionalFailed"
 
 def control_state_name(node: Any) -> str:
     if isinstance(node, Node):
-        return _state_name(node)
+        return state_name(node)
     if isinstance(node, BranchNode):
         return f"{node.id}-if-{node.name}"[:80]
     return f"{node.id}-{node.kind}-{node.label}"[:80]

@@ -10,10 +10,10 @@ from chalicelib.sdk.tracing import Node
 
 
 def add_states(chain: Any, name: str, node: Node, nxt: str) -> None:
-    from chalicelib.compile.asl import _task_state
+    from chalicelib.compile.task_state import task_state
 
     run, tidy = f"{node.id}-run", f"{node.id}-tidy"
-    chain.states[name] = _task_state(node, chain.wf, chain.runner_arn, "$.dynamic", run)
+    chain.states[name] = task_state(node, chain.wf, chain.runner_arn, "$.dynamic", run)
     chain.states[run] = {
         "Type": "Task",
         "Resource": START_SYNC,

@@ -19,7 +19,7 @@ WAIT_FOR_TOKEN = "arn:aws:states:::lambda:invoke.waitForTaskToken"
 
 
 def add_states(chain: Any, name: str, node: GateNode, nxt: str) -> None:
-    from chalicelib.compile.asl import RETRY
+    from chalicelib.compile.task_state import RETRY
 
     if node.kind == "sleep":
         chain.states[name] = {"Type": "Wait", "Seconds": node.seconds, "Next": nxt}

@@ -38,14 +38,14 @@ def _runner_params(chain: Any, node: MapNode, mode: str) -> dict[str, Any]:
 
 
 def add_states(chain: Any, name: str, node: MapNode, nxt: str) -> None:
-    from chalicelib.compile.asl import RETRY, _state_name, _task_state
+    from chalicelib.compile.task_state import RETRY, state_name, task_state
 
     states = chain.states
     items, collect, tidy = f"{node.id}-items", f"{node.id}-collect", f"{node.id}-tidy"
     states[name] = {"Type": "Task", "Resource": chain.runner_arn, "Parameters": _runner_params(chain, node, "map_prepare"),
                     "ResultPath": "$.map", "Retry": RETRY, "Next": items}
-    item_name = _state_name(node.inner)
-    item = _task_state(node.inner, chain.wf, chain.runner_arn, "$", None)
+    item_name = state_name(node.inner)
+    item = task_state(node.inner, chain.wf, chain.runner_arn, "$", None)
     item["Parameters"]["map_index.$"] = "$.index"
     processor: dict[str, Any] = {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": item_name,
                                  "States": {item_name: item}}
