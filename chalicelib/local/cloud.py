@@ -210,6 +210,9 @@ class LocalCloud:
         from moto.awslambda.models import LambdaFunction
         from moto.dynamodb.models.table import StreamRecord, StreamShard
 
+        from chalicelib.local import serializer_speed
+
+        serializer_speed.apply()
         cloud = self
 
         def invoke_in_process(fn: Any, event: Any = None) -> tuple[str, bool, str]:

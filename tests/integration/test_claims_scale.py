@@ -64,7 +64,7 @@ def item_bytes(item: dict[str, Any]) -> int:
     return size
 
 
-@pytest.mark.parametrize("n, force", [(600, False), (25, True)])  # 1,000 and 5,000: benchmarks/claims.py
+@pytest.mark.parametrize("n, force", [(200, False), (25, True)])  # 1,000 and 5,000: benchmarks/claims.py
 def test_hundreds_of_launch_plans_start_once_each_through_redelivery_reregistration_and_replay(cloud, n, force):
     t0 = time.monotonic()
     flows.register(cloud, plans(n))

@@ -78,9 +78,9 @@ def test_map_task_makes_one_artifact_version_per_item(cloud):
 
 
 def test_map_results_larger_than_a_state_travel_through_s3(cloud):
-    ex = _outputs(cloud, "many", n=300)   # 300 items of 1 KiB: more than Step Functions' 256 KiB state
+    ex = _outputs(cloud, "many", n=80)   # 80 items of 4 KiB: more than Step Functions' 256 KiB state
     assert ex["status"] == "SUCCEEDED", (ex.get("error"), ex.get("cause"))
-    assert ex["outputs"]["o0"] == {"items": 300, "chars": 307_200, "first": "00000000", "last": "02990299"}
+    assert ex["outputs"]["o0"] == {"items": 80, "chars": 327_680, "first": "00000000", "last": "00790079"}
     from tests.integration.conftest import stage_of
     import json
 

@@ -184,8 +184,8 @@ def empty() -> int:
 
 
 @task
-def kilobyte(x: int) -> str:
-    return f"{x:04d}" * 256
+def four_kibibytes(x: int) -> str:
+    return f"{x:04d}" * 1024
 
 
 @task
@@ -195,8 +195,8 @@ def lengths(texts: List[str]) -> dict:
 
 @workflow
 def many(n: int = 30) -> dict:
-    """300 items of 1 KiB each: 300 KiB of results, more than a state may hold (256 KiB)."""
-    return lengths(texts=map_task(kilobyte, concurrency=20)(x=numbers(n=n)))
+    """Items of 4 KiB each: 80 of them are 320 KiB of results, more than a state may hold (256 KiB)."""
+    return lengths(texts=map_task(four_kibibytes, concurrency=20)(x=numbers(n=n)))
 
 
 # -- launch plans called in a workflow --------------------------------------------------------------------
