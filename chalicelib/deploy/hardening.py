@@ -36,9 +36,10 @@ ACCEPTED: list[Accepted] = [
         "reserved concurrency is a stage setting (`lambda_functions.<function>.reserved_concurrency`, e.g. on the "
         "task runner); reserving some by default would throttle a stage below the account's limit")),
     Accepted(check="CKV_AWS_116", types=LAMBDA, reason=(
-        "no function loses a failed event: the trigger's stream mapping and on_upload's EventInvokeConfig send "
-        "failures to the dead-letter queues, the task runners and the API are invoked synchronously (Step "
-        "Functions retries and records failures), and EventBridge Scheduler retries on_schedule's ticks")),
+        "the trigger's stream mapping and on_upload's EventInvokeConfig send failures to the dead-letter queues; "
+        "the task runners and the API are invoked synchronously (Step Functions retries and records failures); "
+        "a tick on_schedule fails is retried by Lambda, and `schedule tick LAUNCH_PLAN --at TIME` fires it again "
+        "(same execution name)")),
     Accepted(check="CKV_AWS_117", types=LAMBDA, reason=(
         "the functions reach only AWS APIs, over TLS and with IAM; a VPC would add NAT or endpoints to every stage "
         "without narrowing what they can reach")),
@@ -49,7 +50,8 @@ ACCEPTED: list[Accepted] = [
         "X-Ray is off for the whole stage, functions included; chalice's `xray` setting turns it on")),
     Accepted(check="CKV_AWS_76", types=("AWS::ApiGateway::Stage",), reason=(
         "access logs need the account-wide API Gateway CloudWatch role (AWS::ApiGateway::Account), which one "
-        "stage's stack must not own; every route requires IAM auth, and the API function logs its requests")),
+        "stage's stack must not own; every route requires IAM auth, and each request is an invocation of the API "
+        "function, in its CloudWatch logs")),
     Accepted(check="CKV_AWS_120", types=("AWS::ApiGateway::Stage",), reason=(
         "the pages show lineage as it is now (a cache would serve it stale), and a cache cluster is billed by "
         "the hour")),
