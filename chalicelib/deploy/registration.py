@@ -16,7 +16,6 @@ records each module's file in the stage's registry and the server's task runner 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,7 +77,11 @@ def deployed_template(cfn: Any, stack_name: str) -> dict[str, Any]:
         if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
             return {}
         raise
-    return dict(json.loads(body) if isinstance(body, str) else body)
+    if not isinstance(body, str):
+        return dict(body)
+    from samtranslator.yaml_helper import yaml_parse  # JSON, or YAML (a stack made from infra/template.yaml)
+
+    return dict(yaml_parse(body))
 
 
 def stack_owned(stage: StageArns, defs: Definitions, template: dict[str, Any]) -> StackOwned | None:

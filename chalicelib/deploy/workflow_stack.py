@@ -24,7 +24,6 @@ from chalicelib.ops.notify import filter_policy, plan_of
 from chalicelib.ops.schedule import ScheduleTarget, desired, spec_of
 from chalicelib.runtime.loader import Definitions
 
-ALARM_TOPIC = "AlarmTopic"  # infra/template.yaml's, not a workflow's
 SCHEDULE_GROUP = "ScheduleGroup"  # its logical id; a stack that has it owns the stage's workflows
 STATES_ROLE = "StatesRole"
 SCHEDULER_ROLE = "SchedulerRole"
@@ -33,6 +32,7 @@ STATE_MACHINE = "AWS::StepFunctions::StateMachine"
 SCHEDULE_TYPE = "AWS::Scheduler::Schedule"
 RULE = "AWS::Events::Rule"
 TOPIC = "AWS::SNS::Topic"
+KINDS = ("StateMachine", "Schedule", "Notify")  # how the logical ids of these resources begin (`logical_id`)
 OWNED_TYPES = (STATE_MACHINE, "AWS::Scheduler::ScheduleGroup", SCHEDULE_TYPE, RULE, TOPIC, "AWS::SNS::TopicPolicy",
                "AWS::SNS::Subscription")
 # Stand-ins compiled into the ASL where CloudFormation supplies the value; no `${` and no `:` in them, so the
@@ -139,8 +139,8 @@ def differences(generated: dict[str, Any], deployed: dict[str, Any], complete: b
     file, so what else the stack holds of them is no longer defined."""
     have = deployed.get("Resources", {})
     out = [f"{have[lid]['Type'].rsplit('::', 1)[-1]} {lid} is in the stack but no longer defined"
-           for lid in sorted(have) if complete and lid not in generated and have[lid].get("Type") in OWNED_TYPES
-           and lid != ALARM_TOPIC]
+           for lid in sorted(have) if complete and lid not in generated and lid.startswith(KINDS)
+           and have[lid].get("Type") in OWNED_TYPES]
     for lid, resource in sorted(generated.items()):
         props = resource.get("Properties", {})
         what = props.get("StateMachineName") or props.get("Name") or props.get("TopicName") or lid

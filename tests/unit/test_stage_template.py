@@ -48,6 +48,11 @@ def test_merge_template_wires_the_stream_upload_layer_and_options():
         assert "ArtifactBucket" not in json.dumps(res[name]), name
     assert "NotificationConfiguration" not in bootstrap_template(merged)["Resources"]["ArtifactBucket"]["Properties"]
     assert "NotificationConfiguration" not in infra["Resources"]["ArtifactBucket"]["Properties"]  # input untouched
+    # the stack's first version already has the accepted findings' Metadata: adding the functions changes no table
+    from chalicelib.deploy.hardening import justify
+
+    first = bootstrap_template(infra)["Resources"]
+    assert first["ArtifactsTable"] == justify(infra)["Resources"]["ArtifactsTable"] != infra["Resources"]["ArtifactsTable"]
 
 
 def test_stage_options_come_from_the_stage_config_and_bad_ones_name_the_key(tmp_path: Path):
@@ -182,6 +187,7 @@ def test_registration_finds_what_differs_from_the_stack():
 
     res = workflow_stack.resources(loader.load_paths([SCHED]), "dev")
     deployed = {"Resources": json.loads(json.dumps(res))}
+    deployed["Resources"]["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {}}  # infra's, not a workflow's
     assert workflow_stack.differences(res, deployed, complete=True) == []
     assert workflow_stack.owned(deployed).stack and not workflow_stack.owned({"Resources": {}}).stack
     (schedule,) = [k for k, v in res.items() if v["Properties"].get("Name") == "hourly"]
@@ -257,3 +263,49 @@ def test_checkov_finds_nothing_but_the_accepted_findings(stage_template_file: Pa
     skipped = {c["check_id"] for c in results["skipped_checks"]}
     assert skipped == {a.check for a in ACCEPTED}  # every accepted finding still arises: none is stale
     assert all(c["check_result"].get("suppress_comment") for c in results["skipped_checks"])
+
+
+# -- registration and the deploy beside a stack that holds the workflows (the local cloud: moto) -----------------
+
+def test_registration_of_a_stack_owned_stage_stores_plans_and_schedule_specs_only(cloud: Any):
+    from chalicelib.ops.register import Registrar, StackOwned
+    from chalicelib.ops.stage import Stage
+    from chalicelib.runtime import loader
+    from chalicelib.store.schedules import ScheduleStore
+
+    stage = Stage(cloud.settings)
+    defs = loader.load_paths([SCHED])
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:cascade-local-sched_basic-daily"
+    owned = StackOwned(stack="cascade-local-infra", state_machines={"sched_basic.daily": arn})
+    registered = Registrar(cloud.settings, stage.sfn, stage.registry, cloud.states_role_arn, owned=owned).register(defs)
+    assert registered.owner == "cascade-local-infra" and registered.state_machines == {"sched_basic.daily": arn}
+    assert not any("state machine" in c or "schedule group" in c or "rule" in c for c in registered.changed)
+    assert stage.sfn.list_state_machines()["stateMachines"] == []
+    scheduler = stage.client("scheduler")
+    assert "cascade-local-schedules" not in [g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]]
+    assert stage.client("events").list_rules(NamePrefix="cascade-local-notify-")["Rules"] == []
+    specs = {s.launch_plan: s for s in ScheduleStore(cloud.settings.registry_table, stage.dynamodb).all()}
+    assert sorted(specs) == ["broken", "hourly"] and specs["hourly"].state_machine_arn == arn
+    assert stage.plans.get("hourly").state_machine_arn == arn  # launch plans point at the stack's state machine
+
+
+def test_a_deploy_over_a_stack_without_the_workflows_deletes_what_registration_made(cloud: Any):
+    from chalicelib.deploy import workflow_stack
+    from chalicelib.deploy.build import Built
+    from chalicelib.deploy.sequence import Deployment
+    from chalicelib.ops.stage import Stage
+    from chalicelib.runtime import loader
+    from tests.integration.conftest import register
+
+    defs = loader.load_paths([SCHED])
+    register(cloud, defs)  # as registration did before the stack held the workflows
+    stage = Stage(cloud.settings)
+    assert [m["name"] for m in stage.sfn.list_state_machines()["stateMachines"]] == ["cascade-local-sched_basic-daily"]
+    template = {"Resources": workflow_stack.resources(defs, "local")}
+    built = Built(stage="local", template=template, parameters={}, code=ROOT, code_key="k", layer=None,
+                  layer_key=None, path=ROOT)
+    step = Deployment(ROOT, "local", cloud.settings.region, echo=lambda line: None).hand_over(built)
+    assert step is not None and "cascade-local-sched_basic-daily" in step.detail
+    assert "schedule group cascade-local-schedules" in step.detail
+    assert stage.sfn.list_state_machines()["stateMachines"] == []
+    assert stage.client("events").list_rules(NamePrefix="cascade-local-notify-")["Rules"] == []
