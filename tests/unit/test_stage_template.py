@@ -247,13 +247,12 @@ def test_the_stage_template_passes_cfn_lint(stage_template_file: Path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not CHECKOV.exists(), reason="checkov is not installed: `make checkov` creates .venv-checkov "
+                                                 "from requirements-checkov.txt")
 def test_checkov_finds_nothing_but_the_accepted_findings(stage_template_file: Path):
     import subprocess
 
     from chalicelib.deploy.hardening import ACCEPTED
-
-    if not CHECKOV.exists():
-        pytest.skip("checkov is not installed: `make checkov` creates .venv-checkov from requirements-checkov.txt")
     proc = subprocess.run([str(CHECKOV), "--framework", "cloudformation", "--output", "json", "--compact",
                            "-f", str(stage_template_file)], capture_output=True, text=True)
     report = json.loads(proc.stdout)
