@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from chalicelib import naming
 from chalicelib.compile import compile_workflow
-from chalicelib.naming import SCHEDULE, TASK_RUNNER, TASK_RUNNER_ALIAS, state_machine_name
+from chalicelib.naming import TASK_RUNNER, TASK_RUNNER_ALIAS, state_machine_name
 from chalicelib.ops.notify import filter_policy, plan_of
 from chalicelib.ops.schedule import ScheduleTarget, desired, spec_of
 from chalicelib.runtime.loader import Definitions
