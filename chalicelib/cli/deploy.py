@@ -99,6 +99,9 @@ def register(paths: tuple[Path, ...], stage: str, region: str | None, endpoint_u
                                         target.client("stepfunctions"), target.client("dynamodb"))
     for line in registered.changed or ["state machines already current"]:
         _echo(line)
+    if registered.owner:
+        _echo(f"state machines, schedules and notifications are stack {registered.owner}'s: they change through "
+              f"`make deploy STAGE={stage}`")
     for name, arn in sorted(registered.state_machines.items()):
         _echo(f"{name}: {arn}")
     for lp in registered.launch_plans:

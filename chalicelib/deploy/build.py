@@ -5,7 +5,8 @@ written and no AWS call is made.
     merge.json      infra/template.yaml plus the stage's generated parts (chalicelib/deploy/template.py)
     package/        `chalice package --merge-template merge.json`: sam.json and deployment.zip
     code.zip        deployment.zip re-zipped deterministically (sorted entries, fixed times)
-    template.json   the stack template: SAM translated to plain CloudFormation
+    template.json   the stack template: SAM translated to plain CloudFormation, with the state machines,
+                    schedules and notifications of chalicelib/workflows/
 
 Why the merge is fed by our code rather than infra/template.yaml alone: the policies, environment variables and
 function names are generated per stage, and chalice refuses to package `@app.on_s3_event` at all (CloudFormation
@@ -31,12 +32,13 @@ from chalicelib.deploy.chalice_cli import run_chalice
 from chalicelib.deploy.errors import DeployError
 from chalicelib.deploy.stage_config import CONFIG, write_stage_config
 from chalicelib.deploy.template import (
-    StageOptions, check_merged, merge_template, place_code, symbolic_stage, translate,
+    StageOptions, check_merged, merge_template, place_code, stage_template, symbolic_stage, translate,
 )
 from chalicelib.deploy.workspace import copy_project
 
 BUILD = Path("build") / "stages"
 INFRA = Path("infra") / "template.yaml"
+WORKFLOWS = Path("chalicelib") / "workflows"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 # chalice refuses apps with @app.on_s3_event; the merge template declares the notification instead.
 PACKAGE_SCRIPT = ("import sys\nimport chalice.package as p\n"
@@ -133,7 +135,11 @@ def build_stage(project: Path, stage: str, region: str, echo: Callable[[str], No
     code = work / "code.zip"
     code_key = f"deploy/functions/{normalized_zip(package_dir / 'deployment.zip', code)}.zip"
     parameters = {"Stage": stage, "AppName": app.app_name, **options.parameters()}
-    template = translate(place_code(sam, stage, code_key, app.app_name), parameters, region)
+    from chalicelib.runtime import loader  # the workflows' state machines, schedules and notifications
+
+    defs = loader.load_paths([project / WORKFLOWS])
+    template = stage_template(translate(place_code(sam, stage, code_key, app.app_name), parameters, region), defs,
+                              stage, app.app_name)
     path = work / "template.json"
     path.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
     return Built(stage=stage, template=template, parameters=parameters, code=code, code_key=code_key,

@@ -15,3 +15,7 @@ class StackError(DeployError):
 
 class PackagingError(DeployError):
     """A deployment package or layer could not be built, or breaks a Lambda limit."""
+
+
+class StackOwnedError(DeployError):
+    """Registration would change what the stage's stack owns (state machines, schedules, notifications)."""

@@ -1,6 +1,11 @@
-"""Registration against a stage: compile workflows against the stage's task runner, create or update their
-state machines with the stack's Step Functions role, and store launch plans and subscriptions. Running it
-twice changes nothing (see chalicelib/ops/register.py).
+"""Registration against a stage: store launch plans and subscriptions, and on a stage whose stack does not hold
+them (the local server, a stack from before they moved into it) compile workflows against the stage's task
+runner and create or update their state machines, schedules and notifications. Running it twice changes nothing
+(see chalicelib/ops/register.py).
+
+A deployed stage's stack holds its workflows' state machines, schedules and notifications (the deploy builds
+them: chalicelib/deploy/workflow_stack.py). Registration there checks the files match the stack and refuses
+otherwise, naming `make deploy`: it never creates or updates what the stack owns.
 
 A deployed stage's task runner imports workflow modules from its own code, so only files under
 chalicelib/workflows/ can be registered with it. The stage `local` (the server of `python -m chalicelib
@@ -15,13 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws import error_code
-from chalicelib.deploy.errors import DeployError
+from chalicelib.deploy import workflow_stack
+from chalicelib.deploy.errors import DeployError, StackOwnedError
 from chalicelib.deploy.arns import StageArns
 from chalicelib import naming
 from chalicelib.naming import TASK_RUNNER
 from chalicelib.ops.catalog import Catalog
-from chalicelib.ops.register import Registered, Registrar, clients_like
+from chalicelib.ops.register import Registered, Registrar, StackOwned, clients_like
 from chalicelib.runtime import loader
+from chalicelib.runtime.loader import Definitions
 from chalicelib.store.registry import Registry
 
 if TYPE_CHECKING:
@@ -62,13 +69,52 @@ def deployed_task_runner(lam: Any, stage: StageArns) -> str:
         raise
 
 
+def deployed_template(cfn: Any, stack_name: str) -> dict[str, Any]:
+    """The stack's template as deployed ({} when there is no stack)."""
+    try:
+        body = cfn.get_template(StackName=stack_name, TemplateStage="Original")["TemplateBody"]
+    except Exception as exc:
+        if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
+            return {}
+        raise
+    if not isinstance(body, str):
+        return dict(body)
+    from samtranslator.yaml_helper import yaml_parse  # JSON, or YAML (a stack made from infra/template.yaml)
+
+    return dict(yaml_parse(body))
+
+
+def stack_owned(stage: StageArns, defs: Definitions, template: dict[str, Any]) -> StackOwned | None:
+    """The stack's state machines for `defs`, when its template holds the workflows (None for a stack from
+    before they moved into it). Refuses, before anything changes, when the files would need the stack changed."""
+    if not workflow_stack.owned(template).stack:
+        return None
+    stack_name = naming.stack_name(stage.stage, stage.app_name)
+    complete = loader.PACKAGED_WORKFLOWS.resolve() in {Path(f).resolve() for f in defs.folders}
+    problems = workflow_stack.differences(workflow_stack.resources(defs, stage.stage, stage.app_name), template,
+                                          complete=complete)
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise StackOwnedError(
+            f"{shown}. The state machines, schedules and notifications of stage {stage.stage!r} belong to stack "
+            f"{stack_name} and change only through a deploy: run `make deploy STAGE={stage.stage}`")
+    return StackOwned(stack=stack_name,
+                      state_machines=workflow_stack.state_machine_arns(defs, stage.arn, stage.stage, stage.app_name))
+
+
 def register_paths(stage: StageArns, paths: list[Path], lam: Any, sfn: Any, ddb: Any) -> Registered:
+    """Register `paths` with a deployed stage. When its stack holds the workflows (a deploy put them there),
+    the files must match what the stack holds, and only launch plans, subscriptions and schedule specs are
+    written; a stack from before that gets its state machines, schedules and notifications from here."""
     workflow_files(paths)  # every file is part of the deployment
     defs = loader.load_paths(list(paths))  # folders as folders: registering one reconciles every file in it
-    settings = stage.settings(deployed_task_runner(lam, stage))
     clients = clients_like(sfn)
+    template = deployed_template(clients("cloudformation"), naming.stack_name(stage.stage, stage.app_name))
+    owned = stack_owned(stage, defs, template)
+    runner = stage.task_runner_alias_arn if owned is not None else deployed_task_runner(lam, stage)
+    settings = stage.settings(runner)
     registrar = Registrar(settings, sfn, Registry(settings, ddb), stage.outputs.states_role_arn, clients,
-                          catalog=Catalog.of(settings, clients, ddb))
+                          catalog=Catalog.of(settings, clients, ddb), owned=owned)
     return registrar.register(defs)
 
 

@@ -3,8 +3,10 @@ any copy of the project deploys, updates or destroys the stage, and a deploy wri
 
 deploy:   build the template and packages (chalicelib/deploy/build.py) → a new stack is first created with
           only its bucket → upload the function and layer zips to it → change set: create or update the stack,
-          printing each resource it adds, modifies or removes → registration (state machines, launch plans)
-destroy:  state machines → data (bucket emptied, tables) → the stack
+          printing each resource it adds, modifies or removes (the workflows' state machines, schedules and
+          notifications among them) → registration (launch plans, subscriptions, schedule specs)
+destroy:  what the stack does not own (state machines `@dynamic` tasks created, registration's from before the
+          stack held the workflows) → data (bucket emptied, tables) → the stack
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pydantic import BaseModel
 from chalicelib import aws, naming
 from chalicelib.config import region as region_rule
 from chalicelib.aws import error_code
-from chalicelib.deploy import layer, stack
+from chalicelib.deploy import layer, stack, workflow_stack
 from chalicelib.deploy.appinfo import app_info
 from chalicelib.deploy.build import Built, build_stage, load_infra
 from chalicelib.deploy.errors import DeployError
@@ -127,9 +129,24 @@ class Deployment:
 
         registered = register_paths(info, paths, self.client("lambda"), self.client("stepfunctions"),
                                     self.client("dynamodb"))
-        detail = registered.changed or [f"{len(registered.state_machines)} state machine(s) already current"]
+        held = f"held by stack {registered.owner}" if registered.owner else "already current"
+        detail = registered.changed or [f"{len(registered.state_machines)} state machine(s) {held}"]
         detail += [f"launch plan {lp}" for lp in registered.launch_plans]
         return Step(name="register", action="updated" if registered.changed else "unchanged", detail=detail)
+
+    def hand_over(self, built: Built) -> Step | None:
+        """A stack from before it held the workflows: registration made their state machines, schedules and
+        notifications. They go first (the stack makes them again, by the same names, from the same files)."""
+        from chalicelib.deploy.registration import deployed_template
+
+        deployed = deployed_template(self.client("cloudformation"), self.stack_name)
+        if workflow_stack.owned(deployed).stack:
+            return None
+        deleted = self._delete_schedules().detail
+        deleted += self._delete_state_machines(only=workflow_stack.owned(built.template).state_machines).detail
+        if not deleted:
+            return None
+        return Step(name="registration-made workflows", action="deleted (the stack makes them now)", detail=deleted)
 
     def account(self) -> str:
         """Who deploys: fails first, in one line, without credentials (before minutes of building)."""
@@ -145,6 +162,9 @@ class Deployment:
         if step is not None:
             self._done(steps, step)
         self._done(steps, self.upload(bucket, built))
+        handed = self.hand_over(built)
+        if handed is not None:
+            self._done(steps, handed)
         body = dumps(built.template)
         self._done(steps, self._change("stack", body, built.parameters, self.template_url(bucket, body)))
         self._done(steps, self.register(self.info(), workflows))
@@ -152,11 +172,14 @@ class Deployment:
 
     # -- teardown -------------------------------------------------------------------------------------
     def destroy(self, keep_data: bool = False) -> list[Step]:
+        from chalicelib.deploy.registration import deployed_template
+
         cfn = self.client("cloudformation")
         outputs = stack.stack_outputs(cfn, self.stack_name)
+        owned = workflow_stack.owned(deployed_template(cfn, self.stack_name) if outputs is not None else {})
         steps: list[Step] = []
-        self._done(steps, self._delete_schedules())
-        self._done(steps, self._delete_state_machines())
+        self._done(steps, self._delete_schedules(owned))
+        self._done(steps, self._delete_state_machines(skip=owned.state_machines))
         self._done(steps, self._delete_catalog())
         if outputs is not None and not keep_data:
             self._done(steps, self._delete_data(outputs))
@@ -172,14 +195,16 @@ class Deployment:
             self._done(steps, Step(name="tasks layer", action="deleted", detail=[f"{count} version(s) left over"]))
         return steps
 
-    def _delete_schedules(self) -> Step:
-        """Schedules first (no tick starts an execution meanwhile), and notification rules and topics."""
+    def _delete_schedules(self, owned: workflow_stack.Owned | None = None) -> Step:
+        """Schedules first (no tick starts an execution meanwhile), and notification rules and topics: those
+        registration made (the stack deletes its own)."""
         from chalicelib.ops.notify import remove_all
         from chalicelib.ops.schedule import delete_group
 
+        owned = owned or workflow_stack.Owned(stack=False)
         prefix = naming.prefix(self.stage)
-        deleted = delete_group(self.client("scheduler"), prefix)
-        deleted += remove_all(self.client("events"), self.client("sns"), prefix)
+        deleted = [] if owned.stack else delete_group(self.client("scheduler"), prefix)
+        deleted += remove_all(self.client("events"), self.client("sns"), prefix, keep=owned.rules)
         return Step(name="schedules and notifications", action="deleted" if deleted else "absent", detail=deleted)
 
     def _delete_catalog(self) -> Step:
@@ -190,19 +215,25 @@ class Deployment:
         deleted = drop_database(self.client("glue"), database)
         return Step(name="Athena tables", action="deleted" if deleted else "absent", detail=[f"Glue database {database}"])
 
-    def _delete_state_machines(self) -> Step:
+    def _delete_state_machines(self, skip: set[str] = frozenset(), only: set[str] | None = None) -> Step:
+        """The stage's state machines the stack does not own (`skip`): those `@dynamic` tasks created at run time,
+        and those registration made for a stack from before it held them (`only`: just these names)."""
         sfn = self.client("stepfunctions")
         prefix = naming.prefix(self.stage)
         runner = f":function:{prefix}{TASK_RUNNER}"
-        deleted = []
+        deleted, arns = [], []
         for page in sfn.get_paginator("list_state_machines").paginate():
             for sm in page["stateMachines"]:
-                if not sm["name"].startswith(prefix):
+                if not sm["name"].startswith(prefix) or sm["name"] in skip or (only is not None and sm["name"] not in only):
                     continue
                 definition = json.loads(sfn.describe_state_machine(stateMachineArn=sm["stateMachineArn"])["definition"])
                 if invokes(definition, runner):  # another stage's name may share the prefix (dev, dev-2)
                     sfn.delete_state_machine(stateMachineArn=sm["stateMachineArn"])
                     deleted.append(sm["name"])
+                    arns.append(sm["stateMachineArn"])
+        if only is not None:  # the stack creates them again by name: Step Functions deletes asynchronously
+            for arn in arns:
+                _wait_deleted(sfn, arn)
         return Step(name="state machines", action="deleted" if deleted else "absent", detail=deleted)
 
     def _delete_data(self, outputs: dict[str, str]) -> Step:
@@ -233,6 +264,21 @@ class Deployment:
             ddb.get_waiter("table_not_exists").wait(TableName=table, WaiterConfig={"Delay": 2, "MaxAttempts": 150})
             detail.append(f"table {table}")
         return Step(name="data", action="deleted" if detail else "absent", detail=detail)
+
+
+def _wait_deleted(sfn: Any, arn: str, attempts: int = 60) -> None:
+    import time
+
+    for _ in range(attempts):
+        try:
+            sfn.describe_state_machine(stateMachineArn=arn)
+        except Exception as exc:
+            if error_code(exc) == "StateMachineDoesNotExist":
+                return
+            raise
+        time.sleep(2)
+    raise DeployError(f"state machine {arn} is still being deleted (executions still running?); stop them, "
+                      f"then deploy again")
 
 
 def invokes(definition: Any, function_suffix: str) -> bool:

@@ -11,6 +11,9 @@ can spell for the stage:
     upload        the bucket's notification to on_upload, its invoke permission, its EventInvokeConfig
     tasks layer   an AWS::Lambda::LayerVersion from the zip uploaded to the stage bucket
 
+and, after the translation, the workflows of chalicelib/workflows/ (state machines, schedules, notifications:
+chalicelib/deploy/workflow_stack.py) and the checkov findings the template accepts (chalicelib/deploy/hardening.py).
+
 Values that only exist in the stack (table names, the stream ARN, queue URLs, the account) are written as
 `${...}` and wrapped in Fn::Sub, so the template does not depend on the account it is deployed to and two
 copies of the same code build the same template. The bucket is named from pseudo parameters, not referenced:
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +36,9 @@ from chalicelib.deploy.policies import policy_for
 from chalicelib.deploy.stage_config import TASK_CODE_FUNCTIONS
 from chalicelib.deploy.wiring import desired_invoke_config, desired_settings
 from chalicelib.naming import API, APP_NAME, TASK_RUNNER, TRIGGER, UPLOAD, StackOutputs
+
+if TYPE_CHECKING:
+    from chalicelib.runtime.loader import Definitions
 
 TASK_RUNNER_ALIAS = naming.TASK_RUNNER_ALIAS
 TASKS_LAYER = "TasksLayer"
@@ -51,6 +57,7 @@ class StageOptions(BaseModel):
     noncurrent_version_expiration_days: int = Field(30, ge=1)  # overwritten/deleted object versions
     iterator_age_alarm_seconds: int = Field(600, ge=60)  # trigger behind the stream by more than this
     dead_letter_alarm_messages: int = Field(1, ge=1)  # a dead-letter queue holding this many messages
+    alarm_email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+$")  # subscribed to the alarms topic
 
     def parameters(self) -> dict[str, str]:
         """The template parameters these set (infra/template.yaml Parameters)."""
@@ -60,6 +67,7 @@ class StageOptions(BaseModel):
             "NoncurrentVersionExpirationDays": str(self.noncurrent_version_expiration_days),
             "IteratorAgeAlarmMilliseconds": str(self.iterator_age_alarm_seconds * 1000),
             "DeadLetterAlarmMessages": str(self.dead_letter_alarm_messages),
+            "AlarmEmail": self.alarm_email or "",
         }
 
 
@@ -189,7 +197,11 @@ def bootstrap_template(infra: dict[str, Any]) -> dict[str, Any]:
         raise DeployError(f"infra/template.yaml has no {BUCKET} resource (the stage bucket)")
     bucket.get("Properties", {}).pop("NotificationConfiguration", None)
     bucket.pop("DependsOn", None)
-    return out
+    from chalicelib.deploy import hardening
+
+    # the accepted findings' Metadata as the full template has it: the update that adds the functions then
+    # leaves the tables as they are (moto's CloudFormation would "update" them, which it cannot, and lose them)
+    return hardening.justify(out)
 
 
 def place_code(sam: dict[str, Any], stage: str, code_key: str, app_name: str = APP_NAME) -> dict[str, Any]:
@@ -241,6 +253,23 @@ def translate(sam: dict[str, Any], parameters: dict[str, str], region: str) -> d
     result: dict[str, Any] = json.loads(text)
     result.pop("Transform", None)
     return result
+
+
+def stage_template(translated: dict[str, Any], defs: Definitions, stage: str,
+                   app_name: str = APP_NAME) -> dict[str, Any]:
+    """The translated template with the workflows' resources (chalicelib/deploy/workflow_stack.py) and the
+    checkov findings it accepts, each with its reason (chalicelib/deploy/hardening.py)."""
+    from chalicelib.deploy import hardening, workflow_stack
+
+    out = copy.deepcopy(translated)
+    resources = out.setdefault("Resources", {})
+    added = workflow_stack.resources(defs, stage, app_name)
+    clash = sorted(set(added) & set(resources))
+    if clash:
+        raise DeployError(f"the workflows' resources {clash} clash with resources of the template; rename "
+                          f"the workflow or launch plan")
+    resources.update(added)
+    return hardening.justify(out)
 
 
 def dumps(template: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ input, which names the launch plan: every execution input starts `{"meta": {"wor
 policy on the message body, so an address hears only the statuses its notifications name.
 
 Decide (`plan_of`, pure), then act (`Notifications.apply`, only what differs: registering again changes nothing).
+On a deployed stage the stack holds them instead (chalicelib/deploy/workflow_stack.py builds them from `plan_of`).
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ class Notifications:
         return [f"removed notification rule and topic {name}"]
 
 
-def remove_all(events: Any, sns: Any, prefix: str) -> list[str]:
-    """Tear down: every notification rule and topic of the stage."""
+def remove_all(events: Any, sns: Any, prefix: str, keep: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Tear down: every notification rule and topic of the stage, but those named in `keep` (the stack's)."""
     notes = Notifications(events, sns, prefix)
-    return [line for name in sorted(notes._existing()) for line in notes._remove(name)]
+    return [line for name in sorted(notes._existing() - set(keep)) for line in notes._remove(name)]

@@ -1,6 +1,8 @@
 """Registration: compiled workflows become state machines; launch plans and their triggers are stored.
 
 Idempotent: a state machine is created when missing and updated only when its definition or role changed.
+On a deployed stage the stack holds the state machines, schedules and notifications (`StackOwned`): registration
+then leaves them alone and stores launch plans, subscriptions and schedule specs only.
 
 Decide, then act. Everything that can refuse (types, trigger cycles, artifact declarations that conflict
 with the stage's) is checked before anything changes. Then, in order: the modules of the registered tasks
@@ -43,6 +45,7 @@ class Registered(BaseModel):
     warnings: list[str] = []  # what runs differently from flytekit (see chalicelib.compile.portability)
     removed: list[str] = []  # launch plans no longer defined in the files (folders) registered: they stop firing
     modules: list[str] = []  # the workflow modules the task runner may import
+    owner: str | None = None  # the stack that owns the state machines, schedules and notifications, if any
 
 
 def scope_of(defs: Definitions) -> Scope:
@@ -72,11 +75,21 @@ def clients_like(sfn: Any) -> Callable[[str], Any]:
     return lambda service: aws.client(service, sfn.meta.region_name, custom)
 
 
+class StackOwned(BaseModel):
+    """A deployed stage whose stack holds the state machines, schedules and notifications of its workflows:
+    registration changes none of them (chalicelib/deploy/registration.py checked they match the files)."""
+
+    stack: str
+    state_machines: dict[str, str]  # workflow name → the stack's state machine ARN
+
+
 class Registrar:
     def __init__(self, settings: Settings, sfn: Any, registry: Registry, states_role_arn: str,
-                 clients: Callable[[str], Any] | None = None, catalog: Catalog | None = None) -> None:
+                 clients: Callable[[str], Any] | None = None, catalog: Catalog | None = None,
+                 owned: StackOwned | None = None) -> None:
         self.settings = settings
         self.catalog = catalog  # a deployed stage's Glue tables and Athena views; None elsewhere
+        self.owned = owned
         self.sfn = sfn
         self.registry = registry
         self.role = states_role_arn
@@ -84,7 +97,8 @@ class Registrar:
 
     def schedules(self) -> Schedules:
         target = ScheduleTarget.of(self.settings.prefix, self.settings.task_runner_arn, self.role)
-        return Schedules(self.clients("scheduler"), ScheduleStore(self.registry.table, self.registry.dynamodb), target)
+        return Schedules(self.clients("scheduler"), ScheduleStore(self.registry.table, self.registry.dynamodb), target,
+                         stack_owned=self.owned is not None)
 
     def notifications(self) -> Notifications:
         return Notifications(self.clients("events"), self.clients("sns"), self.settings.prefix)
@@ -124,6 +138,11 @@ class Registrar:
             raise DefinitionError("; ".join(conflicts))
         sources = module_sources(defs)
         definitions = {wf.name: compile_workflow(wf, self.settings.task_runner_arn) for wf in defs.workflows.values()}
+        if self.owned is not None:
+            missing = sorted(set(definitions) - set(self.owned.state_machines))
+            if missing:
+                raise DefinitionError(f"workflows {missing} have no state machine in stack {self.owned.stack}; "
+                                      f"deploy them (make deploy STAGE={self.settings.stage})")
 
         # -- act -----------------------------------------------------------------------------------------
         changed: list[str] = []
@@ -131,21 +150,27 @@ class Registrar:
         for source in sources:  # first: a run started by what follows finds its modules
             if modules.put(source):
                 changed.append(f"recorded module {source.module} from {source.path}")
-        existing = self._existing()
-        arns = {name: self._ensure(state_machine_name(name, self.settings.prefix), definition, existing, changed)
-                for name, definition in definitions.items()}
-        schedules, notifications = self.schedules(), self.notifications()
+        if self.owned is not None:  # the stack made them from the same files
+            arns = {name: self.owned.state_machines[name] for name in definitions}
+        else:
+            existing = self._existing()
+            arns = {name: self._ensure(state_machine_name(name, self.settings.prefix), definition, existing, changed)
+                    for name, definition in definitions.items()}
+        schedules = self.schedules()
+        notifications = self.notifications() if self.owned is None else None
         for lp in defs.launch_plans.values():
             module = defs.plan_modules.get(lp.name)
             file = defs.files.get(module) if module else None
             arn = arns[lp.workflow.name]
             state = plans.record(lp, arn, module, loader.source_path(file) if file else None)
             changed += schedules.apply(lp.name, spec_of(lp, arn, state.active))
-            changed += notifications.apply(lp.name, plan_of(lp, arn, self.settings.prefix))
+            if notifications is not None:
+                changed += notifications.apply(lp.name, plan_of(lp, arn, self.settings.prefix))
         for state in removing:
             plans.remove(state)
             changed += schedules.apply(state.name, None)
-            changed += notifications.apply(state.name, None)
+            if notifications is not None:
+                changed += notifications.apply(state.name, None)
             changed.append(f"removed launch plan {state.name} (no longer defined in {_where(state)})")
         for name, artifact in defs.artifacts.items():  # read by code that must not import workflow files
             new = declarations.keep_owner(stored[name], ArtifactDeclaration.of(artifact, defs.artifact_modules.get(name)))
@@ -157,7 +182,7 @@ class Registrar:
             warnings = [*warnings, *notes]
         return Registered(state_machines=arns, changed=changed, launch_plans=sorted(defs.launch_plans),
                           artifacts=sorted(defs.artifacts), warnings=warnings, removed=sorted(gone),
-                          modules=[s.module for s in sources])
+                          modules=[s.module for s in sources], owner=self.owned.stack if self.owned else None)
 
 
 def _where(state: LaunchPlanState) -> str:

@@ -3,7 +3,9 @@ invoking the schedule Lambda (`on_schedule`) with the role EventBridge Scheduler
 
 Decide, then act: `desired` is pure (launch plan → the schedule it should have); `Schedules` is the small
 adapter that makes the stage match, changing only what differs (so registering again changes nothing).
-A deactivated launch plan keeps its schedule, DISABLED; a removed one loses it.
+A deactivated launch plan keeps its schedule, DISABLED; a removed one loses it. On a deployed stage the stack
+holds the schedules (chalicelib/deploy/workflow_stack.py builds them from `desired`): `Schedules(stack_owned=True)`
+stores only the specs, which each tick reads (an inactive or removed launch plan's tick starts nothing).
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ class ScheduleTarget(BaseModel):
 
     @classmethod
     def of(cls, prefix: str, task_runner_arn: str, states_role_arn: str) -> ScheduleTarget:
-        """The on_schedule function beside the task runner, the scheduler role beside the states role."""
-        function_arn = task_runner_arn.rsplit(":", 1)[0] + ":" + f"{prefix}{naming.SCHEDULE}"
+        """The on_schedule function beside the task runner (its ARN with or without the alias qualifier), the
+        scheduler role beside the states role."""
+        function_arn = task_runner_arn.split(":function:", 1)[0] + f":function:{prefix}{naming.SCHEDULE}"
         role_arn = states_role_arn.rsplit("/", 1)[0] + "/" + naming.scheduler_role_name(prefix)
         return cls(function_arn=function_arn, role_arn=role_arn, group=naming.schedule_group_name(prefix))
 
@@ -73,10 +76,11 @@ def _same(current: dict[str, Any], want: dict[str, Any]) -> bool:
 class Schedules:
     """The stage's schedules: the registry's specs (what a tick starts) and EventBridge Scheduler's schedules."""
 
-    def __init__(self, scheduler: Any, store: ScheduleStore, target: ScheduleTarget) -> None:
+    def __init__(self, scheduler: Any, store: ScheduleStore, target: ScheduleTarget, stack_owned: bool = False) -> None:
         self.scheduler = scheduler
         self.store = store
         self.target = target
+        self.stack_owned = stack_owned  # the stage's stack holds the schedules: only the specs are ours
         self.group = target.group
         self._names: set[str] | None = None
         self._stored: dict[str, ScheduleSpec] | None = None
@@ -115,7 +119,7 @@ class Schedules:
         if spec is None:
             if self._specs().pop(name, None) is not None and self.store.delete(name):
                 changed.append(f"removed schedule spec of {name}")
-            if sched in self._existing():
+            if not self.stack_owned and sched in self._existing():
                 self._delete(sched)
                 changed.append(f"deleted schedule {self.target.group}/{sched}")
             return changed
@@ -123,6 +127,8 @@ class Schedules:
             self.store.put(spec)
             self._specs()[name] = spec
             changed.append(f"stored schedule of {name} ({spec.expression})")
+        if self.stack_owned:
+            return changed
         want = desired(spec, self.target)
         if sched not in self._existing():
             if self._ensure_group():

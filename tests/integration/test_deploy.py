@@ -4,8 +4,8 @@ git clone of the project, with AWS_ENDPOINT_URL pointing at `moto_server` on 127
 One stage is shared by the module: deployed from one clone, deployed again from a second fresh clone (which
 must change nothing), inspected, then destroyed from the second clone. moto cannot run Lambda code without
 Docker, so nothing is invoked here; the functions' behaviour is covered by the local-cloud tests. What moto's
-CloudFormation does not apply (bucket notification and lifecycle, alarms, EventInvokeConfig) is checked on the
-generated template, which cfn-lint checks too.
+CloudFormation does not apply (bucket notification and lifecycle, alarms, EventInvokeConfig, the schedule group and
+schedules, SNS subscriptions and topic policies) is checked on the generated template, which cfn-lint checks too.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def clients(endpoint: str) -> dict[str, Any]:
     kw = {"endpoint_url": endpoint, "region_name": REGION, "aws_access_key_id": "testing",
           "aws_secret_access_key": "testing"}
     return {s: boto3.client(s, **kw) for s in
-            ("lambda", "iam", "cloudformation", "stepfunctions", "dynamodb", "s3", "sqs", "apigateway")}
+            ("lambda", "iam", "cloudformation", "stepfunctions", "dynamodb", "s3", "sqs", "apigateway", "sns")}
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -281,15 +281,20 @@ def test_bucket_lifecycle_alarms_and_task_runner_alias_are_in_the_stack(deployed
             deployed["first"]["parameters"]}["UploadsExpirationDays"] == "7"
 
 
-def test_one_state_machine_per_workflow_invoking_the_deployed_task_runner(deployed: dict):
+def test_the_stack_makes_one_state_machine_per_workflow_invoking_the_task_runner_alias(deployed: dict):
     machines = deployed["first"]["state_machines"]
     runner = deployed["first"]["functions"][PREFIX + TASK_RUNNER]["FunctionArn"]
     workflows = loader.load_paths([ROOT / "chalicelib" / "workflows"]).workflows
     assert sorted(machines) == sorted(state_machine_name(name, PREFIX) for name in workflows)
+    in_stack = resources_of(deployed["template"], "AWS::StepFunctions::StateMachine").values()
+    assert sorted(r["Properties"]["StateMachineName"] for r in in_stack) == sorted(machines)
     for sm in machines.values():
         assert sm["role"] == deployed["info"].outputs.states_role_arn
         tasks = [s for s in sm["definition"]["States"].values() if s["Type"] == "Task"]
-        assert tasks and all(s["Resource"] == runner for s in tasks)
+        assert tasks and all(s["Resource"] == f"{runner}:{TASK_RUNNER_ALIAS}" for s in tasks)
+    # moto's CloudFormation does not apply the schedule group (nor schedules, subscriptions, topic policies)
+    assert resources_of(deployed["template"], "AWS::Scheduler::ScheduleGroup")["ScheduleGroup"]["Properties"] == {
+        "Name": f"{PREFIX}schedules"}
 
 
 def test_subscriptions_point_at_the_registered_state_machine(deployed: dict, clients: dict[str, Any]):
@@ -303,9 +308,10 @@ def test_subscriptions_point_at_the_registered_state_machine(deployed: dict, cli
 def test_first_deploy_prints_each_change(deployed: dict):
     log = deployed["first_log"]
     for line in ("Add    ArtifactBucket (AWS::S3::Bucket)", "Add    TaskRunner (AWS::Lambda::Function)",
-                 "Modify ArtifactBucket (AWS::S3::Bucket)", "Add    TasksLayer (AWS::Lambda::LayerVersion)"):
+                 "Modify ArtifactBucket (AWS::S3::Bucket)", "Add    TasksLayer (AWS::Lambda::LayerVersion)",
+                 "Add    AlarmTopic (AWS::SNS::Topic)", "(AWS::StepFunctions::StateMachine)"):
         assert line in log, line
-    assert "== register: updated" in log
+    assert "== register: updated" in log and "created state machine" not in log
 
 
 def test_second_fresh_clone_changes_nothing_and_no_copy_is_dirty(deployed: dict):
@@ -321,6 +327,22 @@ def test_register_against_a_missing_stage_names_the_fix(deployed: dict, aws_env:
     proc = run_cli(deployed["project"], aws_env, "register", "--stage", "nope", "chalicelib/workflows", check=False)
     assert proc.returncode == 1
     assert "stack 'cascade-nope-infra' does not exist" in proc.stderr and "make deploy" in proc.stderr
+
+
+def test_register_leaves_the_stacks_state_machines_to_the_deploy(deployed: dict, aws_env: dict[str, str],
+                                                                clients: dict[str, Any]):
+    project = deployed["second_project"]
+    same = run_cli(project, aws_env, "register", "--stage", STAGE, "chalicelib/workflows")
+    assert f"stack {PREFIX}infra's: they change through `make deploy STAGE={STAGE}`" in same.stdout
+    flow = project / "chalicelib" / "workflows" / "trigger_on_artifact.py"
+    flow.write_text(flow.read_text() + "\n\n@workflow\ndef extra_wf():\n    downstream_t1()\n")
+    before = snapshot(clients)
+    proc = run_cli(project, aws_env, "register", "--stage", STAGE, "chalicelib/workflows", check=False)
+    git(project, "checkout", "--", "chalicelib/workflows")
+    assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert f"StateMachine {PREFIX}trigger_on_artifact-extra_wf is not in the stack" in proc.stderr
+    assert f"run `make deploy STAGE={STAGE}`" in proc.stderr
+    assert snapshot(clients) == before
 
 
 @pytest.mark.parametrize("stage", ["Dev", "a_b", "-x", "x" * 21, "a--b"])
@@ -377,6 +399,12 @@ def test_after_an_interrupted_deploy_a_stage_setting_change_updates_the_stack(de
 
 def test_destroy_from_another_clone_removes_everything(deployed: dict, aws_env: dict[str, str],
                                                        clients: dict[str, Any]):
+    info, sfn = deployed["info"], clients["stepfunctions"]
+    runner = deployed["first"]["functions"][PREFIX + TASK_RUNNER]["FunctionArn"]
+    dynamic = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": runner, "End": True}}}
+    sfn.create_state_machine(name=f"{PREFIX}dynamic-abc", definition=json.dumps(dynamic),  # as `@dynamic` does
+                             roleArn=info.outputs.states_role_arn)
+    assert clients["sns"].list_topics()["Topics"]  # the alarms topic
     run_cli(deployed["second_project"], aws_env, "destroy", "--stage", STAGE)
     again = run_cli(deployed["second_project"], aws_env, "destroy", "--stage", STAGE)  # idempotent
     assert "== stack: absent" in again.stdout
@@ -386,6 +414,7 @@ def test_destroy_from_another_clone_removes_everything(deployed: dict, aws_env: 
     assert c["lambda"].list_event_source_mappings()["EventSourceMappings"] == []
     assert c["lambda"].list_layers()["Layers"] == []
     assert c["stepfunctions"].list_state_machines()["stateMachines"] == []
+    assert c["sns"].list_topics()["Topics"] == []
     assert [b for b in c["s3"].list_buckets()["Buckets"] if b["Name"].startswith(PREFIX)] == []
     assert [t for t in c["dynamodb"].list_tables()["TableNames"] if t.startswith(PREFIX)] == []
     assert not c["sqs"].list_queues().get("QueueUrls")

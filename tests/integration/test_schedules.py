@@ -67,7 +67,8 @@ def _schedules(cloud) -> dict[str, dict]:
 def _notification_resources(cloud) -> tuple[list[str], list[str]]:
     stage = stage_of(cloud)
     rules = [r["Name"] for r in stage.client("events").list_rules(NamePrefix="cascade-local-notify-")["Rules"]]
-    topics = [t["TopicArn"].rsplit(":", 1)[1] for t in stage.client("sns").list_topics()["Topics"]]
+    topics = [t["TopicArn"].rsplit(":", 1)[1] for t in stage.client("sns").list_topics()["Topics"]
+              if ":cascade-local-notify-" in t["TopicArn"]]  # not the stack's alarms topic
     return sorted(rules), sorted(topics)
 
 
