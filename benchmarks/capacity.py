@@ -384,6 +384,15 @@ def peak(counter: Counter) -> int:
     return max(counter.values(), default=0)
 
 
+@dataclass
+class TriggerLoad:
+    partitions: int
+    shard_rates: dict[int, float]
+    batch_s: float
+    busy: float  # trigger invocations in flight (Little's law, per shard at most MAX_PARALLELIZATION)
+    modelled_s: float | None
+
+
 def run(rate: int = RATE, seconds: int = SECONDS, hot_share: float = HOT_SHARE,
         batch_seconds: float | None = None, written_seconds: int = WRITTEN_SECONDS) -> Report:
     written = min(written_seconds, seconds)
@@ -391,9 +400,23 @@ def run(rate: int = RATE, seconds: int = SECONDS, hot_share: float = HOT_SHARE,
                                 f"(one hot artifact: {hot_share:.0%} of versions)")
     print(f"  writing {rate * written:,} versions through the store's write path ...", file=sys.stderr, flush=True)
     sim = simulate(rate, written, hot_share)
-    n = sim.versions
+    keys(report, sim, rate)
+    trigger = stream(report, sim, seconds, batch_seconds)
+    quotas(report, rate, seconds, trigger.busy)
+    cost(report, sim, rate, trigger)
+    report.notes.append(f"prices: {', '.join(PRICE_PAGES)} (read {PRICES_READ}); quotas: "
+                        "https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html, "
+                        "https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html, "
+                        "https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html, "
+                        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html")
+    report.notes.append(f"wrote {sim.versions:,} versions ({written} s) through the store in {sim.wall_s:.1f} s; "
+                        f"queues over {seconds} s repeat those seconds")
+    return report
 
-    # 1. keys ------------------------------------------------------------------------------------------------
+
+def keys(report: Report, sim: Simulated, rate: int) -> None:
+    """1. What each version writes, and the hottest partition-key values against the per-key limit."""
+    n = sim.versions
     sizes = report.table("items written per version (sizes by DynamoDB's rules)", "item", "per version",
                          "bytes p50", "bytes max", "write units each")
     for what, values in sorted(sim.item_sizes.items()):
@@ -401,193 +424,197 @@ def run(rate: int = RATE, seconds: int = SECONDS, hot_share: float = HOT_SHARE,
         sizes.add(what, round(len(values) / n, 2), values[len(values) // 2], values[-1],
                   write_units(values[-1], "(transaction)" in what))
     ranked = sorted(((peak(c), key) for key, c in sim.key_units.items()), reverse=True)
-    hot = report.table(f"hottest partition-key values: peak write units/s over {written} s written "
+    hot = report.table(f"hottest partition-key values: peak write units/s over {sim.seconds} s written "
                        f"(limit {KEY_WCU_LIMIT:,} per key)", "table / index", "partition key", "items/s",
                        "write units/s", "of limit")
     for units, (table, pk) in ranked[:10]:
         hot.add(table, pk, peak(sim.key_items[(table, pk)]), units, f"{units / KEY_WCU_LIMIT:.0%}")
-    over = [(u, k) for u, k in ranked if u > KEY_WCU_LIMIT]
     tables = report.table("write units/s per table and index (peak second)", "table / index", "write units/s",
                           "partitions needed (1,000 WCU each)")
     for table, c in sorted(sim.table_units.items()):
         tables.add(table, peak(c), math.ceil(peak(c) / KEY_WCU_LIMIT))
+    over = [(u, k) for u, k in ranked if u > KEY_WCU_LIMIT]
     top_units, (top_table, top_pk) = ranked[0]
+    per_item = top_units / max(1, peak(sim.key_items[(top_table, top_pk)]))
+    per_artifact = int(KEY_WCU_LIMIT // max(1, round(per_item)))
     report.goal(f"no partition key over {KEY_WCU_LIMIT:,} write units/s at {rate:,} versions/s", not over,
                 f"hottest {top_table} {top_pk}: {top_units:,} WCU/s; {len(over)} key(s) over")
-    hot_rate = peak(sim.key_items.get(("artifacts", f"A#{HOT}"), Counter()))
+    report.goal(f"the hot artifact's {peak(sim.key_items[('artifacts', f'A#{HOT}')]):,} versions/s within what one "
+                f"artifact can take", peak(sim.key_items[("artifacts", f"A#{HOT}")]) <= per_artifact,
+                f"one artifact tops out near {per_artifact:,} versions/s ({round(per_item)} write units per item "
+                f"on its hottest key)")
     if over:
-        per_version = top_units / max(1, peak(sim.key_items[(top_table, top_pk)]))
-        shards_needed = math.ceil(top_units / (0.8 * KEY_WCU_LIMIT))
+        ways = math.ceil(top_units / (0.8 * KEY_WCU_LIMIT))
         report.notes.append(
             f"FINDING: {len(over)} partition-key value(s) take more than {KEY_WCU_LIMIT:,} write units/s, led by "
-            f"{top_table} {top_pk} ({top_units:,}/s, {per_version:.0f} units per item). Every version of an "
-            f"artifact is written under one partition key (the version item's A#<name>, the index's "
-            f"Q#<name>|| and Q#<name>||<day>, and for GSIs <name>|<partitions>), in a transaction (2 units per "
-            f"KB); version sort keys grow with time, so DynamoDB cannot split the key by sort key either. One "
-            f"artifact therefore tops out near {KEY_WCU_LIMIT // max(1, round(per_version)):,} versions/s (the "
-            f"rest of its writes are throttled and retried by their producers), whatever the table's total. Fix "
-            f"(in chalicelib/store, not made here): write-shard the per-artifact keys, suffixing them with "
-            f"the version id's hash digits mod N (N >= {shards_needed} here; a per-artifact setting), so that `latest` "
-            f"becomes N concurrent Limit-1 Queries merged; and drop the artifacts table's GSIs gsi1/gsi2, which "
-            f"nothing queries since the query index table and whose hot keys, throttled, throttle the "
-            f"table's writes")
-    for (units, (table, pk)) in ranked[:1]:
-        sharded = math.ceil(units / max(1, math.ceil(units / (0.8 * KEY_WCU_LIMIT))))
-        report.notes.append(f"with the hottest key write-sharded {math.ceil(units / (0.8 * KEY_WCU_LIMIT))} ways: "
-                            f"about {sharded:,} write units/s per key")
+            f"{top_table} {top_pk} ({top_units:,}/s, {per_item:.0f} units per item). Every version of an "
+            f"artifact is written under the same partition keys (the version item's A#<name>, the index's "
+            f"Q#<name>|| and Q#<name>||<day>; in the GSIs <name>|<partitions>), in a transaction (2 units per "
+            f"KB); version sort keys grow with time, so DynamoDB cannot split such a key by sort key either. One "
+            f"artifact therefore tops out near {per_artifact:,} versions/s, whatever the table's total (the rest "
+            f"of its writes are throttled and retried by their producers). Fix (in chalicelib/store, not made "
+            f"here): write-shard the per-artifact keys with a suffix from the version id's hash digits mod N "
+            f"(N >= {ways} here, about {math.ceil(top_units / ways):,} units/s per key; a per-artifact setting), "
+            f"so that `latest` becomes N concurrent Limit-1 Queries merged and a listing N merged Queries; and "
+            f"drop the artifacts table's GSIs gsi1/gsi2, which nothing queries since the query index table, "
+            f"which cost write units on every version, and whose hot keys, throttled, throttle the table's writes")
 
-    # 2. stream shards and ParallelizationFactor ----------------------------------------------------------------
+
+def stream(report: Report, sim: Simulated, seconds: int, batch_seconds: float | None) -> TriggerLoad:
+    """2. Stream shards (the artifacts table's partitions) and the trigger's concurrency per ParallelizationFactor."""
+    written = sim.seconds
     artifacts_peak = peak(sim.table_units["artifacts"])
     partitions = max(math.ceil(ON_DEMAND_INITIAL_WCU / KEY_WCU_LIMIT), math.ceil(artifacts_peak / KEY_WCU_LIMIT))
     per_shard: dict[int, Counter] = defaultdict(Counter)
+    keys_on: dict[int, set[str]] = defaultdict(set)
     for second, pk, _ in sim.stream:
         per_shard[partition_of(pk, partitions)][second] += 1
+        keys_on[partition_of(pk, partitions)].add(pk)
     shard_rates = {s: sum(c.values()) / written for s, c in per_shard.items()}
-    hottest_shard = max(shard_rates, key=shard_rates.get)
+    hottest = max(shard_rates, key=shard_rates.__getitem__)
+    modelled = None
     if batch_seconds is None:
         print("  measuring the trigger on a batch of 100 records on the local cloud ...", file=sys.stderr, flush=True)
         measured = measure_batch()
-        batch_s, batch_source = measured["wall_s"], "measured on the local cloud (moto's CPU included)"
+        batch_s, source, modelled = measured["wall_s"], "measured on the local cloud, moto's CPU included", \
+            measured["modelled_s"]
         report.notes.append(
             f"trigger batch of {measured['records']} records x 1 launch plan: {measured['wall_s']:.2f} s measured "
             f"(CPU {measured['cpu_s']:.2f} s, mostly moto's), {measured['modelled_s']:.2f} s modelled for Lambda "
             f"(1 Query + {math.ceil(measured['records'] / measured['max_workers'])} rounds of PutItem + "
             f"StartExecution at max_workers={measured['max_workers']}); the verdicts use the measured figure")
     else:
-        measured, batch_s, batch_source = None, batch_seconds, "given with --batch-seconds"
+        batch_s, source = batch_seconds, "given with --batch-seconds"
     shards = report.table(f"stream: {partitions} shards (the artifacts table's partitions at {artifacts_peak:,} "
-                          f"WCU/s, at least the {ON_DEMAND_INITIAL_WCU:,} of a new on-demand table); records/s "
-                          f"per shard", "shard", "records/s", "artifacts-table keys on it")
-    keys_on: dict[int, set[str]] = defaultdict(set)
-    for _, pk, _ in sim.stream:
-        keys_on[partition_of(pk, partitions)].add(pk)
-    for s in sorted(shard_rates, key=shard_rates.get, reverse=True)[:partitions]:
+                          f"WCU/s, and at least the {ON_DEMAND_INITIAL_WCU:,} WCU/s a new on-demand table serves)",
+                          "shard", "records/s", "artifacts-table keys on it")
+    for s in sorted(shard_rates, key=shard_rates.__getitem__, reverse=True):
         shards.add(s, round(shard_rates[s], 1), len(keys_on[s]))
-    pf = report.table(f"trigger per ParallelizationFactor (batch of {BATCH_SIZE} in {batch_s:.2f} s, {batch_source})",
-                      "factor", "concurrency (shards x factor)", "capacity per shard, records/s", "hottest shard records/s",
-                      "keeps up", f"IteratorAge after {seconds} s")
+    pf = report.table(f"trigger per ParallelizationFactor (a batch of {BATCH_SIZE} in {batch_s:.2f} s, {source})",
+                      "factor", "concurrency (shards x factor)", "capacity per shard, records/s",
+                      "hottest shard, records/s", "keeps up", f"IteratorAge after {seconds} s")
     first_ok = None
+    arrivals = [per_shard[hottest][t % written] for t in range(seconds)]  # the written seconds, repeated
     for factor in range(1, MAX_PARALLELIZATION + 1):
         capacity = factor * BATCH_SIZE / batch_s
-        arrivals = [per_shard[hottest_shard][t % written] for t in range(seconds)]  # the written seconds, repeated
-        backlog = shard_backlog(arrivals, capacity)
-        keeps = all(rate_ <= capacity for rate_ in shard_rates.values())
+        keeps = all(r <= capacity for r in shard_rates.values())
         if keeps and first_ok is None:
             first_ok = factor
-        pf.add(factor, partitions * factor, round(capacity, 1), round(shard_rates[hottest_shard], 1),
-               "yes" if keeps else "no", f"{backlog[-1] / capacity:.1f} s")
-    in_use = sum(min(MAX_PARALLELIZATION, concurrency(r, batch_s) / BATCH_SIZE) for r in shard_rates.values())
+        pf.add(factor, partitions * factor, round(capacity, 1), round(shard_rates[hottest], 1),
+               "yes" if keeps else "no", f"{shard_backlog(arrivals, capacity)[-1] / capacity:.1f} s")
+    busy = sum(min(MAX_PARALLELIZATION, concurrency(r, batch_s) / BATCH_SIZE) for r in shard_rates.values())
     report.goal(f"trigger keeps up (IteratorAge flat) with some ParallelizationFactor <= {MAX_PARALLELIZATION}",
                 first_ok is not None,
-                f"from factor {first_ok}: {partitions * first_ok} concurrent trigger invocations at most, "
-                f"about {in_use:.0f} busy" if first_ok else f"no: the hottest shard takes "
-                f"{shard_rates[hottest_shard]:.0f} records/s")
+                f"from factor {first_ok}: {partitions * first_ok} concurrent trigger invocations at most, about "
+                f"{busy:.0f} busy" if first_ok else f"no: the hottest shard takes {shard_rates[hottest]:.0f} records/s")
+    report.notes.append("ParallelizationFactor keeps order per item (partition and sort key) only, and every version "
+                        "is an item of its own, so concurrent batches of one shard do split one artifact's versions "
+                        "(https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html)")
+    return TriggerLoad(partitions, shard_rates, batch_s, busy, modelled)
 
-    # 3. StartExecution and Lambda ----------------------------------------------------------------------------
-    starts = [rate] * seconds  # one subscriber per artifact: a start per version
-    bucket = token_bucket(starts, START_BUCKET, START_REFILL)
-    thrown = first_throttled(bucket)
+
+def quotas(report: Report, rate: int, seconds: int, trigger_busy: float) -> None:
+    """3. The StartExecution token bucket second by second, and Lambda's concurrency."""
+    bucket = token_bucket([rate] * seconds, START_BUCKET, START_REFILL)  # one subscriber: a start per version
+    throttled = first_throttled(bucket)
     sfn = report.table(f"StartExecution token bucket (bucket {START_BUCKET:,}, refill {START_REFILL}/s) at "
                        f"{rate:,} starts/s", "second", "new", "started", "waiting (throttled)")
     for b in bucket:
         if b.second <= 3 or b.second in (10, 30, seconds):
             sfn.add(b.second, b.demand, b.served, b.backlog)
     report.goal(f"StartExecution keeps up with {rate:,} starts/s under the default quota (else ask for more)",
-                thrown is None,
-                f"throttled from second {thrown}; {bucket[-1].backlog:,} starts waiting after {seconds} s, "
-                f"growing {rate - START_REFILL:,}/s" if thrown else "yes")
+                throttled is None,
+                f"throttled from second {throttled}; {bucket[-1].backlog:,} starts waiting after {seconds} s, "
+                f"growing {rate - START_REFILL:,}/s" if throttled else "yes")
     transitions = token_bucket([rate * TRANSITIONS_PER_RUN] * seconds, TRANSITION_BUCKET, TRANSITION_REFILL)
-    served_rate = min(rate, START_REFILL)
     lam = report.table("Lambda and Step Functions concurrency", "what", "load", "quota", "fits")
-    for label, starts_s in ((f"at the start quota ({START_REFILL}/s)", served_rate), (f"at {rate:,} starts/s", rate)):
-        task = concurrency(starts_s, TASK_SECONDS)
-        lam.add(f"task runner, {label}: starts/s x {TASK_SECONDS:g} s", round(task), ACCOUNT_CONCURRENCY,
-                "yes" if task + in_use <= ACCOUNT_CONCURRENCY else "no: raise the account quota")
-    lam.add("trigger invocations (from the table above)", round(in_use), "shares the account quota", "-")
-    ramp = max(0, math.ceil((concurrency(rate, TASK_SECONDS) - SCALING_PER_10S) / SCALING_PER_10S) * 10)
-    lam.add(f"task runner scaling to {concurrency(rate, TASK_SECONDS):,.0f}", f"{ramp} s",
-            f"{SCALING_PER_10S:,} environments / 10 s", "-")
+    for label, starts in ((f"at the start quota ({START_REFILL}/s)", min(rate, START_REFILL)),
+                          (f"at {rate:,} starts/s", rate)):
+        task = concurrency(starts, TASK_SECONDS)
+        lam.add(f"task runner {label}: starts/s x {TASK_SECONDS:g} s", round(task), ACCOUNT_CONCURRENCY,
+                "yes" if task + trigger_busy <= ACCOUNT_CONCURRENCY else "no: raise the account quota")
+    lam.add("trigger invocations busy (above)", round(trigger_busy), "shares the account quota", "-")
+    needed = concurrency(rate, TASK_SECONDS)
+    ramp = max(0, math.ceil((needed - SCALING_PER_10S) / SCALING_PER_10S) * 10)
+    lam.add(f"task runner scaling to {needed:,.0f}", f"{ramp} s", f"{SCALING_PER_10S:,} environments / 10 s", "-")
     lam.add(f"state transitions: {TRANSITIONS_PER_RUN} per run", f"{rate * TRANSITIONS_PER_RUN:,}/s",
             f"bucket {TRANSITION_BUCKET:,}, refill {TRANSITION_REFILL:,}/s",
             "yes" if not first_throttled(transitions) else "no")
-    task_total = concurrency(rate, TASK_SECONDS) + in_use
     report.goal(f"Lambda concurrency at {rate:,} runs/s of {TASK_SECONDS:g} s within the default "
-                f"{ACCOUNT_CONCURRENCY:,}", task_total <= ACCOUNT_CONCURRENCY, f"{task_total:,.0f} needed")
+                f"{ACCOUNT_CONCURRENCY:,}", needed + trigger_busy <= ACCOUNT_CONCURRENCY,
+                f"{needed + trigger_busy:,.0f} needed")
 
-    # 4. cost per million versions ----------------------------------------------------------------------------
-    million = 1e6 / n
-    batches = batch_count(sim.stream, partitions)
-    trigger_lambda_s = batches["batches"] * batch_s * million
-    trigger_cost = (trigger_lambda_s * TRIGGER_MEMORY_GB * PRICES["lambda_gb_second"]
-                    + batches["batches"] * million * PRICES["lambda_request"])
-    sub_rru = batches["queries"] * read_units(sim.subscription_bytes) * million
+
+def cost(report: Report, sim: Simulated, rate: int, trigger: TriggerLoad) -> None:
+    """4. Cost per million versions from the counted units, and against a polling scheduler."""
     p = PRICES
+    million = 1e6 / sim.versions
+    batches = batch_count(sim.stream, trigger.partitions)
+    trigger_gb_s = batches["batches"] * million * trigger.batch_s * TRIGGER_MEMORY_GB
+    trigger_usd = trigger_gb_s * p["lambda_gb_second"] + batches["batches"] * million * p["lambda_request"]
+    sub_rru = batches["queries"] * million * read_units(sim.subscription_bytes)
     by_table: Counter = Counter()
     for (kind, table), units in sim.units_by_kind.items():
-        by_table[f"{'start claims' if kind == 'claim' else table}"] += units * million
+        by_table["start claims" if kind == "claim" else table] += units * million
     labels = {"artifacts": "version items (artifacts table, in the transaction)",
               "artifacts/gsi1": "GSI gsi1 of the artifacts table", "artifacts/gsi2": "GSI gsi2 of the artifacts table",
               "index": "query index items (in the transaction)", "registry": "lineage edges (in the transaction)",
               "start claims": "start claims (the trigger's conditional PutItem)"}
     rows = [(f"DynamoDB writes: {labels.get(t, t)}", f"{u:,.0f} WRU", u * p["dynamodb_write_unit"])
             for t, u in sorted(by_table.items())]
+    puts = sum(sim.s3_prefix_puts.values()) * million
     rows += [
-        ("DynamoDB reads: subscription Query per batch and artifact", f"{sub_rru:,.0f} RRU",
+        ("DynamoDB reads: the trigger's subscription Query per batch and artifact", f"{sub_rru:,.0f} RRU",
          sub_rru * p["dynamodb_read_unit"]),
-        ("DynamoDB Streams reads by the trigger", f"{batches['batches'] * million:,.0f} GetRecords", 0.0),
-        ("Lambda trigger (measured batch time)", f"{trigger_lambda_s * TRIGGER_MEMORY_GB:,.0f} GB-s, "
-         f"{batches['batches'] * million:,.0f} requests", trigger_cost),
-        ("S3 PUT: the versions' data objects", f"{sum(sim.s3_prefix_puts.values()) * million:,.0f}",
-         sum(sim.s3_prefix_puts.values()) * million * p["s3_put"]),
+        ("DynamoDB Streams reads by the trigger (free for Lambda)", f"{batches['batches'] * million:,.0f} GetRecords",
+         0.0),
+        ("Lambda trigger (measured batch time)", f"{trigger_gb_s:,.0f} GB-s, {batches['batches'] * million:,.0f} "
+         f"requests", trigger_usd),
+        ("S3 PUT: the versions' data objects", f"{puts:,.0f}", puts * p["s3_put"]),
     ]
-    engine = sum(r[2] for r in rows)
     runs = [
-        ("Step Functions Standard: transitions", f"{TRANSITIONS_PER_RUN * 1e6:,.0f}", TRANSITIONS_PER_RUN * 1e6 * p["sfn_transition"]),
+        (f"Step Functions Standard: {TRANSITIONS_PER_RUN} transitions per run", f"{TRANSITIONS_PER_RUN * 1e6:,.0f}",
+         TRANSITIONS_PER_RUN * 1e6 * p["sfn_transition"]),
         (f"Lambda task runner: {TASK_SECONDS:g} s at {TASK_MEMORY_GB * 1024:.0f} MB",
          f"{1e6 * TASK_SECONDS * TASK_MEMORY_GB:,.0f} GB-s",
          1e6 * TASK_SECONDS * TASK_MEMORY_GB * p["lambda_gb_second"] + 1e6 * p["lambda_request"]),
         ("S3 GET: each run reads its version", "1,000,000", 1e6 * p["s3_get"]),
     ]
-    cost = report.table(f"cost per million versions, us-east-1 prices read {PRICES_READ}", "item", "units", "USD")
+    engine = sum(r[2] for r in rows)
+    table = report.table(f"cost per million versions, us-east-1 prices read {PRICES_READ}", "item", "units", "USD")
     for label, units, usd in rows:
-        cost.add(label, units, round(usd, 2))
-    cost.add("= writing and triggering (the engine)", "", round(engine, 2))
+        table.add(label, units, round(usd, 2))
+    table.add("= writing and triggering", "", round(engine, 2))
     for label, units, usd in runs:
-        cost.add(label, units, round(usd, 2))
-    cost.add("= with the runs started (one one-task run per version)", "", round(engine + sum(r[2] for r in runs), 2))
-    # A polling scheduler in place of stream + trigger still writes the versions, claims and starts the same
+        table.add(label, units, round(usd, 2))
+    table.add("= with one one-task run started per version", "", round(engine + sum(r[2] for r in runs), 2))
+
+    # A polling scheduler in place of stream + trigger still writes the versions and claims and starts the same
     # runs: it replaces only how new versions are found (the trigger's Lambda and its subscription reads).
-    poll_day = 24 * p["ec2_t4g_small_hour"]
-    polls_day = 86_400 / POLL_SECONDS
     artifacts = OTHER_ARTIFACTS + 1
-    poll_rru_day = polls_day * artifacts * read_units(0, consistent=False)  # a Query per artifact per poll
-    poll_fixed = poll_day + poll_rru_day * p["dynamodb_read_unit"]
-    version_bytes = sorted(sim.item_sizes.get("version write: artifacts (transaction)", [600]))[-1]
-    # a Query's read units are its items' bytes together, per 4 KB (half when eventually consistent)
+    poll_rru_day = 86_400 / POLL_SECONDS * artifacts * read_units(0, consistent=False)  # a Query per artifact per poll
+    poll_fixed = 24 * p["ec2_t4g_small_hour"] + poll_rru_day * p["dynamodb_read_unit"]
+    version_bytes = max(sim.item_sizes["version write: artifacts (transaction)"])
+    # a Query's read units are its items' bytes together per 4 KB, halved when eventually consistent
     poll_per_million = 1e6 * version_bytes / READ_UNIT / 2 * p["dynamodb_read_unit"]
-    trigger_only = sub_rru * p["dynamodb_read_unit"] + trigger_cost
-    poll = report.table(f"against a polling scheduler that runs all day (a t4g.small querying each of "
-                        f"{artifacts} artifacts every {POLL_SECONDS} s)", "scheduler", "fixed USD/day",
-                        "USD per million versions", f"USD/day at {rate:,} versions/s", "USD/day at 10,000 versions/day")
+    ours = sub_rru * p["dynamodb_read_unit"] + trigger_usd
     per_day = rate * 86_400 / 1e6
-    poll.add("stream + trigger Lambda (this project)", 0.0, round(trigger_only, 2), round(trigger_only * per_day, 2),
-             round(trigger_only * 0.01, 4))
-    poll.add("polling scheduler", round(poll_fixed, 2), round(poll_per_million, 2),
+    poll = report.table(f"finding new versions: stream + trigger against a polling scheduler that runs all day "
+                        f"(a t4g.small querying each of {artifacts} artifacts every {POLL_SECONDS} s)", "scheduler",
+                        "fixed USD/day", "USD per million versions", f"USD/day at {rate:,} versions/s",
+                        "USD/day at 10,000 versions/day")
+    poll.add("stream + trigger Lambda (this project)", 0.0, round(ours, 3), round(ours * per_day, 2),
+             round(ours * 0.01, 4))
+    poll.add("polling scheduler", round(poll_fixed, 2), round(poll_per_million, 3),
              round(poll_fixed + poll_per_million * per_day, 2), round(poll_fixed + poll_per_million * 0.01, 2))
-    report.notes.append("both schedulers write the same versions and claims and start the same runs; the second "
-                        "table compares only what finds new versions (stream reads by Lambda are free; the poller "
-                        "pays its instance and a Query per artifact per poll, and one poller on one instance would "
-                        "itself have to start 1,000 runs/s)")
-    report.notes.append(f"prices: {', '.join(PRICE_PAGES)} (read {PRICES_READ}); quotas: "
-                        "https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html, "
-                        "https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html, "
-                        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html")
-    folder_puts = max(sim.s3_prefix_puts.values()) / written
+    report.notes.append("both ways write the same versions and claims and start the same runs, so the last table "
+                        "compares only how new versions are found: stream reads by Lambda are free, the poller pays "
+                        "its instance all day and a Query per artifact per poll (and one poller on one instance "
+                        "would itself have to start 1,000 runs/s, and finds a version up to "
+                        f"{POLL_SECONDS} s late)")
+    folder_puts = max(sim.s3_prefix_puts.values()) / sim.seconds
     report.goal(f"S3 PUTs per artifact folder under {S3_PUT_PER_PREFIX:,}/s", folder_puts <= S3_PUT_PER_PREFIX,
                 f"{folder_puts:,.0f}/s (the hot artifact)")
-    report.notes.append(f"wrote {n:,} versions ({written} s) through the store in {sim.wall_s:.1f} s; queues over "
-                        f"{seconds} s repeat those seconds; hot artifact {hot_rate:,} versions/s offered")
-    return report
 
 
 def batch_count(stream: list[tuple[int, str, str]], partitions: int) -> dict[str, int]:
