@@ -29,6 +29,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from benchmarks.common import ROOT, Report, emit, parser
 
 MiB = 2**20
@@ -114,19 +116,15 @@ def resource_counts(template: dict[str, Any]) -> Counter:
 
 
 # -- the build -------------------------------------------------------------------------------------------
-def build(cold: bool) -> tuple[Any, Path, float, bool]:
-    """(Built, the project it was built from, seconds, whether the layers came from build/layers)."""
+def build(project: Path) -> tuple[Any, float, bool]:
+    """(Built, seconds, whether the layers came from build/layers)."""
     from chalicelib.deploy import layer
     from chalicelib.deploy.build import build_stage
-    from chalicelib.deploy.workspace import copy_project
 
-    project = ROOT
-    if cold:
-        project = copy_project(ROOT, Path(tempfile.mkdtemp(prefix="cascade-figures-")) / "project")
     before = set((project / layer.BUILD_DIR).glob("*.zip"))
     t0 = time.monotonic()
     built = build_stage(project, STAGE, REGION, echo=None)
-    return built, project, time.monotonic() - t0, set((project / layer.BUILD_DIR).glob("*.zip")) <= before
+    return built, time.monotonic() - t0, set((project / layer.BUILD_DIR).glob("*.zip")) <= before
 
 
 def layer_zips(project: Path) -> dict[str, Path]:
@@ -144,7 +142,83 @@ def layer_zips(project: Path) -> dict[str, Path]:
     return out
 
 
+# -- what each function ships, as the template wires it ---------------------------------------------------------
+class Shipped(BaseModel):
+    """A package (the function code or a layer) and its sizes; None where its zip is not on disk."""
+
+    name: str
+    zipped_bytes: int | None
+    unzipped_bytes: int | None
+
+
+class FunctionShips(BaseModel):
+    function: str  # the template's logical id
+    memory_mb: int | None
+    parts: list[str]  # "code", then its layers' logical ids (or "a layer by ARN")
+    unzipped_bytes: int
+    unknown: list[str]  # parts whose sizes are not known
+    env_bytes: int
+
+
+def shipped(built: Any, project: Path) -> tuple[list[Shipped], list[FunctionShips]]:
+    """The packages a built stage ships and, per function, its code plus layers and its environment's size."""
+    template = built.template
+    resources = template.get("Resources", {})
+    zips = {built.code_key: built.code}
+    for sha, path in layer_zips(project).items():
+        zips[f"deploy/layers/{sha}.zip"] = path
+    if built.layer is not None and built.layer_key:
+        zips[built.layer_key] = built.layer
+    sizes = {key: zip_sizes(path) for key, path in zips.items() if path.is_file()}
+    code = sizes.get(built.code_key, (None, None))
+    packages = [Shipped(name=f"function code ({built.code.name})", zipped_bytes=code[0], unzipped_bytes=code[1])]
+    layers: dict[str, tuple[int, int] | None] = {}
+    for logical, r in sorted(resources.items()):
+        if r.get("Type") == "AWS::Lambda::LayerVersion":
+            size = sizes.get(r["Properties"].get("Content", {}).get("S3Key", ""))
+            layers[logical] = size
+            packages.append(Shipped(name=f"layer {logical}", zipped_bytes=size[0] if size else None,
+                                    unzipped_bytes=size[1] if size else None))
+    names = {**LONGEST, **{k: v for k, v in built.parameters.items() if k != "Stage"}}
+    functions = []
+    for logical, r in sorted(resources.items()):
+        if r.get("Type") != "AWS::Lambda::Function":
+            continue
+        props = r["Properties"]
+        parts, unknown, total = ["code"], [], 0
+        own = sizes.get(props.get("Code", {}).get("S3Key", ""))
+        if own is None:
+            unknown.append("code")
+        else:
+            total += own[1]
+        for ref in props.get("Layers", []):
+            target = ref.get("Ref") if isinstance(ref, dict) else None
+            parts.append(target or "a layer by ARN")
+            size = layers.get(target) if target else None
+            if size is None:
+                unknown.append(target or str(ref))
+            else:
+                total += size[1]
+        functions.append(FunctionShips(
+            function=logical, memory_mb=props.get("MemorySize"), parts=parts, unzipped_bytes=total, unknown=unknown,
+            env_bytes=env_bytes(props.get("Environment", {}).get("Variables", {}), resources, names, built.stage)))
+    return packages, functions
+
+
 def run(cold: bool = False) -> Report:
+    """`cold`: build in a fresh copy of the project (removed afterwards), so nothing is reused."""
+    if not cold:
+        return figures(ROOT, cold)
+    from chalicelib.deploy.workspace import copy_project
+
+    scratch = Path(tempfile.mkdtemp(prefix="cascade-figures-"))
+    try:
+        return figures(copy_project(ROOT, scratch / "project"), cold)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def figures(project: Path, cold: bool) -> Report:
     from chalicelib.deploy import layer
     from chalicelib.deploy.errors import DeployError
     from chalicelib.deploy.stack import TEMPLATE_BODY_LIMIT
@@ -155,10 +229,11 @@ def run(cold: bool = False) -> Report:
                                      f"Lambda's limits")
     print("  building the stage (build_stage) ...", file=sys.stderr, flush=True)
     try:
-        built, project, seconds, cached = build(cold)
+        built, seconds, cached = build(project)
     except (CascadeError, DeployError, OSError) as exc:
+        said = " / ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         report.notes.append(f"SKIPPED: the stage could not be built offline here ({type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0][:300]}); it needs pip with a package index for the layers "
+                            f"{said[:600]}); the build needs pip with a package index (or wheels) for the layers "
                             f"and chalice for the package")
         return report
     how = "cold: nothing reused" if cold else "layers reused from build/layers" if cached else "layers built now"
@@ -190,62 +265,31 @@ def run(cold: bool = False) -> Report:
                 f"{body:,} bytes ({'inline' if body <= TEMPLATE_BODY_LIMIT else 'through the stage bucket'})")
 
     # -- packages as the template wires them -------------------------------------------------------------
-    zips = {built.code_key: built.code}
-    for sha, path in layer_zips(project).items():
-        zips[f"deploy/layers/{sha}.zip"] = path
-    if built.layer is not None and built.layer_key:
-        zips[built.layer_key] = built.layer
-    sizes = {key: zip_sizes(path) for key, path in zips.items() if path.is_file()}
-    layers: dict[str, tuple[str, tuple[int, int] | None]] = {}
-    for logical, r in resources.items():
-        if r.get("Type") == "AWS::Lambda::LayerVersion":
-            key = r["Properties"].get("Content", {}).get("S3Key", "")
-            layers[logical] = (r["Properties"].get("LayerName", logical), sizes.get(key))
+    packages, functions = shipped(built, project)
     art = report.table("packages", "artifact", "zipped MiB", "unzipped MiB", "direct upload (50 MiB)")
-    code_z, code_u = sizes[built.code_key]
-    art.add(f"function code ({built.code.name})", round(code_z / MiB, 1), round(code_u / MiB, 1),
-            "ok" if code_z <= layer.DIRECT_UPLOAD_LIMIT else "over: uploaded through S3")
-    for logical, (name, size) in layers.items():
-        if size is None:
-            art.add(f"layer {resolve(name, resources, LONGEST)} (zip not found under build/layers)", None, None, "-")
-        else:
-            art.add(f"layer {logical}", round(size[0] / MiB, 1), round(size[1] / MiB, 1),
-                    "ok" if size[0] <= layer.DIRECT_UPLOAD_LIMIT else "over: uploaded through S3")
-    names = {**LONGEST, **{k: v for k, v in built.parameters.items() if k != "Stage"}}
+    for pkg in packages:
+        if pkg.zipped_bytes is None or pkg.unzipped_bytes is None:
+            art.add(f"{pkg.name} (zip not found under build/)", None, None, "-")
+            continue
+        art.add(pkg.name, round(pkg.zipped_bytes / MiB, 1), round(pkg.unzipped_bytes / MiB, 1),
+                "ok" if pkg.zipped_bytes <= layer.DIRECT_UPLOAD_LIMIT else "over: uploaded through S3")
     fns = report.table(f"functions: code + layers unzipped (limit {layer.UNZIPPED_LIMIT // MiB} MiB) and "
                        f"environment (limit {ENV_LIMIT:,} bytes, longest values)", "function", "memory MB",
                        "ships", "unzipped MiB", "of 250 MiB", "env bytes", "of 4 KB")
-    worst_unzipped, worst_env, unknown = 0, 0, []
-    for logical, r in sorted(resources.items()):
-        if r.get("Type") != "AWS::Lambda::Function":
-            continue
-        props = r["Properties"]
-        code = sizes.get(props.get("Code", {}).get("S3Key", ""))
-        parts, total = ["code"], code[1] if code else 0
-        if code is None:
-            unknown.append(f"{logical} code")
-        for ref in props.get("Layers", []):
-            target = ref.get("Ref") if isinstance(ref, dict) else None
-            size = layers.get(target, (None, None))[1] if target else None
-            parts.append(target or "a layer by ARN")
-            if size is None:
-                unknown.append(f"{logical} layer {target or ref}")
-            else:
-                total += size[1]
-        env = env_bytes(props.get("Environment", {}).get("Variables", {}), resources, names, STAGE)
-        worst_unzipped, worst_env = max(worst_unzipped, total), max(worst_env, env)
-        fns.add(logical, props.get("MemorySize"), " + ".join(parts), round(total / MiB, 1),
-                f"{total / layer.UNZIPPED_LIMIT:.0%}", env, f"{env / ENV_LIMIT:.0%}")
+    for fn in functions:
+        fns.add(fn.function, fn.memory_mb, " + ".join(fn.parts), round(fn.unzipped_bytes / MiB, 1),
+                f"{fn.unzipped_bytes / layer.UNZIPPED_LIMIT:.0%}", fn.env_bytes, f"{fn.env_bytes / ENV_LIMIT:.0%}")
+    unknown = [f"{fn.function} {part}" for fn in functions for part in fn.unknown]
+    worst_unzipped = max((fn.unzipped_bytes for fn in functions), default=0)
+    worst_env = max((fn.env_bytes for fn in functions), default=0)
     report.goal(f"every function with its layers within {layer.UNZIPPED_LIMIT // MiB} MiB unzipped",
                 worst_unzipped <= layer.UNZIPPED_LIMIT and not unknown,
                 f"largest {worst_unzipped / MiB:.1f} MiB" + (f"; sizes unknown: {', '.join(unknown)}" if unknown else ""))
     report.goal(f"every function's environment within {ENV_LIMIT:,} bytes", worst_env <= ENV_LIMIT,
                 f"largest {worst_env:,} bytes")
-    biggest_zip = max(s[0] for s in sizes.values())
+    biggest_zip = max(p.zipped_bytes or 0 for p in packages)
     report.notes.append(f"largest zip {biggest_zip / MiB:.1f} MiB: deploy uploads code and layers to the stage bucket, "
                         f"where only the 250 MiB unzipped limit applies; 50 MiB is the limit of a direct upload")
-    if cold:
-        shutil.rmtree(project.parent, ignore_errors=True)
     return report
 
 

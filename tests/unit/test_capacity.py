@@ -65,3 +65,20 @@ def test_batches_count_one_subscription_query_per_artifact_in_a_batch():
     counted = capacity.batch_count(stream, partitions=1)
     assert counted == {"batches": 2, "queries": 3}  # [a x100], [a x50, b x10]
     assert Counter(capacity.partition_of(pk, 4) for pk in ["A#a"] * 3) == {capacity.partition_of("A#a", 4): 3}
+
+
+def test_stack_figures_resolve_intrinsics_to_their_longest_values():
+    from benchmarks import stack_figures as sf
+
+    resources = {"Table": {"Type": "AWS::DynamoDB::Table",
+                           "Properties": {"TableName": {"Fn::Sub": "${AppName}-${Stage}-artifacts"}}},
+                 "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "q"}}}
+    names = {**sf.LONGEST, "AppName": "cascade"}
+    stage = "s" * 20
+    assert sf.resolve({"Fn::Sub": "${Table}"}, resources, names) == f"cascade-{stage}-artifacts"
+    assert sf.resolve({"Fn::Sub": "${Table.StreamArn}"}, resources, names) == (
+        f"arn:aws-us-gov:dynamodb:ap-southeast-2:123456789012:table/cascade-{stage}-artifacts"
+        f"/stream/2026-01-01T00:00:00.000")
+    assert sf.resolve({"Ref": "Queue"}, resources, names) == "https://sqs.ap-southeast-2.amazonaws.com/123456789012/q"
+    # a stage the template spells out counts as the longest stage name
+    assert sf.env_bytes({"K": "x-bench-y"}, resources, names, "bench") == 1 + len(f"x-{stage}-y")
