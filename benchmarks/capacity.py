@@ -27,7 +27,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import random
 import sys
@@ -58,8 +57,8 @@ ACCOUNT_CONCURRENCY = 1_000
 S3_PUT_PER_PREFIX = 3_500
 SCALING_PER_10S = 1_000  # new execution environments per function every 10 seconds
 
-# -- prices: us-east-1, on-demand, as listed on these pages when read ------------------------------------------
-PRICES_READ = "2026-12-02"
+# -- prices: us-east-1 list prices, on demand, from the pages below (prices change: check them before relying) ---
+PRICES_READ = "2026-12-02"  # when these were last checked
 PRICES = {
     # https://aws.amazon.com/dynamodb/pricing/on-demand/
     "dynamodb_write_unit": 0.625 / 1e6,
@@ -390,7 +389,6 @@ class TriggerLoad:
     shard_rates: dict[int, float]
     batch_s: float
     busy: float  # trigger invocations in flight (Little's law, per shard at most MAX_PARALLELIZATION)
-    modelled_s: float | None
 
 
 def run(rate: int = RATE, seconds: int = SECONDS, hot_share: float = HOT_SHARE,
@@ -472,12 +470,10 @@ def stream(report: Report, sim: Simulated, seconds: int, batch_seconds: float | 
         keys_on[partition_of(pk, partitions)].add(pk)
     shard_rates = {s: sum(c.values()) / written for s, c in per_shard.items()}
     hottest = max(shard_rates, key=shard_rates.__getitem__)
-    modelled = None
     if batch_seconds is None:
         print("  measuring the trigger on a batch of 100 records on the local cloud ...", file=sys.stderr, flush=True)
         measured = measure_batch()
-        batch_s, source, modelled = measured["wall_s"], "measured on the local cloud, moto's CPU included", \
-            measured["modelled_s"]
+        batch_s, source = measured["wall_s"], "measured on the local cloud, moto's CPU included"
         report.notes.append(
             f"trigger batch of {measured['records']} records x 1 launch plan: {measured['wall_s']:.2f} s measured "
             f"(CPU {measured['cpu_s']:.2f} s, mostly moto's), {measured['modelled_s']:.2f} s modelled for Lambda "
@@ -510,7 +506,7 @@ def stream(report: Report, sim: Simulated, seconds: int, batch_seconds: float | 
     report.notes.append("ParallelizationFactor keeps order per item (partition and sort key) only, and every version "
                         "is an item of its own, so concurrent batches of one shard do split one artifact's versions "
                         "(https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html)")
-    return TriggerLoad(partitions, shard_rates, batch_s, busy, modelled)
+    return TriggerLoad(partitions, shard_rates, batch_s, busy)
 
 
 def quotas(report: Report, rate: int, seconds: int, trigger_busy: float) -> None:

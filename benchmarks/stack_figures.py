@@ -90,7 +90,8 @@ def _variable(name: str, local: dict[str, Any], resources: dict[str, Any], names
     if kind == "AWS::DynamoDB::Table":
         table = resolve(props.get("TableName", logical), resources, names)
         if attribute == "StreamArn":
-            return f"arn:{names['AWS::Partition']}:dynamodb:{region}:{account}:table/{table}/stream/2026-01-01T00:00:00.000"
+            return (f"arn:{names['AWS::Partition']}:dynamodb:{region}:{account}:table/{table}"
+                    f"/stream/2026-01-01T00:00:00.000")
         if attribute == "Arn":
             return f"arn:{names['AWS::Partition']}:dynamodb:{region}:{account}:table/{table}"
         return table
@@ -284,7 +285,8 @@ def figures(project: Path, cold: bool) -> Report:
     worst_env = max((fn.env_bytes for fn in functions), default=0)
     report.goal(f"every function with its layers within {layer.UNZIPPED_LIMIT // MiB} MiB unzipped",
                 worst_unzipped <= layer.UNZIPPED_LIMIT and not unknown,
-                f"largest {worst_unzipped / MiB:.1f} MiB" + (f"; sizes unknown: {', '.join(unknown)}" if unknown else ""))
+                f"largest {worst_unzipped / MiB:.1f} MiB"
+                + (f"; sizes unknown: {', '.join(unknown)}" if unknown else ""))
     report.goal(f"every function's environment within {ENV_LIMIT:,} bytes", worst_env <= ENV_LIMIT,
                 f"largest {worst_env:,} bytes")
     biggest_zip = max(p.zipped_bytes or 0 for p in packages)
