@@ -255,6 +255,8 @@ class Simulated:
 
 
 def simulate(rate: int = RATE, seconds: int = SECONDS, hot_share: float = HOT_SHARE, seed: int = 7) -> Simulated:
+    """`rate` versions a second for `seconds`, each written by ArtifactStore.write and claimed by
+    StartLedger.claim (one subscriber per artifact) against a Recorder; every item sent is counted."""
     from chalicelib.config import Settings
     from chalicelib.store.artifacts import ArtifactStore
     from chalicelib.store.claims import StartLedger
