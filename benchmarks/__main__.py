@@ -15,7 +15,7 @@ from typing import Any
 from benchmarks.common import GOALS_FILE_ENV, ROOT, fmt, machine
 
 ALL = ["cold_start", "calls", "claims", "handler_time", "latency", "query_latest", "artifact_io", "upload_memory",
-       "load"]
+       "load", "capacity", "stack_figures"]
 # Only when named: over two minutes each (chalice packages and layer builds; installing Dagster; a Map over
 # 1,000 items on moto).
 EXTRA = ["package_cold_start", "peer_dagster", "map_scale"]

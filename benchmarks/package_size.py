@@ -1,13 +1,14 @@
-"""Sizes of what `chalice deploy` ships for each function, against Lambda's limits.
+"""Sizes of what a deploy ships for each function, against Lambda's limits.
 
     python benchmarks/package_size.py [--json]
 
-Packages a clean copy of the project with `chalice package` (the same zips `chalice deploy` uploads) and builds
-the tasks layer, then prints, per artifact and per function, zipped and unzipped sizes against the limits:
-50 MiB zipped for direct upload, 250 MiB unzipped for a function with all its layers. The baselines, measured
-in the same run: one chalice package holding requirements.txt and requirements-tasks.txt together, and the same
-with chalice's `automatic_layer` (which moves every dependency into one layer shared by all functions).
-A requirement chalice cannot install for the runtime ("Could not install dependencies") fails the run.
+Builds the stage with `chalicelib.deploy.build.build_stage` (the code zip and layers a deploy uploads, layers
+reused from build/layers when their requirement files have not changed), then prints, per package and per
+function as the template wires them (benchmarks/stack_figures.py), zipped and unzipped sizes against the
+limits: 50 MiB zipped for direct upload, 250 MiB unzipped for a function with all its layers. The baselines,
+measured in the same run: one chalice package holding requirements.txt and requirements-tasks.txt together,
+and the same with chalice's `automatic_layer` (which moves every dependency into one layer shared by all
+functions). A requirement chalice cannot install for the runtime ("Could not install dependencies") fails the run.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.stack_figures import shipped  # noqa: E402
 from chalicelib.deploy import layer  # noqa: E402
-from chalicelib.deploy.stage_config import TASK_CODE_FUNCTIONS  # noqa: E402
+from chalicelib.deploy.build import build_stage  # noqa: E402
 from chalicelib.deploy.workspace import (  # noqa: E402
-    configure_offline, copy_project, example_layer_arn, example_stage, package, zip_sizes,
+    configure_offline, copy_project, example_stage, package, zip_sizes,
 )
 
 MiB = 2**20
@@ -38,11 +40,8 @@ def _row(name: str, zipped: int, unzipped: int, note: str = "") -> dict:
 def measure(work: Path) -> dict:
     stage = example_stage(STAGE)
 
-    chosen = copy_project(ROOT, work / "chosen")
-    functions = configure_offline(chosen, stage, example_layer_arn(stage))
-    fn_zip = package(chosen, STAGE, work / "chosen-out") / "deployment.zip"
-    fn_zipped, fn_unzipped = zip_sizes(fn_zip)
-    built = layer.build(chosen)
+    built = build_stage(ROOT, STAGE, "us-east-1", echo=None)
+    packages, functions = shipped(built, ROOT)
 
     single = copy_project(ROOT, work / "single")
     (single / "requirements.txt").write_text((ROOT / "requirements.txt").read_text() + "\n"
@@ -57,21 +56,15 @@ def measure(work: Path) -> dict:
     managed_out = package(managed, STAGE, work / "managed-out")
     managed_zipped, managed_unzipped = zip_sizes(managed_out / "layer-deployment.zip")
 
-    per_function = []
-    for fn in functions:
-        parts = [("function zip", fn_zipped, fn_unzipped)]
-        if fn in TASK_CODE_FUNCTIONS:
-            parts.append(("tasks layer", built.zipped_bytes, built.unzipped_bytes))
-        unzipped = sum(p[2] for p in parts)
-        per_function.append({"function": fn, "parts": [p[0] for p in parts], "unzipped_bytes": unzipped,
-                             "unzipped_ok": unzipped <= layer.UNZIPPED_LIMIT,
-                             "largest_zip_ok": all(p[1] <= layer.DIRECT_UPLOAD_LIMIT for p in parts)})
+    zipped = {("code" if i == 0 else p.name.removeprefix("layer ")): p.zipped_bytes or 0
+              for i, p in enumerate(packages)}  # shipped(): the code first, then "layer <logical id>"
+    per_function = [{"function": fn.function, "parts": fn.parts, "unzipped_bytes": fn.unzipped_bytes,
+                     "unzipped_ok": fn.unzipped_bytes <= layer.UNZIPPED_LIMIT and not fn.unknown,
+                     "largest_zip_ok": all(zipped.get(part, 0) <= layer.DIRECT_UPLOAD_LIMIT for part in fn.parts)}
+                    for fn in functions]
     return {
         "runtime": layer.runtime(),
-        "artifacts": [
-            _row("function zip (requirements.txt + app code, every function)", fn_zipped, fn_unzipped),
-            _row("tasks layer (requirements-tasks.txt, task functions only)", built.zipped_bytes, built.unzipped_bytes,
-                 " ".join(f"{k}=={v}" for k, v in sorted(built.packages.items()))),
+        "artifacts": [_row(p.name, p.zipped_bytes or 0, p.unzipped_bytes or 0) for p in packages] + [
             _row("baseline: one chalice package with both requirement files", one_zipped, one_unzipped),
             _row("baseline: the same with chalice automatic_layer: its layer", managed_zipped, managed_unzipped),
         ],
