@@ -13,13 +13,16 @@ quadratically. Here:
   * StartExecution finds an earlier execution of the same name through an index of names per state
     machine, kept in step with the machine's list of executions (moto only ever appends to it); what it
     does with the one it finds (the same execution back while it runs with the same input, else
-    ExecutionAlreadyExists) is moto's, unchanged.
+    ExecutionAlreadyExists) is moto's, unchanged;
+  * every request lists the public functions of its service's response class (`inspect.getmembers`, about
+    0.3 ms) to find the action's method; the list depends on the class only, so it is kept per class.
 
 tests/integration/test_local_speed.py checks that the answers are the same with and without these patches.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any, Callable
 from unittest import mock
@@ -94,10 +97,13 @@ class _Only:
 
 
 def patches() -> list[Any]:
+    from moto.core import responses
     from moto.dynamodb.models.table import Table
     from moto.stepfunctions.models import StateMachine
 
     return [
+        mock.patch.object(responses, "method_names_from_class",
+                          functools.lru_cache(maxsize=None)(responses.method_names_from_class)),
         mock.patch.object(Table, "query", _query_one_partition(Table.query)),
         mock.patch.object(StateMachine, "_handle_name_input_idempotency",
                           _idempotency_by_name(StateMachine._handle_name_input_idempotency, _NameIndex())),
