@@ -72,8 +72,9 @@ class CallCounter:
     makes on behalf of a thread counts as that thread's (chalicelib.trigger.pool.origin_thread).
     """
 
-    def __init__(self, *clients: Any) -> None:
+    def __init__(self, *clients: Any, cpu: bool = True) -> None:
         self.clients = clients
+        self.cpu = cpu  # also read each call's thread CPU time (a system call per hook; off where calls abound)
         self.calls: list[Call] = []
         self._id = f"call-counter-{uuid.uuid4().hex}"
 
@@ -90,7 +91,7 @@ class CallCounter:
 
     def _before(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         call = Call(model.service_model.service_name, model.name, origin_thread(), time.perf_counter(),
-                    cpu_started=time.thread_time())
+                    cpu_started=time.thread_time() if self.cpu else 0.0)
         context[self._id] = call
         self.calls.append(call)
 
@@ -99,7 +100,7 @@ class CallCounter:
         if call is None:
             return
         call.ended = time.perf_counter()
-        call.cpu_ended = time.thread_time()
+        call.cpu_ended = time.thread_time() if self.cpu else 0.0
         if "ScannedCount" in parsed:
             call.items_read = int(parsed["ScannedCount"])
         elif "Item" in parsed:

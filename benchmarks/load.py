@@ -74,7 +74,7 @@ class Producers:
         s = self.cloud.settings
         ddb = new_client("dynamodb", s.region)
         store = ArtifactStore(s, new_client("s3", s.region), ddb)
-        counter = CallCounter(ddb)
+        counter = CallCounter(ddb, cpu=False)
         offset = time.time() - time.perf_counter()
         with silenced(), counter:
             while (serial := self._next()) is not None:
@@ -136,7 +136,7 @@ def redeliver_all(cloud: LocalCloud, seed: int) -> dict[str, Any]:
 def one_run(cloud: LocalCloud, arn: str, count: int, base: int, faults: FaultInjector,
             redeliver: bool) -> dict[str, Any]:
     s = cloud.settings
-    trigger_calls = CallCounter(aws.client("dynamodb", s.region), aws.client("stepfunctions", s.region))
+    trigger_calls = CallCounter(aws.client("dynamodb", s.region), aws.client("stepfunctions", s.region), cpu=False)
     producers = Producers(cloud, count)
     with trigger_calls:
         seconds = producers.run(base)
