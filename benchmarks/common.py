@@ -72,8 +72,9 @@ class CallCounter:
     makes on behalf of a thread counts as that thread's (chalicelib.trigger.pool.origin_thread).
     """
 
-    def __init__(self, *clients: Any) -> None:
+    def __init__(self, *clients: Any, cpu: bool = True) -> None:
         self.clients = clients
+        self.cpu = cpu  # also read each call's thread CPU time (a system call per hook; off where calls abound)
         self.calls: list[Call] = []
         self._id = f"call-counter-{uuid.uuid4().hex}"
 
@@ -90,7 +91,7 @@ class CallCounter:
 
     def _before(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         call = Call(model.service_model.service_name, model.name, origin_thread(), time.perf_counter(),
-                    cpu_started=time.thread_time())
+                    cpu_started=time.thread_time() if self.cpu else 0.0)
         context[self._id] = call
         self.calls.append(call)
 
@@ -99,7 +100,7 @@ class CallCounter:
         if call is None:
             return
         call.ended = time.perf_counter()
-        call.cpu_ended = time.thread_time()
+        call.cpu_ended = time.thread_time() if self.cpu else 0.0
         if "ScannedCount" in parsed:
             call.items_read = int(parsed["ScannedCount"])
         elif "Item" in parsed:
@@ -124,12 +125,22 @@ class CallCounter:
         return sum(c.seconds for c in self.select(thread))
 
 
+_session: list[Any] = []  # one boto3 session for every new_client: its loader parses each service model once
+_session_lock = threading.Lock()
+
+
 def new_client(service: str, region: str) -> Any:
-    """A boto3 client of its own (not the cached one the handlers use), so its calls are not counted with theirs."""
+    """A boto3 client of its own (not the cached one the handlers use), so its calls are not counted with theirs
+    (each client has its own copy of the event hooks, whichever session made it)."""
     import boto3
     from botocore.config import Config
 
-    return boto3.session.Session().client(service, region_name=region, config=Config(parameter_validation=False))
+    with _session_lock:  # creating clients from one session is not thread-safe
+        # a session copies botocore's built-in hooks when made: one made before moto was imported lacks its stub
+        mocked = "moto.core.models" in sys.modules
+        if not _session or _session[0][1] != mocked:
+            _session[:] = [(boto3.session.Session(), mocked)]
+        return _session[0][0].client(service, region_name=region, config=Config(parameter_validation=False))
 
 
 # -- seeding the local cloud ----------------------------------------------------------------------
@@ -414,13 +425,15 @@ class NetworkLatency:
 
 
 @contextmanager
-def executions_held() -> Iterator[list[Any]]:
-    """Executions started inside the block run when it ends. Step Functions runs an execution on its own
-    fleet, not in the Lambda that started it; moto runs it in a thread of this process, whose CPU time would
-    otherwise land inside a handler's figure. Starting is unchanged: names, inputs and ExecutionAlreadyExists
-    are decided at StartExecution, as before."""
+def executions_held(run: bool = True) -> Iterator[list[Any]]:
+    """Executions started inside the block run when it ends (with `run=False`, never: they stay RUNNING).
+    Step Functions runs an execution on its own fleet, not in the Lambda that started it; moto runs it in a
+    thread of this process, whose CPU time would otherwise land inside a handler's figure. Starting is
+    unchanged: names, inputs, start dates and ExecutionAlreadyExists are decided at StartExecution, as before
+    (a held execution is RUNNING, so a start with its name and input gets it back, as on AWS while it runs)."""
     from unittest import mock
 
+    from moto.stepfunctions.parser.api import ExecutionStatus
     from moto.stepfunctions.parser.backend.execution import Execution
 
     held: list[Any] = []
@@ -428,6 +441,7 @@ def executions_held() -> Iterator[list[Any]]:
     lock = threading.Lock()
 
     def hold(execution: Any) -> None:
+        execution.exec_status = ExecutionStatus.RUNNING  # as Execution.start sets it, before its worker starts
         with lock:
             held.append(execution)
 
@@ -436,5 +450,6 @@ def executions_held() -> Iterator[list[Any]]:
             yield held
         finally:
             pass
-    for execution in held:
-        original(execution)
+    if run:
+        for execution in held:
+            original(execution)

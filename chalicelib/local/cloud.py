@@ -18,6 +18,9 @@ Four moto behaviours are corrected:
     other transactions go to moto unchanged;
   * a Query walks every item of the table while other threads (concurrent executions) write to it, and fails
     with "dictionary changed size during iteration"; here it walks a snapshot.
+Two moto costs that grow with everything written before are cut, with the same answers
+(chalicelib/local/speed.py): a Query on a table's key sorts the whole table, a StartExecution walks every
+execution of its state machine.
 What AWS emits and moto does not (chalicelib/local/emitted.py): Step Functions status change events when an
 execution ends, EventBridge delivery to SNS topics, and a record of each email SNS would send. moto never fires
 EventBridge Scheduler schedules; `clock` does (chalicelib/local/clock.py).
@@ -47,6 +50,7 @@ from unittest import mock
 from chalicelib import aws, naming
 from chalicelib.config import Settings
 from chalicelib import capture
+from chalicelib.local import speed
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_ROOT / "infra" / "template.yaml"
@@ -130,7 +134,11 @@ def _puts_checked_first(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _all_items_snapshot(table: Any) -> list[Any]:
     """The items of a moto table, sorted by key as moto's Query expects, read from a snapshot of its dicts
-    (`list()` of a dict's values copies it without running Python code, so no other thread writes meanwhile)."""
+    (`list()` of a dict's values copies it without running Python code, so no other thread writes meanwhile).
+    Inside a Query on the table's key, only the asked partition (chalicelib.local.speed)."""
+    partition = speed.items_of(table)
+    if partition is not None:
+        return partition
     items: list[Any] = []
     for bucket in list(table.items.values()):
         items.extend(list(bucket.values()) if table.range_key_attr else [bucket])
@@ -259,6 +267,7 @@ class LocalCloud:
             mock.patch.object(Rule, "send_to_targets", emitted.deliver_to_sns(Rule.send_to_targets)),
             mock.patch.object(Subscription, "publish", emitted.record_emails(Subscription.publish, self._record_email)),
             *sfn_integration.patches(),  # startExecution.sync:2 (a launch plan called in a workflow)
+            *speed.patches(),  # a Query reads its partition only; StartExecution finds a name without a walk
         ]
         for p in self._patches:
             p.start()
