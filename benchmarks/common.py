@@ -125,22 +125,19 @@ class CallCounter:
         return sum(c.seconds for c in self.select(thread))
 
 
-_session: list[Any] = []  # one boto3 session for every new_client: its loader parses each service model once
-_session_lock = threading.Lock()
-
-
 def new_client(service: str, region: str) -> Any:
-    """A boto3 client of its own (not the cached one the handlers use), so its calls are not counted with theirs
-    (each client has its own copy of the event hooks, whichever session made it)."""
+    """A boto3 client of its own (not the cached one the handlers use), so its calls are not counted with theirs:
+    a session of its own, sharing only the process's parsed service models (chalicelib.aws)."""
     import boto3
+    import botocore.session
     from botocore.config import Config
 
-    with _session_lock:  # creating clients from one session is not thread-safe
-        # a session copies botocore's built-in hooks when made: one made before moto was imported lacks its stub
-        mocked = "moto.core.models" in sys.modules
-        if not _session or _session[0][1] != mocked:
-            _session[:] = [(boto3.session.Session(), mocked)]
-        return _session[0][0].client(service, region_name=region, config=Config(parameter_validation=False))
+    from chalicelib import aws
+
+    core = botocore.session.Session()
+    core.register_component("data_loader", aws._loader())
+    return boto3.session.Session(botocore_session=core).client(service, region_name=region,
+                                                               config=Config(parameter_validation=False))
 
 
 # -- seeding the local cloud ----------------------------------------------------------------------
