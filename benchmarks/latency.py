@@ -73,14 +73,15 @@ def run() -> Report:
         serial = 0
 
         def write() -> float:
-            """Write a new version; returns when its PutItem started."""
+            """Write a new version; returns when the write of its metadata item (PutItem, or the transaction
+            holding it with its index items) started."""
             nonlocal serial
             serial += 1
             made = datetime(2030, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=serial)
             with writes:
                 store.write(flows.Events.name, b"{}", dict(flows.PARTITIONS), None,
                             make_version(made, "latency", str(serial)), "bench", fmt="json")
-            put = [c for c in writes.calls if c.operation == "PutItem"][-1]
+            put = [c for c in writes.calls if c.operation in ("PutItem", "TransactWriteItems")][-1]
             writes.reset()
             return put.started
 
