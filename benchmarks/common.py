@@ -126,18 +126,12 @@ class CallCounter:
 
 
 def new_client(service: str, region: str) -> Any:
-    """A boto3 client of its own (not the cached one the handlers use), so its calls are not counted with theirs:
-    a session of its own, sharing only the process's parsed service models (chalicelib.aws)."""
-    import boto3
-    import botocore.session
+    """A boto3 client of its own (not the cached one the handlers use), so its calls are not counted with theirs."""
     from botocore.config import Config
 
     from chalicelib import aws
 
-    core = botocore.session.Session()
-    core.register_component("data_loader", aws._loader())
-    return boto3.session.Session(botocore_session=core).client(service, region_name=region,
-                                                               config=Config(parameter_validation=False))
+    return aws.session().client(service, region_name=region, config=Config(parameter_validation=False))
 
 
 # -- seeding the local cloud ----------------------------------------------------------------------

@@ -22,19 +22,25 @@ def _loader() -> Any:
     return create_loader()
 
 
-@lru_cache(maxsize=None)
-def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
-    """A client of its own session (credentials and settings resolved now, from the environment as it is)."""
+def session() -> Any:
+    """A boto3 session of its own (credentials and settings resolved from the environment as it is now),
+    sharing the process's parsed service models."""
     import boto3
     import botocore.session
-    from botocore.config import Config
 
-    with _loader_lock:  # sessions are not thread-safe while they create a client
+    with _loader_lock:  # sessions are not thread-safe while they are set up
         core = botocore.session.Session()
         core.register_component("data_loader", _loader())
-        return boto3.session.Session(botocore_session=core).client(
-            service, region_name=region, endpoint_url=endpoint_url, config=Config(retries=dict(RETRIES))
-        )
+        return boto3.session.Session(botocore_session=core)
+
+
+@lru_cache(maxsize=None)
+def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
+    """The process's client of `service` in `region`, of a session of its own."""
+    from botocore.config import Config
+
+    return session().client(service, region_name=region, endpoint_url=endpoint_url,
+                            config=Config(retries=dict(RETRIES)))
 
 
 def error_code(exc: BaseException) -> str:

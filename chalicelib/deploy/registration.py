@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.aws import error_code
 from chalicelib.deploy import workflow_stack
+from chalicelib.deploy.stack import deployed_template
 from chalicelib.deploy.errors import DeployError, StackOwnedError
 from chalicelib.deploy.arns import StageArns
 from chalicelib import naming
@@ -67,21 +68,6 @@ def deployed_task_runner(lam: Any, stage: StageArns) -> str:
         if error_code(exc) == "ResourceNotFoundException":
             return arn
         raise
-
-
-def deployed_template(cfn: Any, stack_name: str) -> dict[str, Any]:
-    """The stack's template as deployed ({} when there is no stack)."""
-    try:
-        body = cfn.get_template(StackName=stack_name, TemplateStage="Original")["TemplateBody"]
-    except Exception as exc:
-        if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
-            return {}
-        raise
-    if not isinstance(body, str):
-        return dict(body)
-    from samtranslator.yaml_helper import yaml_parse  # JSON, or YAML (a stack made from infra/template.yaml)
-
-    return dict(yaml_parse(body))
 
 
 def stack_owned(stage: StageArns, defs: Definitions, template: dict[str, Any]) -> StackOwned | None:

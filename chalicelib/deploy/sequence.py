@@ -137,9 +137,7 @@ class Deployment:
     def hand_over(self, built: Built) -> Step | None:
         """A stack from before it held the workflows: registration made their state machines, schedules and
         notifications. They go first (the stack makes them again, by the same names, from the same files)."""
-        from chalicelib.deploy.registration import deployed_template
-
-        deployed = deployed_template(self.client("cloudformation"), self.stack_name)
+        deployed = stack.deployed_template(self.client("cloudformation"), self.stack_name)
         if workflow_stack.owned(deployed).stack:
             return None
         deleted = self._delete_schedules().detail
@@ -172,11 +170,9 @@ class Deployment:
 
     # -- teardown -------------------------------------------------------------------------------------
     def destroy(self, keep_data: bool = False) -> list[Step]:
-        from chalicelib.deploy.registration import deployed_template
-
         cfn = self.client("cloudformation")
         outputs = stack.stack_outputs(cfn, self.stack_name)
-        owned = workflow_stack.owned(deployed_template(cfn, self.stack_name) if outputs is not None else {})
+        owned = workflow_stack.owned(stack.deployed_template(cfn, self.stack_name) if outputs is not None else {})
         steps: list[Step] = []
         self._done(steps, self._delete_schedules(owned))
         self._done(steps, self._delete_state_machines(skip=owned.state_machines))

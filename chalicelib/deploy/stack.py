@@ -67,6 +67,21 @@ def read_outputs(cfn: Any, name: str) -> StackOutputs:
     return StackOutputs.model_validate(outputs)
 
 
+def deployed_template(cfn: Any, stack_name: str) -> dict[str, Any]:
+    """The stack's template as deployed ({} when there is no stack)."""
+    try:
+        body = cfn.get_template(StackName=stack_name, TemplateStage="Original")["TemplateBody"]
+    except Exception as exc:
+        if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
+            return {}
+        raise
+    if not isinstance(body, str):
+        return dict(body)
+    from samtranslator.yaml_helper import yaml_parse  # JSON, or YAML (a stack made from infra/template.yaml)
+
+    return dict(yaml_parse(body))
+
+
 def _params(parameters: dict[str, str]) -> list[dict[str, str]]:
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())]
 

@@ -218,9 +218,6 @@ class LocalCloud:
         from moto.awslambda.models import LambdaFunction
         from moto.dynamodb.models.table import StreamRecord, StreamShard
 
-        from chalicelib.local import serializer_speed
-
-        serializer_speed.apply()
         cloud = self
 
         def invoke_in_process(fn: Any, event: Any = None) -> tuple[str, bool, str]:
@@ -267,7 +264,7 @@ class LocalCloud:
             mock.patch.object(Rule, "send_to_targets", emitted.deliver_to_sns(Rule.send_to_targets)),
             mock.patch.object(Subscription, "publish", emitted.record_emails(Subscription.publish, self._record_email)),
             *sfn_integration.patches(),  # startExecution.sync:2 (a launch plan called in a workflow)
-            *speed.patches(),  # a Query reads its partition only; StartExecution finds a name without a walk
+            *speed.patches(),  # a Query reads its partition only, no name walk, DynamoDB results without the shape walk
         ]
         for p in self._patches:
             p.start()

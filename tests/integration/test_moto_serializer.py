@@ -1,18 +1,20 @@
-"""The local cloud's faster moto responses (chalicelib/local/serializer_speed.py) are byte for byte what moto's
+"""The local cloud's faster moto responses (chalicelib/local/speed.py) are byte for byte what moto's
 own serializer makes: every DynamoDB item operation, with every attribute type, and other services' responses
 through the memoized attribute names."""
 
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from typing import Any
+from unittest import mock
 
 import boto3
 from moto import mock_aws
-from moto.core import serialize
+from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoResult
 
-from chalicelib.local import serializer_speed
+from chalicelib.local import speed
 
 ITEM = {"b": {"B": b"\x00\xffhello"}, "bs": {"BS": [b"a", b"\x01"]}, "n": {"N": "1.50"}, "ns": {"NS": ["1", "2"]},
         "ss": {"SS": ["x", "y"]}, "s": {"S": "ünï"}, "m": {"M": {"a": {"L": [{"NULL": True}, {"BOOL": False}]}}}}
@@ -60,47 +62,38 @@ def _without_metadata(value: Any) -> Any:
     return value
 
 
+def _patched() -> ExitStack:
+    stack = ExitStack()
+    for p in speed.patches():
+        stack.enter_context(p)
+    return stack
+
+
 def test_responses_are_the_same_with_and_without_the_shortcuts():
-    # moto's own serializer: the patched functions are restored after the first round
-    walk_pick = serialize.XFormedAttributePicker.get_possible_keys
-    walk_result = DynamoResult.execute_result
     with mock_aws():
-        expected = _exercise()
-    was_applied = serializer_speed._applied
-    serializer_speed._applied = False
-    serializer_speed.apply()
-    try:
-        assert DynamoResult.execute_result is not walk_result  # the shortcut is in place for the second round
+        expected = _exercise()  # moto's own serializer
+    with _patched():
+        assert DynamoResult.execute_result is not ActionResult.execute_result  # the shortcut is in place
         with mock_aws():
             got = _exercise()
-    finally:
-        if not was_applied:
-            serialize.XFormedAttributePicker.get_possible_keys = walk_pick
-            DynamoResult.execute_result = walk_result
-        serializer_speed._applied = was_applied
+    assert DynamoResult.execute_result is ActionResult.execute_result  # and undone with the patches
     assert got == expected
 
 
 def test_the_shortcut_answers_byte_for_byte_as_the_walk():
-    serializer_speed.apply()
-    shortcut = DynamoResult.execute_result
-    seen = []
-
-    def both(self: Any, context: Any) -> Any:
-        fast = shortcut(self, context)
-        slow = walk(self, context)
-        assert fast[0] == slow[0] and fast[1] == slow[1], context.operation_model.name
-        assert fast[2] == slow[2], context.operation_model.name
-        seen.append(context.operation_model.name)
-        return fast
-
-    from moto.core.responses import ActionResult
-
     walk = ActionResult.execute_result  # moto's own: DynamoResult inherits it
-    DynamoResult.execute_result = both
-    try:
-        with mock_aws():
+    seen = []
+    with _patched():
+        shortcut = DynamoResult.execute_result
+
+        def both(self: Any, context: Any) -> Any:
+            fast = shortcut(self, context)
+            slow = walk(self, context)
+            assert fast[0] == slow[0] and fast[1] == slow[1], context.operation_model.name
+            assert fast[2] == slow[2], context.operation_model.name
+            seen.append(context.operation_model.name)
+            return fast
+
+        with mock.patch.object(DynamoResult, "execute_result", both), mock_aws():
             _exercise()
-    finally:
-        DynamoResult.execute_result = shortcut
-    assert set(seen) >= serializer_speed.PLAIN_DYNAMODB_RESULTS, seen
+    assert set(seen) >= speed.PLAIN_DYNAMODB_RESULTS, seen
