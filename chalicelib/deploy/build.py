@@ -4,21 +4,31 @@ written and no AWS call is made.
     project/        a clean copy of the project with the stage config written in (chalice reads only files)
     merge.json      infra/template.yaml plus the stage's generated parts (chalicelib/deploy/template.py)
     package/        `chalice package --merge-template merge.json`: sam.json and deployment.zip
-    code.zip        deployment.zip re-zipped deterministically (sorted entries, fixed times)
+    code.zip        deployment.zip with bytecode, re-zipped deterministically (sorted entries, fixed times)
     template.json   the stack template: SAM translated to plain CloudFormation
 
 Why the merge is fed by our code rather than infra/template.yaml alone: the policies, environment variables and
 function names are generated per stage, and chalice refuses to package `@app.on_s3_event` at all (CloudFormation
 cannot add a notification to a bucket it does not own), so the package step skips chalice's notification
 generator and the merge template declares the notification on the stack's own bucket.
+
+What each function runs: code.zip holds only the project's own code (app.py, chalicelib/, and the `chalice`
+runtime module chalice adds), with checked-hash bytecode; the copy chalice packages has an empty
+requirements.txt, because /var/task comes before the layers on sys.path and a dependency left in the zip
+would shadow the layer's compiled copy. Every dependency comes from the functions layer (requirements.txt,
+compiled for the runtime: chalicelib/deploy/layer.py), first in every function's Layers; the functions that
+run task code also get the tasks layer.
 """
 
 from __future__ import annotations
 
+import compileall
 import hashlib
 import json
 import os
+import py_compile
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -38,6 +48,7 @@ from chalicelib.deploy.workspace import copy_project
 BUILD = Path("build") / "stages"
 INFRA = Path("infra") / "template.yaml"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+TASK_ROOT = "/var/task"  # where Lambda unpacks a function zip
 # chalice refuses apps with @app.on_s3_event; the merge template declares the notification instead.
 PACKAGE_SCRIPT = ("import sys\nimport chalice.package as p\n"
                   "p.SAMTemplateGenerator._generate_s3bucketnotification = lambda self, resource, template: None\n"
@@ -50,9 +61,17 @@ class Built(BaseModel):
     parameters: dict[str, str]
     code: Path
     code_key: str
-    layer: Path | None
+    layer: Path | None  # the tasks layer
     layer_key: str | None
+    functions_layer: Path | None = None
+    functions_layer_key: str | None = None
     path: Path  # template.json
+
+    def uploads(self) -> list[tuple[Path, str]]:
+        """(file, key in the stage bucket) of every package the template refers to."""
+        pairs = [(self.code, self.code_key), (self.functions_layer, self.functions_layer_key),
+                 (self.layer, self.layer_key)]
+        return [(path, key) for path, key in pairs if path is not None and key is not None]
 
 
 def load_infra(project: Path) -> dict[str, Any]:
@@ -80,17 +99,46 @@ def stage_options(project: Path, stage: str) -> StageOptions:
         raise DeployError(f"{project / CONFIG} stages.{stage}.cascade: {problems}") from None
 
 
-def normalized_zip(source: Path, dest: Path) -> str:
-    """Re-zip `source` into `dest` with sorted entries and fixed times; returns its sha256."""
+def _bytecode(src: zipfile.ZipFile) -> dict[str, bytes]:
+    """Checked-hash bytecode of every module in the zip that has none, by its path in the zip. Checked: the
+    interpreter uses a `.pyc` only while it matches its source, so a zip whose sources are edited later (the
+    Lambda console) never runs stale code. Compiled with the runtime's Python (layer.runtime() is this one)."""
+    with tempfile.TemporaryDirectory(prefix="cascade-code-") as tmp:
+        root = Path(tmp)
+        names = set(src.namelist())
+        for name in names:
+            if name.endswith(".py"):
+                src.extract(name, root)
+        compileall.compile_dir(root, quiet=2, workers=0, ddir=TASK_ROOT,
+                               invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+        return {rel: path.read_bytes() for path in sorted(root.rglob("*.pyc"))
+                if (rel := path.relative_to(root).as_posix()) not in names}
+
+
+def normalized_zip(source: Path, dest: Path, compile_code: bool = False) -> str:
+    """Re-zip `source` into `dest` with sorted entries and fixed times (with `compile_code`, plus bytecode of
+    its modules); returns its sha256."""
     partial = dest.with_suffix(".partial")
     with zipfile.ZipFile(source) as src, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in sorted(src.infolist(), key=lambda i: i.filename):
-            entry = zipfile.ZipInfo(info.filename, ZIP_TIME)
-            entry.external_attr = info.external_attr
+        entries: dict[str, tuple[int, bytes]] = {i.filename: (i.external_attr, src.read(i)) for i in src.infolist()}
+        if compile_code:
+            entries.update({name: (0o644 << 16, data) for name, data in _bytecode(src).items()})
+        for name in sorted(entries):
+            attr, data = entries[name]
+            entry = zipfile.ZipInfo(name, ZIP_TIME)
+            entry.external_attr = attr
             entry.compress_type = zipfile.ZIP_DEFLATED
-            out.writestr(entry, src.read(info))
+            out.writestr(entry, data)
     os.replace(partial, dest)
     return hashlib.sha256(dest.read_bytes()).hexdigest()
+
+
+def own_code_only(project: Path) -> Path:
+    """The copy of the project that chalice packages: its requirements.txt emptied (every dependency comes
+    from the functions layer, and /var/task precedes /opt/python on sys.path, so a copy left in the zip would
+    shadow the layer's compiled one)."""
+    (project / layer.REQUIREMENTS).write_text("# every function's dependencies come from the functions layer\n")
+    return project
 
 
 def _fresh_copy(project: Path, dest: Path) -> Path:
@@ -115,14 +163,19 @@ def build_stage(project: Path, stage: str, region: str, echo: Callable[[str], No
     infra = load_infra(project)
     work = project / BUILD / stage
     work.mkdir(parents=True, exist_ok=True)
-    layer_zip, layer_key = None, None
+    layer_zip, layer_key, functions_zip, functions_key = None, None, None, None
     if with_layer:
+        functions_layer = layer.build_functions(project)
+        functions_zip, functions_key = functions_layer.path, layer_key_of(functions_layer)
         built_layer = layer.build(project)
-        layer_zip, layer_key = built_layer.path, f"deploy/layers/{built_layer.sha256}.zip"
+        layer_zip, layer_key = built_layer.path, layer_key_of(built_layer)
     copy = _fresh_copy(project, work / "project")
+    if with_layer:
+        own_code_only(copy)
     write_stage_config(copy, symbolic_stage(stage, app.app_name), app.functions, None)
     merge = work / "merge.json"
-    merge.write_text(json.dumps(merge_template(infra, stage, app, options, layer_key), indent=2) + "\n")
+    merged = merge_template(infra, stage, app, options, layer_key, functions_layer_key=functions_key)
+    merge.write_text(json.dumps(merged, indent=2) + "\n")
     package_dir = work / "package"
     shutil.rmtree(package_dir, ignore_errors=True)
     env = {**os.environ, "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
@@ -131,10 +184,16 @@ def build_stage(project: Path, stage: str, region: str, echo: Callable[[str], No
     sam = json.loads((package_dir / "sam.json").read_text())
     check_merged(sam)
     code = work / "code.zip"
-    code_key = f"deploy/functions/{normalized_zip(package_dir / 'deployment.zip', code)}.zip"
+    code_key = f"deploy/functions/{normalized_zip(package_dir / 'deployment.zip', code, compile_code=True)}.zip"
     parameters = {"Stage": stage, "AppName": app.app_name, **options.parameters()}
     template = translate(place_code(sam, stage, code_key, app.app_name), parameters, region)
     path = work / "template.json"
     path.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
     return Built(stage=stage, template=template, parameters=parameters, code=code, code_key=code_key,
-                 layer=layer_zip, layer_key=layer_key, path=path)
+                 layer=layer_zip, layer_key=layer_key, functions_layer=functions_zip,
+                 functions_layer_key=functions_key, path=path)
+
+
+def layer_key_of(build_: layer.LayerBuild) -> str:
+    """A layer zip's key in the stage bucket: content-addressed, so an unchanged layer is not uploaded again."""
+    return f"deploy/layers/{build_.sha256}.zip"
