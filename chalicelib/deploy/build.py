@@ -141,7 +141,7 @@ def own_code_only(project: Path) -> Path:
     return project
 
 
-def _fresh_copy(project: Path, dest: Path) -> Path:
+def fresh_copy(project: Path, dest: Path) -> Path:
     """A clean copy of the project in `dest`, keeping chalice's dependency cache from the last build."""
     cache = dest / ".chalice" / "deployments"
     kept = dest.parent / "deployments-cache"
@@ -169,7 +169,7 @@ def build_stage(project: Path, stage: str, region: str, echo: Callable[[str], No
         functions_zip, functions_key = functions_layer.path, layer_key_of(functions_layer)
         built_layer = layer.build(project)
         layer_zip, layer_key = built_layer.path, layer_key_of(built_layer)
-    copy = _fresh_copy(project, work / "project")
+    copy = fresh_copy(project, work / "project")
     if with_layer:
         own_code_only(copy)
     write_stage_config(copy, symbolic_stage(stage, app.app_name), app.functions, None)
