@@ -100,19 +100,17 @@ def stage_options(project: Path, stage: str) -> StageOptions:
 
 
 def _bytecode(src: zipfile.ZipFile) -> dict[str, bytes]:
-    """Checked-hash bytecode of every module in the zip that has none, by its path in the zip. Checked: the
-    interpreter uses a `.pyc` only while it matches its source, so a zip whose sources are edited later (the
-    Lambda console) never runs stale code. Compiled with the runtime's Python (layer.runtime() is this one)."""
+    """Checked-hash bytecode of every module in the zip, by its path in the zip. Checked: the interpreter uses
+    a `.pyc` only while it matches its source, so a zip whose sources are edited later (the Lambda console)
+    never runs stale code. Compiled with the runtime's Python (layer.runtime() is this one)."""
     with tempfile.TemporaryDirectory(prefix="cascade-code-") as tmp:
         root = Path(tmp)
-        names = set(src.namelist())
-        for name in names:
+        for name in src.namelist():
             if name.endswith(".py"):
                 src.extract(name, root)
         compileall.compile_dir(root, quiet=2, workers=0, ddir=TASK_ROOT,
                                invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
-        return {rel: path.read_bytes() for path in sorted(root.rglob("*.pyc"))
-                if (rel := path.relative_to(root).as_posix()) not in names}
+        return {path.relative_to(root).as_posix(): path.read_bytes() for path in sorted(root.rglob("*.pyc"))}
 
 
 def normalized_zip(source: Path, dest: Path, compile_code: bool = False) -> str:
@@ -120,8 +118,9 @@ def normalized_zip(source: Path, dest: Path, compile_code: bool = False) -> str:
     its modules); returns its sha256."""
     partial = dest.with_suffix(".partial")
     with zipfile.ZipFile(source) as src, zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as out:
-        entries: dict[str, tuple[int, bytes]] = {i.filename: (i.external_attr, src.read(i)) for i in src.infolist()}
-        if compile_code:
+        entries: dict[str, tuple[int, bytes]] = {i.filename: (i.external_attr, src.read(i)) for i in src.infolist()
+                                                 if not (compile_code and i.filename.endswith(".pyc"))}
+        if compile_code:  # bytecode of its own (a .pyc already in the zip may be timestamp-based: not reproducible)
             entries.update({name: (0o644 << 16, data) for name, data in _bytecode(src).items()})
         for name in sorted(entries):
             attr, data = entries[name]

@@ -127,6 +127,7 @@ def test_the_function_zip_gets_checked_hash_bytecode_of_its_modules(tmp_path: Pa
         zf.writestr("pkg/__init__.py", "")
         zf.writestr("pkg/mod.py", "VALUE = 1\n")
         zf.writestr("pkg/data.json", "{}")
+        zf.writestr(f"pkg/__pycache__/mod.{sys.implementation.cache_tag}.pyc", b"timestamp-based, replaced")
     digests = {normalized_zip(source, tmp_path / f"{n}.zip", compile_code=True) for n in ("a", "b")}
     assert len(digests) == 1  # deterministic: the same code is the same content-addressed key
     tag = sys.implementation.cache_tag
