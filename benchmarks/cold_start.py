@@ -3,9 +3,11 @@
 The trigger Lambda imports `app` and, on its first event, `chalicelib.trigger.handler`; the task runner imports
 `app` and `chalicelib.runtime.runner`. Each is measured on a copy of the sources in a temporary directory:
   * pyc:          our modules compiled to .pyc beforehand, like every dependency;
-  * our .py:      our modules without .pyc (chalice zips ship .py only), dependencies with .pyc;
+  * our .py:      our modules without .pyc, dependencies with .pyc;
   * all .py:      our modules and every dependency without .pyc (only the standard library keeps its .pyc),
-                  which is how a chalice package runs on its first cold start.
+                  which is how a plain chalice package runs on every cold start.
+The deploy ships the "pyc" case: the function zip with our modules' bytecode and the functions layer with the
+dependencies' (benchmarks/package_cold_start.py measures those artifacts themselves).
 Baseline: the third-party floor every such handler pays in the same run: chalice, boto3, and pydantic with one model.
 """
 

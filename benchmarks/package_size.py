@@ -2,7 +2,8 @@
 
     python benchmarks/package_size.py [--json]
 
-Builds the stage with `chalicelib.deploy.build.build_stage` (the code zip and layers a deploy uploads, layers
+Builds the stage with `chalicelib.deploy.build.build_stage` (the function zip with the project's own code, the
+functions layer and the tasks layer a deploy uploads, layers
 reused from build/layers when their requirement files have not changed), then prints, per package and per
 function as the template wires them (benchmarks/stack_figures.py), zipped and unzipped sizes against the
 limits: 50 MiB zipped for direct upload, 250 MiB unzipped for a function with all its layers. The baselines,
@@ -85,9 +86,9 @@ def main() -> int:
     for row in result["artifacts"]:
         print(f"{row['name']:62} {row['zipped_bytes'] / MiB:8.1f} MiB {row['unzipped_bytes'] / MiB:8.1f} MiB"
               f"  {'ok' if row['zipped_ok'] else 'OVER 50 MiB'}")
-    print(f"\n{'function':20} {'ships':32} {'unzipped':>12}  of 250 MiB")
+    print(f"\n{'function':20} {'ships':50} {'unzipped':>12}  of 250 MiB")
     for fn in result["functions"]:
-        print(f"{fn['function']:20} {' + '.join(fn['parts']):32} {fn['unzipped_bytes'] / MiB:8.1f} MiB"
+        print(f"{fn['function']:20} {' + '.join(fn['parts']):50} {fn['unzipped_bytes'] / MiB:8.1f} MiB"
               f"  {100 * fn['unzipped_bytes'] / layer.UNZIPPED_LIMIT:5.1f} %{'' if fn['unzipped_ok'] else '  OVER'}")
     ok = all(f["unzipped_ok"] and f["largest_zip_ok"] for f in result["functions"])
     return 0 if ok else 1

@@ -2,9 +2,10 @@
 any copy of the project deploys, updates or destroys the stage, and a deploy writes only under build/.
 
 deploy:   build the template and packages (chalicelib/deploy/build.py) → a new stack is first created with
-          only its bucket → upload the function and layer zips to it → change set: create or update the stack,
-          printing each resource it adds, modifies or removes (the workflows' state machines, schedules and
-          notifications among them) → registration (launch plans, subscriptions, schedule specs)
+          only its bucket → upload the function zip and the two layer zips to it (content-addressed keys: an
+          unchanged package is not uploaded again) → change set: create or update the stack, printing each
+          resource it adds, modifies or removes (the workflows' state machines, schedules and notifications among
+          them) → registration (launch plans, subscriptions, schedule specs)
 destroy:  what the stack does not own (state machines `@dynamic` tasks created, registration's from before the
           stack held the workflows) → data (bucket emptied, tables) → the stack
 """
@@ -99,10 +100,7 @@ class Deployment:
     def upload(self, bucket: str, built: Built) -> Step:
         s3 = self.client("s3")
         detail = []
-        files = [(built.code, built.code_key)] + ([(built.layer, built.layer_key)] if built.layer else [])
-        for path, key in files:
-            if path is None or key is None:
-                continue
+        for path, key in built.uploads():  # the function zip, the functions layer, the tasks layer
             try:
                 s3.head_object(Bucket=bucket, Key=key)
                 continue

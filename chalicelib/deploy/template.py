@@ -4,12 +4,14 @@ template, and the SAM → plain CloudFormation translation. Pure: no AWS call, n
 The merge template is infra/template.yaml (bucket, tables, queues, roles, alarms) plus what only this code
 can spell for the stage:
 
-    functions     FunctionName (cascade-<stage>-<fn>), environment variables, the tasks layer
+    functions     FunctionName (cascade-<stage>-<fn>), environment variables, Layers: the functions layer
+                  first (every function), then the tasks layer (functions that run task code)
     roles         RoleName and the generated policy (chalicelib/deploy/policies.py)
     trigger       the stream mapping's source (the table's stream) and failure settings, ParallelizationFactor
     task runner   a published version and the alias `live` (AutoPublishAlias)
     upload        the bucket's notification to on_upload, its invoke permission, its EventInvokeConfig
-    tasks layer   an AWS::Lambda::LayerVersion from the zip uploaded to the stage bucket
+    layers        an AWS::Lambda::LayerVersion each (functions layer, tasks layer) from the zips uploaded to
+                  the stage bucket under deploy/layers/<sha256>.zip
 
 and, after the translation, the workflows of chalicelib/workflows/ (state machines, schedules, notifications:
 chalicelib/deploy/workflow_stack.py) and the checkov findings the template accepts (chalicelib/deploy/hardening.py).
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 
 TASK_RUNNER_ALIAS = naming.TASK_RUNNER_ALIAS
 TASKS_LAYER = "TasksLayer"
+FUNCTIONS_LAYER = "FunctionsLayer"
 BUCKET = "ArtifactBucket"
 REST_API = "RestAPI"  # chalice's logical id of the REST API
 
@@ -125,9 +128,30 @@ def _s3_filter(prefix: str | None, suffix: str | None) -> dict[str, Any] | None:
     return {"S3Key": {"Rules": rules}} if rules else None
 
 
+def functions_layer_name(stage: str, app_name: str = APP_NAME) -> str:
+    return f"{naming.prefix(stage, app_name)}functions"
+
+
+def function_layers(fn: str, layer_key: str | None, functions_layer_key: str | None) -> list[dict[str, str]]:
+    """A function's Layers: the functions layer first (what every function imports), then the tasks layer."""
+    refs = [{"Ref": FUNCTIONS_LAYER}] if functions_layer_key else []
+    if fn in TASK_CODE_FUNCTIONS and layer_key:
+        refs.append({"Ref": TASKS_LAYER})
+    return refs
+
+
+def _layer_version(name: str, what: str, key: str, bucket: dict[str, Any]) -> dict[str, Any]:
+    from chalicelib.deploy import layer
+
+    return {"Type": "AWS::Lambda::LayerVersion", "Properties": {
+        "LayerName": name, "Description": f"{what} ({key})", "Content": {"S3Bucket": bucket, "S3Key": key},
+        "CompatibleRuntimes": [layer.runtime()], "CompatibleArchitectures": [layer.ARCHITECTURE]}}
+
+
 def merge_template(infra: dict[str, Any], stage: str, app: AppInfo, options: StageOptions,
-                   layer_key: str | None) -> dict[str, Any]:
-    """infra/template.yaml (parsed) plus the stage's generated parts, for `chalice package --merge-template`."""
+                   layer_key: str | None, functions_layer_key: str | None = None) -> dict[str, Any]:
+    """infra/template.yaml (parsed) plus the stage's generated parts, for `chalice package --merge-template`.
+    `layer_key`, `functions_layer_key`: the tasks and functions layers' zips in the stage bucket."""
     out = copy.deepcopy(infra)
     resources: dict[str, Any] = out.setdefault("Resources", {})
     symbolic = symbolic_stage(stage, app.app_name)
@@ -136,8 +160,9 @@ def merge_template(infra: dict[str, Any], stage: str, app: AppInfo, options: Sta
     for fn in app.functions:
         props: dict[str, Any] = {"FunctionName": symbolic.function_name(fn),
                                  "Environment": {"Variables": sub(dict(sorted(env.items())))}}
-        if fn in TASK_CODE_FUNCTIONS and layer_key:
-            props["Layers"] = [{"Ref": TASKS_LAYER}]
+        layers = function_layers(fn, layer_key, functions_layer_key)
+        if layers:
+            props["Layers"] = layers
         resources[function_id(fn)] = {"Properties": props}
         resources[role_id(fn)] = {"Properties": {
             "RoleName": f"{symbolic.prefix}{fn}",
@@ -178,13 +203,12 @@ def merge_template(infra: dict[str, Any], stage: str, app: AppInfo, options: Sta
             raise DeployError(f"infra/template.yaml has no {BUCKET} resource; app.py's S3 handlers need it")
         bucket.setdefault("Properties", {})["NotificationConfiguration"] = {"LambdaConfigurations": notifications}
         bucket["DependsOn"] = sorted(set(bucket.get("DependsOn", [])) | set(permissions))
+    if functions_layer_key:
+        resources[FUNCTIONS_LAYER] = _layer_version(functions_layer_name(stage, app.app_name),
+                                                    "what every function imports", functions_layer_key, code_bucket)
     if layer_key:
-        from chalicelib.deploy import layer
-
-        resources[TASKS_LAYER] = {"Type": "AWS::Lambda::LayerVersion", "Properties": {
-            "LayerName": symbolic.tasks_layer_name, "Description": f"what task code imports ({layer_key})",
-            "Content": {"S3Bucket": code_bucket, "S3Key": layer_key},
-            "CompatibleRuntimes": [layer.runtime()], "CompatibleArchitectures": [layer.ARCHITECTURE]}}
+        resources[TASKS_LAYER] = _layer_version(symbolic.tasks_layer_name, "what task code imports", layer_key,
+                                                code_bucket)
     return out
 
 

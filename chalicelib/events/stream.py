@@ -11,12 +11,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from pydantic import ValidationError
 
 from chalicelib.errors import MalformedRecordError
 from chalicelib.sdk.charset import check_name, check_partition_size, check_value, check_version
+from chalicelib.store.dynamo import from_dynamo
 from chalicelib.store.models import ArtifactVersion, is_version_key, version_key
+
+
+class DynamoDBRecord:
+    """One stream record as Lambda delivers it: `raw_event` is the record, `new_image` its NewImage as Python
+    values. What the trigger reads of powertools' class of the same name, whose package imports every event
+    class powertools has (50 modules the trigger never uses)."""
+
+    __slots__ = ("raw_event",)
+
+    def __init__(self, raw_event: dict[str, Any]) -> None:
+        self.raw_event = raw_event
+
+    @property
+    def new_image(self) -> dict[str, Any]:
+        """NewImage decoded (chalicelib.store.dynamo); raises if the record has none or it is not DynamoDB JSON."""
+        return from_dynamo(self.raw_event["dynamodb"]["NewImage"])
 
 
 def record_id(record: DynamoDBRecord | dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +60,7 @@ def version_from_record(record: DynamoDBRecord | dict[str, Any]) -> ArtifactVers
             f"stream record {rid!r} has no NewImage; set the table's stream view type to NEW_IMAGE"
         )
     try:
-        image = record.dynamodb.new_image  # type: ignore[union-attr]
+        image = record.new_image
     except Exception as exc:
         raise MalformedRecordError(f"stream record {rid!r}: NewImage is not DynamoDB JSON: {exc}") from exc
     pk, sk = image.get("pk"), image.get("sk")

@@ -17,9 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
 from chalicelib.errors import CascadeError, EventError
+from chalicelib.events.stream import DynamoDBRecord
 from chalicelib.trigger.pool import Pool
 
 

@@ -15,11 +15,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
 from chalicelib import aws, logs
 from chalicelib.config import Settings
-from chalicelib.events.stream import record_id, version_from_record
+from chalicelib.events.stream import DynamoDBRecord, record_id, version_from_record
 from chalicelib.store.index import ArtifactIndex
 from chalicelib.store.models import ArtifactVersion, Subscription
 from chalicelib.store.registry import Registry

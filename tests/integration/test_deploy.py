@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -149,7 +150,8 @@ def snapshot(c: dict[str, Any]) -> dict[str, Any]:
         d = sfn.describe_state_machine(stateMachineArn=sm["stateMachineArn"])
         machines[sm["name"]] = {"arn": sm["stateMachineArn"], "definition": json.loads(d["definition"]),
                                 "role": d["roleArn"]}
-    layers = lam.list_layer_versions(LayerName=f"{PREFIX}tasks")["LayerVersions"]
+    layers = [v for name in ("functions", "tasks")
+              for v in lam.list_layer_versions(LayerName=PREFIX + name)["LayerVersions"]]
     apis = sorted(a["name"] for a in c["apigateway"].get_rest_apis()["items"])
     stack = c["cloudformation"].describe_stacks(StackName=f"{PREFIX}infra")["Stacks"][0]
     registry = c["dynamodb"].scan(TableName=f"{PREFIX}registry")["Items"]
@@ -212,10 +214,27 @@ def test_functions_are_deployed_with_stage_settings_and_own_roles(deployed: dict
         assert fn["Handler"] == ("app.app" if short == API else f"app.{short}") and fn["Runtime"] == "python3.11"
         # moto's CloudFormation does not attach Layers: checked on the template, the layer itself in moto
         props = deployed["template"]["Resources"][function_id(short)]["Properties"]
-        assert props.get("Layers") == ([{"Ref": "TasksLayer"}] if short in TASK_CODE_FUNCTIONS else None)
-    assert len(deployed["first"]["layers"]) == 1
+        # every function's dependencies come from the functions layer, first; task code adds the tasks layer
+        tasks = [{"Ref": "TasksLayer"}] if short in TASK_CODE_FUNCTIONS else []
+        assert props.get("Layers") == [{"Ref": "FunctionsLayer"}, *tasks]
+    assert len(deployed["first"]["layers"]) == 2
     assert fns[PREFIX + TASK_RUNNER]["Timeout"] == 900
     assert deployed["first"]["apis"] == [PREFIX.rstrip("-")]
+
+
+def test_the_function_zip_holds_only_the_projects_code_and_the_layers_are_in_the_bucket(deployed: dict,
+                                                                                    clients: dict[str, Any]):
+    work = deployed["project"] / "build" / "stages" / STAGE
+    with zipfile.ZipFile(work / "code.zip") as zf:
+        tops = {name.split("/")[0] for name in zf.namelist()}
+        assert f"chalicelib/trigger/__pycache__/handler.{sys.implementation.cache_tag}.pyc" in zf.namelist()
+    assert {"app.py", "chalicelib", "chalice"} <= tops
+    assert tops & {"boto3", "botocore", "pydantic", "pydantic_core", "aws_lambda_powertools", "urllib3"} == set()
+    resources = deployed["template"]["Resources"]
+    for logical in ("FunctionsLayer", "TasksLayer"):
+        key = resources[logical]["Properties"]["Content"]["S3Key"]
+        assert key.startswith("deploy/layers/") and key.endswith(".zip")
+        clients["s3"].head_object(Bucket=deployed["info"].outputs.bucket, Key=key)  # uploaded before the stack
 
 
 def test_each_role_holds_exactly_its_generated_policy(deployed: dict):
@@ -309,7 +328,8 @@ def test_first_deploy_prints_each_change(deployed: dict):
     log = deployed["first_log"]
     for line in ("Add    ArtifactBucket (AWS::S3::Bucket)", "Add    TaskRunner (AWS::Lambda::Function)",
                  "Modify ArtifactBucket (AWS::S3::Bucket)", "Add    TasksLayer (AWS::Lambda::LayerVersion)",
-                 "Add    AlarmTopic (AWS::SNS::Topic)", "(AWS::StepFunctions::StateMachine)"):
+                 "Add    AlarmTopic (AWS::SNS::Topic)", "(AWS::StepFunctions::StateMachine)",
+                 "Add    FunctionsLayer (AWS::Lambda::LayerVersion)"):
         assert line in log, line
     assert "== register: updated" in log and "created state machine" not in log
 

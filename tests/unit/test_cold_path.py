@@ -9,8 +9,9 @@ import sys
 from tests.conftest import ROOT
 
 TRIGGER = "import app, chalicelib.trigger.handler"
-# The authoring SDK, pandas, and powertools' batch utility (which, when pydantic is already loaded, also builds
-# every pydantic event model powertools has) have no business on the trigger's cold path.
+# The authoring SDK, pandas, powertools' batch utility (which, when pydantic is already loaded, also builds
+# every pydantic event model powertools has) and powertools' event data classes (whose package imports every
+# event class it has; chalicelib.events.stream reads the records) have no business on the trigger's cold path.
 NOT_ON_TRIGGER_PATH = [
     "pandas",
     "chalicelib.sdk.artifact",
@@ -19,6 +20,7 @@ NOT_ON_TRIGGER_PATH = [
     "chalicelib.sdk.launch_plan",
     "aws_lambda_powertools.utilities.batch",
     "aws_lambda_powertools.utilities.parser",
+    "aws_lambda_powertools.utilities.data_classes",
 ]
 
 

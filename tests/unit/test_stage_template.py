@@ -4,6 +4,10 @@ or recovers from (chalicelib/deploy/stack.py), without AWS."""
 from __future__ import annotations
 
 import json
+import marshal
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +15,12 @@ import pytest
 
 from chalicelib.deploy import stack
 from chalicelib.deploy.appinfo import AppInfo, S3Handler
-from chalicelib.deploy.build import load_infra, stage_options
+from chalicelib.deploy.build import load_infra, normalized_zip, stage_options
 from chalicelib.deploy.errors import DeployError, StackError
-from chalicelib.deploy.template import StageOptions, bootstrap_template, merge_template, sub, symbolic_stage
+from chalicelib.deploy.stage_config import TASK_CODE_FUNCTIONS
+from chalicelib.deploy.template import (
+    StageOptions, bootstrap_template, function_id, merge_template, sub, symbolic_stage,
+)
 from chalicelib.deploy.workspace import copy_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,18 +40,27 @@ def test_symbolic_stage_names_no_account():
 
 def test_merge_template_wires_the_stream_upload_layer_and_options():
     infra = load_infra(ROOT)
-    merged = merge_template(infra, "dev", APP, StageOptions(parallelization_factor=4), "deploy/layers/x.zip")
+    merged = merge_template(infra, "dev", APP, StageOptions(parallelization_factor=4), "deploy/layers/x.zip",
+                            functions_layer_key="deploy/layers/f.zip")
     res = merged["Resources"]
     event = res["OnArtifactEvent"]["Properties"]["Events"]["OnArtifactEventDynamodbEventSource"]["Properties"]
     assert event["ParallelizationFactor"] == 4 and event["Stream"] == {"Fn::GetAtt": ["ArtifactsTable", "StreamArn"]}
-    assert res["TaskRunner"]["Properties"]["Layers"] == [{"Ref": "TasksLayer"}]
-    assert "Layers" not in res["OnArtifactEvent"]["Properties"]
+    # every function's dependencies come from the functions layer, listed first; task code adds the tasks layer
+    for fn in APP.functions:
+        layers = res[function_id(fn)]["Properties"]["Layers"]
+        assert layers == [{"Ref": "FunctionsLayer"}] + ([{"Ref": "TasksLayer"}] if fn in TASK_CODE_FUNCTIONS else [])
+    assert res["TaskRunner"]["Properties"]["Layers"] == [{"Ref": "FunctionsLayer"}, {"Ref": "TasksLayer"}]
+    assert res["OnArtifactEvent"]["Properties"]["Layers"] == [{"Ref": "FunctionsLayer"}]
+    functions_layer = res["FunctionsLayer"]
+    assert functions_layer["Type"] == "AWS::Lambda::LayerVersion"
+    assert functions_layer["Properties"]["Content"]["S3Key"] == "deploy/layers/f.zip"
+    assert functions_layer["Properties"]["LayerName"] == "cascade-dev-functions"
     assert res["TaskRunner"]["Properties"]["FunctionName"] == "cascade-dev-task_runner"
     assert res["APIHandler"]["Properties"]["FunctionName"] == "cascade-dev"
     assert res["ArtifactBucket"]["DependsOn"] == ["OnUploadS3Permission"]
     assert res["TasksLayer"]["Properties"]["Content"]["S3Key"] == "deploy/layers/x.zip"
     # the bucket is named, not referenced, by the functions: no dependency cycle through its notification
-    for name in ("TaskRunner", "OnUpload", "OnUploadRole", "TasksLayer", "OnUploadS3Permission"):
+    for name in ("TaskRunner", "OnUpload", "OnUploadRole", "TasksLayer", "FunctionsLayer", "OnUploadS3Permission"):
         assert "ArtifactBucket" not in json.dumps(res[name]), name
     assert "NotificationConfiguration" not in bootstrap_template(merged)["Resources"]["ArtifactBucket"]["Properties"]
     assert "NotificationConfiguration" not in infra["Resources"]["ArtifactBucket"]["Properties"]  # input untouched
@@ -53,6 +69,13 @@ def test_merge_template_wires_the_stream_upload_layer_and_options():
 
     first = bootstrap_template(infra)["Resources"]
     assert first["ArtifactsTable"] == justify(infra)["Resources"]["ArtifactsTable"] != infra["Resources"]["ArtifactsTable"]
+
+
+def test_without_the_functions_layer_only_task_code_lists_a_layer():
+    merged = merge_template(load_infra(ROOT), "dev", APP, StageOptions(), "deploy/layers/x.zip")
+    res = merged["Resources"]
+    assert "FunctionsLayer" not in res and "Layers" not in res["OnArtifactEvent"]["Properties"]
+    assert res["TaskRunner"]["Properties"]["Layers"] == [{"Ref": "TasksLayer"}]
 
 
 def test_stage_options_come_from_the_stage_config_and_bad_ones_name_the_key(tmp_path: Path):
@@ -308,3 +331,34 @@ def test_a_deploy_over_a_stack_without_the_workflows_deletes_what_registration_m
     assert "schedule group cascade-local-schedules" in step.detail
     assert stage.sfn.list_state_machines()["stateMachines"] == []
     assert stage.client("events").list_rules(NamePrefix="cascade-local-notify-")["Rules"] == []
+
+
+def test_the_function_zip_gets_checked_hash_bytecode_of_its_modules(tmp_path: Path):
+    source = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(source, "w") as zf:
+        zf.writestr("app.py", "import pkg.mod\n")
+        zf.writestr("pkg/__init__.py", "")
+        zf.writestr("pkg/mod.py", "VALUE = 1\n")
+        zf.writestr("pkg/data.json", "{}")
+        zf.writestr(f"pkg/__pycache__/mod.{sys.implementation.cache_tag}.pyc", b"timestamp-based, replaced")
+    digests = {normalized_zip(source, tmp_path / f"{n}.zip", compile_code=True) for n in ("a", "b")}
+    assert len(digests) == 1  # deterministic: the same code is the same content-addressed key
+    tag = sys.implementation.cache_tag
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        names = set(zf.namelist())
+        pyc = zf.read(f"pkg/__pycache__/mod.{tag}.pyc")
+        zf.extractall(tmp_path / "task")
+    assert {f"__pycache__/app.{tag}.pyc", f"pkg/__pycache__/__init__.{tag}.pyc"} <= names
+    assert not any("data" in n and n.endswith(".pyc") for n in names)
+    assert int.from_bytes(pyc[4:8], "little") == 0b11  # hash-based, checked against the source
+    assert marshal.loads(pyc[16:]).co_filename == "/var/task/pkg/mod.py"  # where Lambda unpacks the zip
+
+    def value() -> str:
+        proc = subprocess.run([sys.executable, "-S", "-c", "import pkg.mod; print(pkg.mod.VALUE)"],
+                              cwd=tmp_path / "task", env={"PYTHONDONTWRITEBYTECODE": "1"}, capture_output=True,
+                              text=True, check=True)
+        return proc.stdout.strip()
+
+    assert value() == "1"
+    (tmp_path / "task" / "pkg" / "mod.py").write_text("VALUE = 2\n")  # edited after packaging (the console)
+    assert value() == "2"
