@@ -2,6 +2,7 @@
 
     python -m benchmarks.capacity [--json] [--rate 1000] [--seconds 60] [--written-seconds 10]
                                   [--hot-share 0.6] [--batch-seconds S] [--one-artifact-seconds 5]
+                                  [--latest-rounds 30]
 
 1. DynamoDB keys. A workload of `--rate` versions/s (one hot artifact with
    two partition keys and a daily time partition taking `--hot-share` of the versions, 200 others sharing the
@@ -17,7 +18,9 @@
    written are not ever-increasing, and version sort keys start with their creation time). Then `--rate`
    versions/s of ONE artifact (the hot one, alone) for `--one-artifact-seconds`: the peak write units/s of each
    of its keys, on every write shard (chalicelib.store.models.VERSION_SHARDS), against the same limit, and
-   with the 2x headroom the store's shard count is chosen for.
+   with the 2x headroom the store's shard count is chosen for. And what shards cost a reader: "latest" for a
+   subset, timed on the local cloud with modelled round trips, the store's way (N Limit-1 Queries at once)
+   against the same Queries in sequence and a single Query.
 2. Stream shards and ParallelizationFactor. Shards follow the artifacts table's partitions; each partition key
    lands on one. The trigger's time for a batch of 100 records with one subscriber is measured on the local
    cloud (each AWS call first waits a modelled in-region round trip, as in handler_time; moto's CPU, in this
@@ -88,6 +91,7 @@ PRICE_PAGES = ["https://aws.amazon.com/dynamodb/pricing/on-demand/", "https://aw
 RATE, SECONDS, HOT_SHARE = 1_000, 60, 0.6
 WRITTEN_SECONDS = 10  # seconds written through the store (about 1 ms of CPU per version); the rest repeat them
 ONE_ARTIFACT_SECONDS = 5  # seconds of `rate` versions/s of the hot artifact alone
+LATEST_ROUNDS = 30  # timed "latest" calls per way (0: not measured)
 HEADROOM = 2  # the store's write shards are sized for this margin under the per-key limit at RATE of one artifact
 OTHER_ARTIFACTS = 200
 HOT = "capacity_hot"
@@ -412,6 +416,53 @@ def measure_batch(records: int = BATCH_SIZE, rounds: int = 3) -> dict[str, float
             "max_workers": MAX_WORKERS}
 
 
+def measure_latest(rounds: int = 30, versions: int = 400) -> dict[str, float]:
+    """Median seconds of one "latest for a subset" on the local cloud, with modelled round trips: the store's
+    way (one Limit-1 Query per write shard, at once on its pool), the same Queries one after another, and a
+    single Query (what an unsharded index took), measured in the same run."""
+    import statistics
+
+    from benchmarks.common import NetworkLatency, make_versions, new_client, seed_versions, silenced
+    from chalicelib.local.cloud import LocalCloud
+    from chalicelib.store.index import ArtifactIndex, index_pks
+
+    name, partitions = "capacity_latest", {"region": "r0"}
+    with LocalCloud() as cloud, silenced():
+        seed_versions(cloud, make_versions(name, versions, partitions))
+        ddb = new_client("dynamodb", cloud.settings.region)
+        index = ArtifactIndex.of(ddb, cloud.settings)
+        pks = index_pks(name, partitions, None)
+        ways = {"pooled": lambda: index.latest(name, partitions, None),
+                "sequential": lambda: max((i for pk in pks if (i := index._newest_on(pk))), key=lambda i: i["sk"]),
+                "one Query": lambda: index._newest_on(pks[0])}
+        times: dict[str, list[float]] = {w: [] for w in ways}
+        for way in ways.values():
+            way()  # warm: clients, connections, the pool
+        with NetworkLatency(ddb):
+            for _ in range(rounds):
+                for w, way in ways.items():  # interleaved, so a busy moment of the machine hits all three
+                    t0 = time.perf_counter()
+                    way()
+                    times[w].append(time.perf_counter() - t0)
+    return {w: statistics.median(t) for w, t in times.items()}
+
+
+def latest_reads(report: Report, rounds: int) -> None:
+    """1c. What write shards cost a reader: "latest" is one Limit-1 Query per shard."""
+    from chalicelib.store.models import VERSION_SHARDS
+
+    print("  measuring 'latest' over the write shards on the local cloud ...", file=sys.stderr, flush=True)
+    measured = measure_latest(rounds)
+    table = report.table(f"'latest for a subset' over {VERSION_SHARDS} write shards: median of {rounds} on the local "
+                         f"cloud, each call after a modelled {ROUND_TRIP_S['dynamodb'] * 1000:g} ms round trip "
+                         f"(moto's CPU, in this process, on top)", "way", "Queries", "read units", "ms")
+    table.add(f"the store: {VERSION_SHARDS} Limit-1 Queries at once", VERSION_SHARDS, VERSION_SHARDS,
+              round(measured["pooled"] * 1000, 1))
+    table.add(f"the same {VERSION_SHARDS} Queries one after another", VERSION_SHARDS, VERSION_SHARDS,
+              round(measured["sequential"] * 1000, 1))
+    table.add("one Query (one unsharded key, the baseline)", 1, 1, round(measured["one Query"] * 1000, 1))
+
+
 # -- the report ------------------------------------------------------------------------------------------
 def peak(counter: Counter) -> int:
     return max(counter.values(), default=0)
@@ -427,7 +478,7 @@ class TriggerLoad:
 
 def run(rate: int = RATE, seconds: int = SECONDS, hot_share: float = HOT_SHARE,
         batch_seconds: float | None = None, written_seconds: int = WRITTEN_SECONDS,
-        one_artifact_seconds: int = ONE_ARTIFACT_SECONDS) -> Report:
+        one_artifact_seconds: int = ONE_ARTIFACT_SECONDS, latest_rounds: int = LATEST_ROUNDS) -> Report:
     written = min(written_seconds, seconds)
     report = Report("capacity", f"the README's plan at {rate:,} versions/s for {seconds} simulated s "
                                 f"(one hot artifact: {hot_share:.0%} of versions)")
@@ -436,6 +487,8 @@ def run(rate: int = RATE, seconds: int = SECONDS, hot_share: float = HOT_SHARE,
     keys(report, sim, rate)
     print(f"  writing {rate * one_artifact_seconds:,} versions of one artifact ...", file=sys.stderr, flush=True)
     one_artifact(report, simulate(rate, one_artifact_seconds, hot_share=1.0, seed=11), rate)
+    if latest_rounds:
+        latest_reads(report, latest_rounds)
     trigger = stream(report, sim, seconds, batch_seconds)
     quotas(report, rate, seconds, trigger.busy)
     cost(report, sim, rate, trigger)
@@ -696,11 +749,13 @@ def main(argv: list[str] | None = None) -> None:
                    help="seconds written through the store's write path; later seconds repeat them")
     p.add_argument("--one-artifact-seconds", type=int, default=ONE_ARTIFACT_SECONDS,
                    help="seconds of --rate versions/s of one artifact alone, written through the store")
+    p.add_argument("--latest-rounds", type=int, default=LATEST_ROUNDS,
+                   help="timed 'latest' calls over the write shards per way (0: skip)")
     p.add_argument("--batch-seconds", type=float, default=None,
                    help="the trigger's seconds per batch of 100 records, instead of measuring it")
     args = p.parse_args(argv)
     emit(run(args.rate, args.seconds, args.hot_share, args.batch_seconds, args.written_seconds,
-             args.one_artifact_seconds), args.json)
+             args.one_artifact_seconds, args.latest_rounds), args.json)
 
 
 if __name__ == "__main__":
