@@ -1,7 +1,8 @@
 """Capacity at 1,000 artifact versions per second: the README's plan checked by simulation with the project's code.
 
     python -m benchmarks.capacity [--json] [--rate 1000] [--seconds 60] [--written-seconds 10]
-                                  [--hot-share 0.6] [--batch-seconds S]
+                                  [--hot-share 0.6] [--batch-seconds S] [--one-artifact-seconds 5]
+                                  [--latest-rounds 30]
 
 1. DynamoDB keys. A workload of `--rate` versions/s (one hot artifact with
    two partition keys and a daily time partition taking `--hot-share` of the versions, 200 others sharing the
@@ -14,7 +15,12 @@
    rules), twice in a transaction; a GSI update costs the projected item's size. The figure per key is the
    peak over the simulated seconds, against DynamoDB's 1,000 write units/s per partition-key value (adaptive
    capacity isolates a hot key on its own partition, but splits a partition by sort key only when the sort keys
-   written are not ever-increasing, and version sort keys start with their creation time).
+   written are not ever-increasing, and version sort keys start with their creation time). Then `--rate`
+   versions/s of ONE artifact (the hot one, alone) for `--one-artifact-seconds`: the peak write units/s of each
+   of its keys, on every write shard (chalicelib.store.models.VERSION_SHARDS), against the same limit, and
+   with the 2x headroom the store's shard count is chosen for. And what shards cost a reader: "latest" for a
+   subset, timed on the local cloud with modelled round trips, the store's way (N Limit-1 Queries at once)
+   against the same Queries in sequence and a single Query.
 2. Stream shards and ParallelizationFactor. Shards follow the artifacts table's partitions; each partition key
    lands on one. The trigger's time for a batch of 100 records with one subscriber is measured on the local
    cloud (each AWS call first waits a modelled in-region round trip, as in handler_time; moto's CPU, in this
@@ -84,6 +90,9 @@ PRICE_PAGES = ["https://aws.amazon.com/dynamodb/pricing/on-demand/", "https://aw
 # -- the workload and what a run costs (parameters, not measured here) ----------------------------------------
 RATE, SECONDS, HOT_SHARE = 1_000, 60, 0.6
 WRITTEN_SECONDS = 10  # seconds written through the store (about 1 ms of CPU per version); the rest repeat them
+ONE_ARTIFACT_SECONDS = 5  # seconds of `rate` versions/s of the hot artifact alone
+LATEST_ROUNDS = 30  # timed "latest" calls per way (0: not measured)
+HEADROOM = 2  # the store's write shards are sized for this margin under the per-key limit at RATE of one artifact
 OTHER_ARTIFACTS = 200
 HOT = "capacity_hot"
 HOT_KEYS = {"region": [f"r{i}" for i in range(8)], "source": [f"s{i:02d}" for i in range(16)]}
@@ -172,6 +181,31 @@ def shard_backlog(arrivals: Iterable[float], capacity: float) -> list[float]:
 def partition_of(pk: str, partitions: int) -> int:
     """Which of `partitions` a partition-key value hashes to (a stand-in for DynamoDB's internal hash)."""
     return int.from_bytes(hashlib.md5(pk.encode()).digest()[:8], "big") % partitions
+
+
+def unsharded(pk: str) -> str:
+    """A partition key without its write-shard suffix (chalicelib.store.models.sharded): the key it would be
+    without write shards."""
+    from chalicelib.store.models import SHARD_MARK, VERSION_SHARDS
+
+    base, mark, shard = pk.rpartition(SHARD_MARK)
+    return base if mark and shard.isdigit() and 0 < int(shard) < VERSION_SHARDS else pk
+
+
+def artifact_keys(sim: Simulated, name: str) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(table, unsharded key) → its write-shard keys, for the version and index keys of one artifact."""
+    out: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for table, pk in sim.key_units:
+        if table in ("artifacts", "index") and (unsharded(pk) == f"A#{name}" or pk.startswith(f"Q#{name}|")):
+            out[(table, unsharded(pk))].append((table, pk))
+    return dict(out)
+
+
+def summed(counters: Iterable[Counter]) -> Counter:
+    total: Counter = Counter()
+    for c in counters:
+        total.update(c)
+    return total
 
 
 def concurrency(arrivals_per_s: float, seconds_each: float) -> float:
@@ -382,6 +416,53 @@ def measure_batch(records: int = BATCH_SIZE, rounds: int = 3) -> dict[str, float
             "max_workers": MAX_WORKERS}
 
 
+def measure_latest(rounds: int = 30, versions: int = 400) -> dict[str, float]:
+    """Median seconds of one "latest for a subset" on the local cloud, with modelled round trips: the store's
+    way (one Limit-1 Query per write shard, at once on its pool), the same Queries one after another, and a
+    single Query (what an unsharded index took), measured in the same run."""
+    import statistics
+
+    from benchmarks.common import NetworkLatency, make_versions, new_client, seed_versions, silenced
+    from chalicelib.local.cloud import LocalCloud
+    from chalicelib.store.index import ArtifactIndex, index_pks
+
+    name, partitions = "capacity_latest", {"region": "r0"}
+    with LocalCloud() as cloud, silenced():
+        seed_versions(cloud, make_versions(name, versions, partitions))
+        ddb = new_client("dynamodb", cloud.settings.region)
+        index = ArtifactIndex.of(ddb, cloud.settings)
+        pks = index_pks(name, partitions, None)
+        ways = {"pooled": lambda: index.latest(name, partitions, None),
+                "sequential": lambda: max((i for pk in pks if (i := index._newest_on(pk))), key=lambda i: i["sk"]),
+                "one Query": lambda: index._newest_on(pks[0])}
+        times: dict[str, list[float]] = {w: [] for w in ways}
+        for way in ways.values():
+            way()  # warm: clients, connections, the pool
+        with NetworkLatency(ddb):
+            for _ in range(rounds):
+                for w, way in ways.items():  # interleaved, so a busy moment of the machine hits all three
+                    t0 = time.perf_counter()
+                    way()
+                    times[w].append(time.perf_counter() - t0)
+    return {w: statistics.median(t) for w, t in times.items()}
+
+
+def latest_reads(report: Report, rounds: int) -> None:
+    """1c. What write shards cost a reader: "latest" is one Limit-1 Query per shard."""
+    from chalicelib.store.models import VERSION_SHARDS
+
+    print("  measuring 'latest' over the write shards on the local cloud ...", file=sys.stderr, flush=True)
+    measured = measure_latest(rounds)
+    table = report.table(f"'latest for a subset' over {VERSION_SHARDS} write shards: median of {rounds} on the local "
+                         f"cloud, each call after a modelled {ROUND_TRIP_S['dynamodb'] * 1000:g} ms round trip "
+                         f"(moto's CPU, in this process, on top)", "way", "Queries", "read units", "ms")
+    table.add(f"the store: {VERSION_SHARDS} Limit-1 Queries at once", VERSION_SHARDS, VERSION_SHARDS,
+              round(measured["pooled"] * 1000, 1))
+    table.add(f"the same {VERSION_SHARDS} Queries one after another", VERSION_SHARDS, VERSION_SHARDS,
+              round(measured["sequential"] * 1000, 1))
+    table.add("one Query (one unsharded key, the baseline)", 1, 1, round(measured["one Query"] * 1000, 1))
+
+
 # -- the report ------------------------------------------------------------------------------------------
 def peak(counter: Counter) -> int:
     return max(counter.values(), default=0)
@@ -396,13 +477,18 @@ class TriggerLoad:
 
 
 def run(rate: int = RATE, seconds: int = SECONDS, hot_share: float = HOT_SHARE,
-        batch_seconds: float | None = None, written_seconds: int = WRITTEN_SECONDS) -> Report:
+        batch_seconds: float | None = None, written_seconds: int = WRITTEN_SECONDS,
+        one_artifact_seconds: int = ONE_ARTIFACT_SECONDS, latest_rounds: int = LATEST_ROUNDS) -> Report:
     written = min(written_seconds, seconds)
     report = Report("capacity", f"the README's plan at {rate:,} versions/s for {seconds} simulated s "
                                 f"(one hot artifact: {hot_share:.0%} of versions)")
     print(f"  writing {rate * written:,} versions through the store's write path ...", file=sys.stderr, flush=True)
     sim = simulate(rate, written, hot_share)
     keys(report, sim, rate)
+    print(f"  writing {rate * one_artifact_seconds:,} versions of one artifact ...", file=sys.stderr, flush=True)
+    one_artifact(report, simulate(rate, one_artifact_seconds, hot_share=1.0, seed=11), rate)
+    if latest_rounds:
+        latest_reads(report, latest_rounds)
     trigger = stream(report, sim, seconds, batch_seconds)
     quotas(report, rate, seconds, trigger.busy)
     cost(report, sim, rate, trigger)
@@ -437,29 +523,53 @@ def keys(report: Report, sim: Simulated, rate: int) -> None:
         tables.add(table, peak(c), math.ceil(peak(c) / KEY_WCU_LIMIT))
     over = [(u, k) for u, k in ranked if u > KEY_WCU_LIMIT]
     top_units, (top_table, top_pk) = ranked[0]
-    per_item = top_units / max(1, peak(sim.key_items[(top_table, top_pk)]))
-    per_artifact = int(KEY_WCU_LIMIT // max(1, round(per_item)))
     report.goal(f"no partition key over {KEY_WCU_LIMIT:,} write units/s at {rate:,} versions/s", not over,
                 f"hottest {top_table} {top_pk}: {top_units:,} WCU/s; {len(over)} key(s) over")
-    report.goal(f"the hot artifact's {peak(sim.key_items[('artifacts', f'A#{HOT}')]):,} versions/s within what one "
-                f"artifact can take", peak(sim.key_items[("artifacts", f"A#{HOT}")]) <= per_artifact,
-                f"one artifact tops out near {per_artifact:,} versions/s ({round(per_item)} write units per item "
-                f"on its hottest key)")
+    shards = artifact_keys(sim, HOT)[("artifacts", f"A#{HOT}")]
+    hot_rate = peak(summed(sim.key_items[k] for k in shards))
+    per_item = top_units / max(1, peak(sim.key_items[(top_table, top_pk)]))
+    per_artifact = int(len(shards) * KEY_WCU_LIMIT // max(1, round(per_item)))
+    report.goal(f"the hot artifact's {hot_rate:,} versions/s within what one artifact can take", hot_rate <= per_artifact,
+                f"one artifact tops out near {per_artifact:,} versions/s ({len(shards)} write shard(s) x "
+                f"{KEY_WCU_LIMIT:,} write units/s / {round(per_item)} units per item, if spread evenly)")
     if over:
-        ways = math.ceil(top_units / (0.8 * KEY_WCU_LIMIT))
         report.notes.append(
             f"FINDING: {len(over)} partition-key value(s) take more than {KEY_WCU_LIMIT:,} write units/s, led by "
-            f"{top_table} {top_pk} ({top_units:,}/s, {per_item:.0f} units per item). Every version of an "
-            f"artifact is written under the same partition keys (the version item's A#<name>, the index's "
-            f"Q#<name>|| and Q#<name>||<day>; in the GSIs <name>|<partitions>), in a transaction (2 units per "
-            f"KB); version sort keys grow with time, so DynamoDB cannot split such a key by sort key either. One "
-            f"artifact therefore tops out near {per_artifact:,} versions/s, whatever the table's total (the rest "
-            f"of its writes are throttled and retried by their producers). Fix (in chalicelib/store, not made "
-            f"here): write-shard the per-artifact keys with a suffix from the version id's hash digits mod N "
-            f"(N >= {ways} here, about {math.ceil(top_units / ways):,} units/s per key; a per-artifact setting), "
-            f"so that `latest` becomes N concurrent Limit-1 Queries merged and a listing N merged Queries; and "
-            f"drop the artifacts table's GSIs gsi1/gsi2, which nothing queries since the query index table, "
-            f"which cost write units on every version, and whose hot keys, throttled, throttle the table's writes")
+            f"{top_table} {top_pk} ({top_units:,}/s, {per_item:.0f} units per item). Version sort keys grow with "
+            f"time, so DynamoDB cannot split such a key by sort key; its writes are throttled and retried by "
+            f"their producers. More write shards (chalicelib.store.models.VERSION_SHARDS) spread it further")
+
+
+def one_artifact(report: Report, sim: Simulated, rate: int) -> None:
+    """1b. `rate` versions/s of one artifact alone: every key it writes, per write shard, against the limit."""
+    from chalicelib.store.models import VERSION_SHARDS
+
+    groups = artifact_keys(sim, HOT)
+    rows = []
+    for (table, base), members in groups.items():
+        without = peak(summed(sim.key_units[k] for k in members))
+        hottest = max(members, key=lambda k: peak(sim.key_units[k]))
+        rows.append((peak(sim.key_units[hottest]), without, table, base, len(members), peak(sim.key_items[hottest])))
+    rows.sort(reverse=True)
+    versions_per_s = peak(summed(sim.key_items[k] for k in groups[("artifacts", f"A#{HOT}")]))
+    table = report.table(f"one artifact alone at {rate:,} versions/s ({versions_per_s:,} in its peak second, over "
+                         f"{sim.seconds} s): peak write units/s per key and write shard (limit {KEY_WCU_LIMIT:,} "
+                         f"per key; {VERSION_SHARDS} shards)", "table", "key (shard 0's spelling)",
+                         "shards written", "hottest shard: items/s", "hottest shard: write units/s", "of limit",
+                         "one key without shards: write units/s")
+    for units, without, t, base, n, items in rows[:8]:
+        table.add(t, base, n, items, units, f"{units / KEY_WCU_LIMIT:.0%}", without)
+    top, without = rows[0][0], rows[0][1]
+    report.goal(f"one artifact at {rate:,} versions/s: every key within {KEY_WCU_LIMIT:,} write units/s",
+                top <= KEY_WCU_LIMIT, f"hottest key {rows[0][2]} {rows[0][3]} (on its hottest shard): {top:,} "
+                f"WCU/s, {KEY_WCU_LIMIT / max(1, top):.1f}x under the limit (one unsharded key would take {without:,})")
+    report.goal(f"... with {HEADROOM}x headroom (every key within {KEY_WCU_LIMIT // HEADROOM:,} write units/s)",
+                top * HEADROOM <= KEY_WCU_LIMIT, f"{top:,} WCU/s at most")
+    report.notes.append(
+        f"write shards: each version's item and index items go to one of {VERSION_SHARDS} keys per artifact key, "
+        f"chosen by the version id's CRC-32 (chalicelib.store.models.shard_of); 'latest' reads "
+        f"{VERSION_SHARDS} Limit-1 Queries (one read unit each, strongly consistent) instead of 1, a listing merges "
+        f"{VERSION_SHARDS} Queries")
 
 
 def stream(report: Report, sim: Simulated, seconds: int, batch_seconds: float | None) -> TriggerLoad:
@@ -557,7 +667,6 @@ def cost(report: Report, sim: Simulated, rate: int, trigger: TriggerLoad) -> Non
     for (kind, table), units in sim.units_by_kind.items():
         by_table["start claims" if kind == "claim" else table] += units * million
     labels = {"artifacts": "version items (artifacts table, in the transaction)",
-              "artifacts/gsi1": "GSI gsi1 of the artifacts table", "artifacts/gsi2": "GSI gsi2 of the artifacts table",
               "index": "query index items (in the transaction)", "registry": "lineage edges (in the transaction)",
               "start claims": "start claims (the trigger's conditional PutItem)"}
     rows = [(f"DynamoDB writes: {labels.get(t, t)}", f"{u:,.0f} WRU", u * p["dynamodb_write_unit"])
@@ -638,10 +747,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--hot-share", type=float, default=HOT_SHARE, help="share of versions of the hot artifact")
     p.add_argument("--written-seconds", type=int, default=WRITTEN_SECONDS,
                    help="seconds written through the store's write path; later seconds repeat them")
+    p.add_argument("--one-artifact-seconds", type=int, default=ONE_ARTIFACT_SECONDS,
+                   help="seconds of --rate versions/s of one artifact alone, written through the store")
+    p.add_argument("--latest-rounds", type=int, default=LATEST_ROUNDS,
+                   help="timed 'latest' calls over the write shards per way (0: skip)")
     p.add_argument("--batch-seconds", type=float, default=None,
                    help="the trigger's seconds per batch of 100 records, instead of measuring it")
     args = p.parse_args(argv)
-    emit(run(args.rate, args.seconds, args.hot_share, args.batch_seconds, args.written_seconds), args.json)
+    emit(run(args.rate, args.seconds, args.hot_share, args.batch_seconds, args.written_seconds,
+             args.one_artifact_seconds, args.latest_rounds), args.json)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """DynamoDB stream records of the artifacts table → ArtifactVersion.
 
-A version item (keyed as chalicelib.store.models.version_key says) must be complete, agree with its keys, and pass the
+A version item (keyed as chalicelib.store.models.version_keys says) must be complete, agree with its keys, and pass the
 charset rules of `chalicelib.sdk.charset`: an item written around the SDK cannot smuggle S3 key or DynamoDB
 key syntax into the runs it triggers. A record that breaks these rules raises a named error, so the trigger
 reports it as a failed batch item (after the event source mapping's retries it lands in the dead-letter
@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from chalicelib.errors import MalformedRecordError
 from chalicelib.sdk.charset import check_name, check_partition_size, check_value, check_version
 from chalicelib.store.dynamo import from_dynamo
-from chalicelib.store.models import ArtifactVersion, is_version_key, version_key
+from chalicelib.store.models import ArtifactVersion, is_version_key, version_keys
 
 
 class DynamoDBRecord:
@@ -78,7 +78,7 @@ def version_from_record(record: DynamoDBRecord | dict[str, Any]) -> ArtifactVers
         check_name(f"artifact {version.name!r} partition key", key)
         check_value(version.name, key, value)
     check_partition_size(version.name, version.partitions)
-    if {"pk": pk, "sk": sk} != version_key(version.name, version.version):
+    if {"pk": pk, "sk": sk} not in version_keys(version.name, version.version):
         raise MalformedRecordError(
             f"stream record {rid!r}: key {pk}/{sk} does not match its artifact {version.name!r} "
             f"version {version.version!r}; the item was not written by the artifact store"

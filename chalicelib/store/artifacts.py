@@ -30,13 +30,13 @@ from chalicelib.errors import (ArtifactError, NoMatchingVersionError, TransientA
                                VersionConflictError)
 from chalicelib.sdk import files
 from chalicelib.sdk.timeparts import iso, to_utc
-from chalicelib.store import codec, layout
+from chalicelib.store import codec, layout, shards
 from chalicelib.store import files as placing
 from chalicelib.store.dynamo import from_dynamo, paginate, to_dynamo
 from chalicelib.store.index import ArtifactIndex, index_items
 from chalicelib.store.lineage import Edge, LineageStore
 from chalicelib.store.models import (ArtifactVersion, ExecutionProducer, Producer, is_version_key, partition_key,
-                                     producer_of, version_key, versions_pk)
+                                     producer_of, version_keys, versions_pks)
 
 # DynamoDB's item limit is 400 KB (409,600 bytes of attribute names and values); the store keeps every item
 # under 400,000 bytes, which moto (405,000) accepts too.
@@ -216,17 +216,23 @@ class ArtifactStore:
         return found
 
     def find(self, name: str, version: str) -> ArtifactVersion | None:
-        resp = self.dynamodb.get_item(TableName=self.settings.artifacts_table, Key=to_dynamo(version_key(name, version)),
-                                      ConsistentRead=True)
-        return ArtifactVersion.from_item(from_dynamo(resp["Item"])) if "Item" in resp else None
+        """A version by id, or None (on its write shard, else under the key of a stage before write shards)."""
+        return self.index.version(name, version)
 
     def get_many(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], ArtifactVersion]:
-        """The versions among `keys` ((artifact, version) pairs) that exist: BatchGetItem, 100 keys a call."""
-        table = self.settings.artifacts_table
+        """The versions among `keys` ((artifact, version) pairs) that exist: BatchGetItem, 100 keys a call, on
+        their write shards, then the ones not found under the unsharded key (written before write shards)."""
         found: dict[tuple[str, str], ArtifactVersion] = {}
         unique = sorted(set(keys))
-        for start in range(0, len(unique), 100):
-            request: dict[str, Any] = {table: {"Keys": [to_dynamo(version_key(a, v)) for a, v in unique[start:start + 100]],
+        self._get_batches([version_keys(a, v)[0] for a, v in unique], found)
+        self._get_batches([version_keys(a, v)[-1] for a, v in unique
+                           if (a, v) not in found and len(version_keys(a, v)) > 1], found)
+        return found
+
+    def _get_batches(self, keys: list[dict[str, str]], found: dict[tuple[str, str], ArtifactVersion]) -> None:
+        table = self.settings.artifacts_table
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {table: {"Keys": [to_dynamo(k) for k in keys[start:start + 100]],
                                                "ConsistentRead": True}}
             while request:
                 resp = self.dynamodb.batch_get_item(RequestItems=request)
@@ -234,7 +240,6 @@ class ArtifactStore:
                     v = ArtifactVersion.from_item(from_dynamo(raw))
                     found[(v.name, v.version)] = v
                 request = resp.get("UnprocessedKeys") or {}
-        return found
 
     def latest(self, name: str, partitions: dict[str, str], time_partition: datetime | None = None,
                describe: str | None = None) -> ArtifactVersion:
@@ -253,20 +258,25 @@ class ArtifactStore:
                  since: datetime | None = None, until: datetime | None = None,
                  newest_first: bool = True) -> list[ArtifactVersion]:
         """Versions of one artifact whose partitions include `partitions` (any subset of its keys), made in
-        [since, until): one paged Query, on the query index when partitions are given."""
+        [since, until): one paged Query per write shard, merged in version order, on the query index when
+        partitions are given. With `limit`, each shard reads pages of `limit` items, and only as far as needed."""
         low = f"V#{_stamp(since)}" if since else "V#"
         high = f"V#{_stamp(until)}" if until else "V#~"
         if partitions:
-            table, pk = self.settings.index_table, self.index.pk(name, partitions, None)
+            table, pks = self.settings.index_table, self.index.pks(name, partitions, None)
         else:
-            table, pk = self.settings.artifacts_table, versions_pk(name)
-        kwargs: dict[str, Any] = {
-            "TableName": table, "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":lo": {"S": low}, ":hi": {"S": high}},
-            "ScanIndexForward": not newest_first, "ConsistentRead": True,
-        }
+            table, pks = self.settings.artifacts_table, versions_pks(name)
+
+        def shard(pk: str) -> Iterator[dict[str, Any]]:
+            kwargs: dict[str, Any] = {
+                "TableName": table, "KeyConditionExpression": "pk = :pk AND sk BETWEEN :lo AND :hi",
+                "ExpressionAttributeValues": {":pk": {"S": pk}, ":lo": {"S": low}, ":hi": {"S": high}},
+                "ScanIndexForward": not newest_first, "ConsistentRead": True,
+            }
+            return paginate(self.dynamodb, "query", kwargs, page_size=limit)
+
         out: list[ArtifactVersion] = []
-        for item in paginate(self.dynamodb, "query", kwargs, page_size=limit):
+        for item in shards.merged([shard(pk) for pk in pks], descending=newest_first):
             out.append(ArtifactVersion.from_item(item))
             if limit and len(out) >= limit:
                 break

@@ -1,13 +1,27 @@
-"""DynamoDB items and the keys that make "latest version for these partitions" one Query.
+"""DynamoDB items and their keys.
 
-Artifacts table (stream: NEW_IMAGE), one item per version:
+Artifacts table (stream: NEW_IMAGE), one item per version, on one of VERSION_SHARDS write shards:
 
-    pk = "A#<name>"                            sk = "V#<version>"       all versions of an artifact
-    gsi1pk = "<name>|<k1=v1,k2=v2>"            gsi1sk = "<version>"     latest for these partitions
-    gsi2pk = "<name>|<k1=v1,...>|<time iso>"   gsi2sk = "<version>"     latest for partitions + time partition
+    pk = "A#<name>" (shard 0) or "A#<name>#<shard>" (shards 1..N-1)    sk = "V#<version>"
 
-Versions sort by the time they were made, so "latest" is the greatest version string: a total order
-(creation time in UTC milliseconds, then a hash that is unique per producer).
+"Latest for these partitions" is answered by the query index table (chalicelib.store.index), sharded the
+same way. Versions sort by the time they were made, so "latest" is the greatest version string: a total
+order (creation time in UTC milliseconds, then a hash that is unique per producer).
+
+Write shards. DynamoDB takes at most 1,000 write units/s under one partition-key value, and a version's
+items are written in a transaction, 2 units each (items under 1 KB). Unsharded, every version of an
+artifact lands on `A#<name>` (and on the index's `Q#<name>||...`): 2 units x 1,000 versions/s = 2,000
+units/s on one key, twice the limit; one artifact tops out at 500 versions/s. With N shards chosen from
+the version id's hash, each key takes 2,000 / N units/s at 1,000 versions/s of one artifact: N = 4 is
+500 (2x headroom on average only, less in an unlucky second), N = 8 is 250 (4x on average; a second
+6 standard deviations above the mean, 125 + 6 x 11 versions, is still 382 units/s, 2.6x). Readers pay N
+Limit-1 Queries for "latest" and merge N Queries for a listing. N is fixed for a stage's lifetime: a
+version is read by id at shard_of(version), so changing N would hide versions written under the old N.
+
+Shard 0 is spelled as before sharding (`A#<name>`, `Q#<name>|...|...`), so items written by a stage
+before sharding are still found: a read by id falls back to shard 0, and every listing and "latest"
+includes shard 0. The suffix `#<shard>` cannot collide with a name: names, partition keys and partition
+values never contain `#` (chalicelib.sdk.charset), nor do time partitions (ISO 8601).
 """
 
 from __future__ import annotations
@@ -15,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zlib
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Union
 
@@ -24,16 +39,41 @@ from chalicelib.sdk.timeparts import iso, to_utc
 
 VERSION_PK, VERSION_SK = "A#", "V#"
 SUBSCRIPTION_PK = "SUB#"
+VERSION_SHARDS = 8  # write shards per artifact key: the module doc says why 8
+SHARD_MARK = "#"  # never in a name, partition value or time partition (chalicelib.sdk.charset)
+
+
+def shard_of(version: str) -> int:
+    """The write shard of a version id: its CRC-32 mod VERSION_SHARDS (stable across processes, unlike hash())."""
+    return zlib.crc32(version.encode()) % VERSION_SHARDS
+
+
+def sharded(pk: str, shard: int) -> str:
+    """A partition key on one write shard: shard 0 keeps the unsharded spelling, so older items stay found."""
+    return pk if shard == 0 else f"{pk}{SHARD_MARK}{shard}"
 
 
 def version_key(name: str, version: str) -> dict[str, str]:
-    """The artifacts table key of one version."""
-    return {"pk": f"{VERSION_PK}{name}", "sk": f"{VERSION_SK}{version}"}
+    """The artifacts table key of one version (on its write shard)."""
+    return {"pk": sharded(versions_pk(name), shard_of(version)), "sk": f"{VERSION_SK}{version}"}
+
+
+def version_keys(name: str, version: str) -> list[dict[str, str]]:
+    """Where a version can be: its shard's key, then the unsharded key a stage wrote before write shards."""
+    key = version_key(name, version)
+    legacy = {"pk": versions_pk(name), "sk": key["sk"]}
+    return [key] if key == legacy else [key, legacy]
 
 
 def is_version_key(pk: Any, sk: Any) -> bool:
-    """Does an artifacts-table key name a version item (the table holds nothing else today)?"""
-    return isinstance(pk, str) and pk.startswith(VERSION_PK) and isinstance(sk, str) and sk.startswith(VERSION_SK)
+    """Does an artifacts-table key name a version item, on any write shard (the table holds nothing else today)?"""
+    if not (isinstance(pk, str) and pk.startswith(VERSION_PK) and isinstance(sk, str) and sk.startswith(VERSION_SK)):
+        return False
+    _, mark, shard = pk[len(VERSION_PK):].rpartition(SHARD_MARK)
+    return not mark or shard in _SHARD_SUFFIXES or not shard.isdigit()  # a name with '#' is refused by name later
+
+
+_SHARD_SUFFIXES = frozenset(str(s) for s in range(1, VERSION_SHARDS))
 
 
 def subscription_key(artifact: str, launch_plan: str) -> dict[str, str]:
@@ -42,7 +82,13 @@ def subscription_key(artifact: str, launch_plan: str) -> dict[str, str]:
 
 
 def versions_pk(name: str) -> str:
+    """The unsharded (shard 0) partition key of an artifact's versions."""
     return f"{VERSION_PK}{name}"
+
+
+def versions_pks(name: str) -> list[str]:
+    """The partition keys of all an artifact's versions, one per write shard."""
+    return [sharded(versions_pk(name), s) for s in range(VERSION_SHARDS)]
 
 
 class ExecutionProducer(BaseModel):
@@ -166,11 +212,8 @@ class ArtifactVersion(BaseModel):
         return self.produced_by.execution if isinstance(self.produced_by, ExecutionProducer) else None
 
     def to_item(self) -> dict[str, Any]:
-        pkey = partition_key(self.partitions)
         item: dict[str, Any] = {
             **version_key(self.name, self.version),
-            "gsi1pk": f"{self.name}|{pkey}",
-            "gsi1sk": self.version,
             "name": self.name,
             "version": self.version,
             "partitions": dict(self.partitions),
@@ -180,8 +223,6 @@ class ArtifactVersion(BaseModel):
         }
         if self.time_partition is not None:
             item["time_partition"] = iso(self.time_partition)
-            item["gsi2pk"] = f"{self.name}|{pkey}|{iso(self.time_partition)}"
-            item["gsi2sk"] = self.version
         if self.produced_by:
             item["produced_by"] = self.produced_by.model_dump(exclude_none=True)
         if self.card:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from chalicelib.ops.replay import replay
+from chalicelib.store.models import VERSION_SHARDS
 from tests.integration.conftest import load, redeliver, report, run, runs_of, stage_of
 
 D1 = datetime(2026, 11, 24, 8, tzinfo=timezone.utc)
@@ -81,7 +82,7 @@ def test_align_on_a_partition_key(module_cloud):
     assert sorted(r["outputs"]["o0"]["count"] for r in runs_of(rep, "al_restock")) == [4, 6]
 
 
-def test_an_aligned_event_costs_one_query_per_member_whatever_the_history(module_cloud):
+def test_an_aligned_event_costs_one_query_per_member_and_shard_whatever_the_history(module_cloud):
     cloud, defs = module_cloud, load("sem_aligned")
     day = datetime(2026, 12, 1, 8, tzinfo=timezone.utc)
     run(cloud, defs, "produce_weather", day=day, temp=1)
@@ -102,6 +103,6 @@ def test_an_aligned_event_costs_one_query_per_member_whatever_the_history(module
         redeliver(cloud, "al_sales", latest)
     finally:
         ddb.meta.events.unregister("before-call.dynamodb.*", count)
-    # get_item reads the record to redeliver; then subscriptions, one Query per member (sales, weather), and
-    # the start claim (trigger/ledger.py), which the redelivery finds already made
-    assert calls == ["GetItem", "Query", "Query", "Query", "PutItem"], calls
+    # get_item reads the record to redeliver; then subscriptions, one Query per member (sales, weather) and
+    # write shard, and the start claim (trigger/ledger.py), which the redelivery finds already made
+    assert calls == ["GetItem", "Query", *["Query"] * (2 * VERSION_SHARDS), "PutItem"], calls

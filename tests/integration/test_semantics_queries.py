@@ -12,7 +12,7 @@ from chalicelib.errors import NoMatchingVersionError, UnknownArtifactError
 from chalicelib.sdk.query import QuerySpec
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.index import ArtifactIndex
-from chalicelib.store.models import make_version
+from chalicelib.store.models import VERSION_SHARDS, make_version
 from tests.integration.conftest import load, run, stage_of
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -56,7 +56,7 @@ def test_query_defaults_resolve_to_the_latest_of_many_versions(cloud):
         assert ex["outputs"]["o0"] == expected, workflow
 
 
-def test_each_resolution_is_one_query_and_no_scan(cloud):
+def test_each_resolution_is_one_query_per_write_shard_and_no_scan(cloud):
     latest = _write_many(cloud, n=48)
     index = ArtifactIndex.of(stage_of(cloud).dynamodb, cloud.settings)
     calls: list[str] = []
@@ -74,7 +74,7 @@ def test_each_resolution_is_one_query_and_no_scan(cloud):
         ]:
             calls.clear()
             found = index.find(QuerySpec.from_literal(body))
-            assert calls == ["Query"], (body, calls)
+            assert calls == ["Query"] * VERSION_SHARDS, (body, calls)
             assert found.version == max(v for (r, c), (v, val) in latest.items()
                                         if all({"region": r, "channel": c}[k] == x for k, x in body.get("partitions", {}).items()))
             assert expected >= 100

@@ -49,15 +49,40 @@ def test_concurrency_is_arrivals_times_duration():
 
 
 def test_the_workload_counts_the_keys_the_store_writes():
+    from chalicelib.store.models import VERSION_SHARDS, versions_pks
+
     sim = capacity.simulate(rate=20, seconds=2, hot_share=1.0)
-    hot = ("artifacts", f"A#{capacity.HOT}")
-    assert sum(sim.key_items[hot].values()) == 40  # one version item per version, all under the artifact's key
-    assert sum(sim.key_units[hot].values()) == 80  # written in a transaction: 2 units each
-    assert len(sim.stream) == 40 and {pk for _, pk, _ in sim.stream} == {f"A#{capacity.HOT}"}
+    hot = [("artifacts", pk) for pk in versions_pks(capacity.HOT)]
+    assert sum(sum(sim.key_items.get(k, Counter()).values()) for k in hot) == 40  # one version item per version
+    assert sum(sum(sim.key_units.get(k, Counter()).values()) for k in hot) == 80  # in a transaction: 2 units each
+    assert len(sim.stream) == 40 and {pk for _, pk, _ in sim.stream} <= {pk for _, pk in hot}
+    assert len({pk for _, pk, _ in sim.stream}) > VERSION_SHARDS // 2  # spread over the write shards
+    assert not any("/" in table for table in sim.table_units)  # no GSI updates: the artifacts table has none
     # every version claims its runs once, under a key of its own
     claims = [k for k in sim.key_items if k[0] == "registry" and k[1].startswith("START#")]
     assert len(claims) == 40
     assert sum(sim.s3_prefix_puts.values()) == 40
+
+
+def test_shard_suffixes_are_taken_off_only_where_the_store_puts_them():
+    from chalicelib.store.models import VERSION_SHARDS
+
+    assert capacity.unsharded("A#sales#3") == "A#sales"
+    assert capacity.unsharded("Q#sales|region=emea|2026-01-05T00:00:00Z#1") == "Q#sales|region=emea|2026-01-05T00:00:00Z"
+    assert capacity.unsharded("A#sales") == "A#sales"
+    assert capacity.unsharded(f"A#sales#{VERSION_SHARDS}") == f"A#sales#{VERSION_SHARDS}"
+    assert capacity.unsharded("START#sales#v1") == "START#sales#v1"
+
+
+def test_one_artifact_at_the_target_rate_stays_under_the_per_key_limit():
+    sim = capacity.simulate(rate=1_000, seconds=1, hot_share=1.0)
+    groups = capacity.artifact_keys(sim, capacity.HOT)
+    version_shards = groups[("artifacts", f"A#{capacity.HOT}")]
+    assert sum(sim.key_items[k][0] for k in version_shards) == 1_000
+    worst = max(capacity.peak(sim.key_units[k]) for members in groups.values() for k in members)
+    unsharded = max(capacity.peak(capacity.summed(sim.key_units[k] for k in members)) for members in groups.values())
+    assert unsharded == 2_000  # what one key took before write shards: twice the limit
+    assert worst * capacity.HEADROOM <= capacity.KEY_WCU_LIMIT
 
 
 def test_batches_count_one_subscription_query_per_artifact_in_a_batch():
