@@ -2,7 +2,7 @@
 
 chalice deploys each function with its own role (`autogen_policy: false`, one `iam_policy_file` each), so a
 function holds only what its code calls. Where an ARN ends in `*` it is scoped to this stage's names
-(objects under one prefix, a table's indexes or streams, state machines named `<app>-<stage>-...`).
+(objects under one prefix, a table or its stream, state machines named `<app>-<stage>-...`).
 When code starts calling a new AWS action, add it here; `tests/unit/test_policies.py` checks the shape.
 """
 
@@ -42,9 +42,8 @@ def _objects(stage: StageArns, *prefixes: str) -> list[str]:
     return [f"{stage.bucket_arn}/{p}/*" for p in prefixes]
 
 
-def _table(stage: StageArns, table: str, indexes: bool = False) -> list[str]:
-    arn = stage.table_arn(table)
-    return [arn, f"{arn}/index/*"] if indexes else [arn]
+def _table(stage: StageArns, table: str) -> list[str]:
+    return [stage.table_arn(table)]
 
 
 def _task_runner(stage: StageArns, function: str = TASK_RUNNER) -> list[dict[str, Any]]:
@@ -61,7 +60,7 @@ def _task_runner(stage: StageArns, function: str = TASK_RUNNER) -> list[dict[str
         # one item per version, written in one transaction (its items need PutItem) with its index items and
         # lineage edge (store/artifacts.py); queries read the index
         _statement("ArtifactVersions", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
-                   _table(stage, out.artifacts_table, indexes=True)),
+                   _table(stage, out.artifacts_table)),
         _statement("QueryIndex", ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"],
                    _table(stage, out.index_table)),
         # task logs per execution, and lineage edges (store/lineage.py); the registered workflow modules the
@@ -138,7 +137,7 @@ def _api(stage: StageArns) -> list[dict[str, Any]]:
     out = stage.outputs
     return [
         _statement("ReadMetadata", ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
-                   _table(stage, out.artifacts_table, indexes=True) + _table(stage, out.registry_table)
+                   _table(stage, out.artifacts_table) + _table(stage, out.registry_table)
                    + _table(stage, out.index_table)),
         # ListStateMachines has no resource-level permission: AWS only accepts "*" for it
         _statement("ListWorkflows", ["states:ListStateMachines"], ["*"]),

@@ -5,7 +5,8 @@ deploy:   build the template and packages (chalicelib/deploy/build.py) → a new
           only its bucket → upload the function zip and the two layer zips to it (content-addressed keys: an
           unchanged package is not uploaded again) → change set: create or update the stack, printing each
           resource it adds, modifies or removes (the workflows' state machines, schedules and notifications among
-          them) → registration (launch plans, subscriptions, schedule specs)
+          them; when a table loses or gains more than one index, first one update per index, CloudFormation's
+          rule: chalicelib/deploy/index_steps.py) → registration (launch plans, subscriptions, schedule specs)
 destroy:  what the stack does not own (state machines `@dynamic` tasks created, registration's from before the
           stack held the workflows) → data (bucket emptied, tables) → the stack
 """
@@ -22,7 +23,7 @@ from pydantic import BaseModel
 from chalicelib import aws, naming
 from chalicelib.config import region as region_rule
 from chalicelib.aws import error_code
-from chalicelib.deploy import layer, stack, workflow_stack
+from chalicelib.deploy import index_steps, layer, stack, workflow_stack
 from chalicelib.deploy.appinfo import app_info
 from chalicelib.deploy.build import Built, build_stage, load_infra
 from chalicelib.deploy.errors import DeployError
@@ -161,6 +162,12 @@ class Deployment:
         handed = self.hand_over(built)
         if handed is not None:
             self._done(steps, handed)
+        deployed = stack.deployed_template(self.client("cloudformation"), self.stack_name)
+        between = index_steps.intermediate_templates(deployed, built.template)
+        for n, template in enumerate(between, 1):  # one index per table and update: CloudFormation's rule
+            body = dumps(template)
+            self._done(steps, self._change(f"stack (table indexes, step {n} of {len(between) + 1})", body,
+                                           built.parameters, self.template_url(bucket, body)))
         body = dumps(built.template)
         self._done(steps, self._change("stack", body, built.parameters, self.template_url(bucket, body)))
         self._done(steps, self.register(self.info(), workflows))
