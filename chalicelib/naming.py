@@ -160,7 +160,7 @@ class StackOutputs:
         for name, key in self.KEYS.items():
             if not isinstance(getattr(self, name), str):
                 raise StageConfigError(f"stack output {key} must be text; got {getattr(self, name)!r}: deploy the "
-                                       f"infra stack again (python -m chalicelib deploy)")
+                                       f"infra stack again (`python -m chalicelib deploy --stage STAGE`)")
 
     @classmethod
     def from_outputs(cls, outputs: dict[str, Any]) -> StackOutputs:
@@ -168,7 +168,7 @@ class StackOutputs:
         lacking = [key for name, key in cls.KEYS.items() if key not in outputs and name not in outputs]
         if lacking:
             raise StageConfigError(f"the infra stack has no output {', '.join(lacking)}; deploy the infra stack "
-                                   f"again (python -m chalicelib deploy)")
+                                   f"again (`python -m chalicelib deploy --stage STAGE`)")
         return cls(**{name: outputs[key] if key in outputs else outputs[name] for name, key in cls.KEYS.items()})
 
     @classmethod

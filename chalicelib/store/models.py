@@ -287,7 +287,7 @@ def iso_ms(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-SUBSCRIPTION_FIX = "register the launch plan again (python -m chalicelib deploy) to rewrite its subscriptions"
+SUBSCRIPTION_FIX = "register the launch plan again (`python -m chalicelib register`) to rewrite its subscriptions"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

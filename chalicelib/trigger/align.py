@@ -47,17 +47,17 @@ class AlignSpec:
     def of(cls, sub: Subscription) -> AlignSpec:
         """The aligned trigger a subscription stores (`align`), checked: it was read from the registry."""
         where = f"the aligned trigger of launch plan {sub.launch_plan!r} (artifact {sub.artifact!r})"
+
+        def check(what: Any, value: Any, where: str) -> Any:
+            return what(value, where, DefinitionError, SUBSCRIPTION_FIX)
+
         data = checks.fields(sub.align, ("on", "members"), ("on", "members"), where, DefinitionError, SUBSCRIPTION_FIX)
-        members = [checks.fields(m, ("artifact", "filter"), ("artifact",), f"{where}: member {i}", DefinitionError,
-                                 SUBSCRIPTION_FIX)
-                   for i, m in enumerate(checks.records(data["members"], f"{where}: members", DefinitionError,
-                                                        SUBSCRIPTION_FIX))]
-        return cls(on=checks.text(data["on"], f"{where}: 'on'", DefinitionError, SUBSCRIPTION_FIX), members=[
-            Member(artifact=checks.text(m["artifact"], f"{where}: member {i} artifact", DefinitionError,
-                                        SUBSCRIPTION_FIX),
-                   filter=checks.text_map(m.get("filter", {}), f"{where}: member {i} filter", DefinitionError,
-                                          SUBSCRIPTION_FIX))
-            for i, m in enumerate(members)])
+        members = []
+        for i, raw in enumerate(check(checks.records, data["members"], f"{where}: 'members'")):
+            member = f"{where}: member {i}"
+            members.append(Member(artifact=check(checks.text, raw.get("artifact"), f"{member} 'artifact'"),
+                                  filter=check(checks.text_map, raw.get("filter", {}), f"{member} 'filter'")))
+        return cls(on=check(checks.text, data["on"], f"{where}: 'on'"), members=members)
 
 
 MemberQuery = tuple[dict[str, str], Any]  # (partitions, time partition) to look up

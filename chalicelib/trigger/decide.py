@@ -12,7 +12,6 @@ from chalicelib import checks
 from chalicelib.errors import CascadeError
 from chalicelib.sdk.query import contains_query
 from chalicelib.sdk.timeparts import iso
-from chalicelib.store.claims import CLAIM_FIX
 from chalicelib.store.models import ArtifactVersion, Subscription
 
 
@@ -40,6 +39,7 @@ class RunRequest:
 
 
 _FIELDS = ("launch_plan", "state_machine_arn", "name", "input")
+CLAIM_FIX = "the start claim was edited by hand: delete the claim's items to decide again"
 
 
 def execution_name(artifact: str, version: str, launch_plan: str, lp_version: str, salt: str = "") -> str:
