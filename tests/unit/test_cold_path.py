@@ -79,3 +79,11 @@ def test_every_public_sdk_name_resolves():
     missing = [name for name in chalicelib.__all__ if getattr(chalicelib, name, None) is None]
     assert missing == []
     assert sorted(chalicelib.__all__) == sorted(n for n in dir(chalicelib) if n in chalicelib.__all__)
+
+
+def test_every_function_skips_pydantics_plugin_scan():
+    # the stage's environment goes to every function, in `.chalice/config.json` and in the stack template
+    # (chalicelib.deploy.stage_config, chalicelib.deploy.template); the scan reads every installed distribution
+    from chalicelib.deploy.template import symbolic_stage
+
+    assert symbolic_stage("dev").environment()["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
