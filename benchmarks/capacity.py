@@ -366,7 +366,7 @@ def simulate(rate: int = RATE, seconds: int = SECONDS, hot_share: float = HOT_SH
             for key in puts:
                 prefix_puts[key.split("/")[1]] += 1
             requests = decide(stored, subs[name])
-            ledger.claim(name, version, [r.model_dump(mode="json") for r in requests], now=made)
+            ledger.claim(name, version, [r.to_dict() for r in requests], now=made)
             account("claim", second, rec.take()[0])
             metadata = next(w for w in writes if w.table == settings.artifacts_table)
             stream.append((second, metadata.item["pk"]["S"], name))

@@ -14,9 +14,12 @@ Baseline, in the same run: a plain `chalice package` of the project (requirement
 AWS pays. As shipped: the artifacts `python -m chalicelib deploy` uploads, built by the same code
 (chalicelib.deploy.build.build_stage): the function zip with only the project's code and checked-hash
 bytecode, the functions layer (requirements.txt compiled for the runtime) and, for the task runner, the tasks
-layer; and the trigger's floor: chalice, boto3 and powertools from the same packages, without pydantic and
-the project's code, then the floor with pydantic and one model (chalicelib.naming, which imports nothing else):
-what pydantic on the trigger path costs, before any of the trigger's own code. Goals, medians in the same run:
+layer; and the trigger's floor: chalice, boto3 and powertools from the same packages, without the project's
+code; then the floor with `import pydantic`, which the trigger no longer pays (its classes are checked
+dataclasses, chalicelib.checks), and with pydantic and the task runner's event models (chalicelib.events.task,
+which imports nothing else of ours): the share of the task runner's import that its pydantic boundary takes.
+Each shipped row runs with the environment variables the built stack template gives its function (the trigger's,
+or the task runner's: PYDANTIC_DISABLE_PLUGINS among them). Goals, medians in the same run:
 the trigger's import (`app` + `chalicelib.trigger.handler`) and the task runner's (`app` +
 `chalicelib.runtime.runner`, pandas not imported) each at most half of the baseline's `import boto3`; the
 trigger under 150 ms.
@@ -46,6 +49,7 @@ from chalicelib.deploy import layer  # noqa: E402
 from chalicelib.deploy.build import build_stage, fresh_copy  # noqa: E402
 from chalicelib.deploy.workspace import configure_offline, example_layer_arn, example_stage, package  # noqa: E402
 from chalicelib.errors import CascadeError  # noqa: E402
+from chalicelib.naming import TASK_RUNNER, TRIGGER  # noqa: E402
 
 GOAL_MS = 150.0
 GOAL_RATIO = 0.5  # as shipped, at most this share of a plain package's `import boto3`
@@ -68,11 +72,29 @@ print(json.dumps({"ms": 1000 * (t1 - t0), "cpu_ms": 1000 * (c1 - c0),
 """
 
 
-def probe(paths: list[Path], modules: list[str], importtime: bool = False) -> dict:
-    """Import `modules` in a fresh interpreter that sees only `paths` and the standard library."""
+def function_environment(template: dict, function: str) -> dict[str, str]:
+    """The environment variables the built stack template gives `function`: those with a plain value (the
+    others are CloudFormation references to resources, names an import only passes along)."""
+    for resource in template.get("Resources", {}).values():
+        props = resource.get("Properties", {})
+        name = props.get("FunctionName")
+        name = name.get("Fn::Sub", "") if isinstance(name, dict) else name
+        if resource.get("Type") == "AWS::Lambda::Function" and isinstance(name, str) and name.endswith(f"-{function}"):
+            variables = props.get("Environment", {}).get("Variables", {})
+            return {k: v for k, v in variables.items() if isinstance(v, str)}
+    raise SystemExit(f"the built template has no function {function!r}")
+
+
+Row = tuple[str, list[Path], list[str], dict[str, str]]  # name, import paths, modules, function environment
+
+
+def probe(paths: list[Path], modules: list[str], importtime: bool = False, function_env: dict[str, str] | None = None
+          ) -> dict:
+    """Import `modules` in a fresh interpreter that sees only `paths` and the standard library, with a
+    function's environment variables (`function_env`)."""
     cmd = [sys.executable, "-S"] + (["-X", "importtime"] if importtime else [])
-    env = {"PYTHONPATH": ":".join(str(p) for p in paths), "PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": REGION,
-           "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**(function_env or {}), "PYTHONPATH": ":".join(str(p) for p in paths), "PATH": "/usr/bin:/bin",
+           "AWS_DEFAULT_REGION": REGION, "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run([*cmd, "-c", PROBE, *modules], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"import of {modules} failed:\n{proc.stderr[-2000:]}")
@@ -81,20 +103,20 @@ def probe(paths: list[Path], modules: list[str], importtime: bool = False) -> di
     return result
 
 
-def round_robin(rows: list[tuple[str, list[Path], list[str]]], runs: int) -> list[tuple[str, float, dict]]:
+def round_robin(rows: list[Row], runs: int) -> list[tuple[str, float, dict]]:
     """(name, median ms, last probe) of each row, measured one round of every row at a time. The last probe
     carries the median CPU ms too (`cpu_ms`: the interpreter's own CPU time, which a busy machine inflates
     less than the clock)."""
-    times: dict[str, list[float]] = {name: [] for name, _, _ in rows}
-    cpu: dict[str, list[float]] = {name: [] for name, _, _ in rows}
+    times: dict[str, list[float]] = {name: [] for name, _, _, _ in rows}
+    cpu: dict[str, list[float]] = {name: [] for name, _, _, _ in rows}
     last: dict[str, dict] = {}
     for _ in range(runs):
-        for name, paths, modules in rows:
-            last[name] = probe(paths, modules)
+        for name, paths, modules, function_env in rows:
+            last[name] = probe(paths, modules, function_env=function_env)
             times[name].append(last[name]["ms"])
             cpu[name].append(last[name]["cpu_ms"])
     return [(name, statistics.median(times[name]), {**last[name], "cpu_ms": statistics.median(cpu[name])})
-            for name, _, _ in rows]
+            for name, _, _, _ in rows]
 
 
 def top_imports(importtime: str, count: int = 8) -> list[tuple[str, float]]:
@@ -136,9 +158,10 @@ def measure(runs: int, report: Report) -> int:
         except (CascadeError, OSError) as exc:
             print(f"skipped: cannot build the function package with `chalice package` ({exc})")
             return 0
-        layer_dir, shipped, functions_dir = None, None, None
+        layer_dir, shipped, functions_dir, template = None, None, None, {}
         try:
             built = build_stage(ROOT, STAGE, REGION, echo=None)
+            template = built.template
             shipped = unpack(built.code, work / "shipped")
             functions_dir = unpack(built.functions_layer, work / "functions-layer") / "python"  # type: ignore[arg-type]
             layer_dir = unpack(built.layer, work / "tasks-layer") / "python"  # type: ignore[arg-type]
@@ -150,19 +173,31 @@ def measure(runs: int, report: Report) -> int:
 
         trigger = ["app", "chalicelib.trigger.handler"]
         runner, runner_pandas = ["app", "chalicelib.runtime.runner"], ["app", "chalicelib.runtime.runner", "pandas"]
-        rows = [("baseline: import boto3 (plain chalice function zip)", [fn_dir], ["boto3"]),
-                ("plain zip: trigger, app + chalicelib.trigger.handler", [fn_dir], trigger)]
+        # The plain package's rows run without the functions' environment (a plain package sets none); the
+        # shipped ones with the environment the built template gives their function.
+        rows: list[Row] = [("baseline: import boto3 (plain chalice function zip)", [fn_dir], ["boto3"], {}),
+                           ("plain zip: trigger, app + chalicelib.trigger.handler", [fn_dir], trigger, {})]
         if shipped is not None and functions_dir is not None and layer_dir is not None:
-            rows += [("as shipped: trigger (own code + functions layer)", [shipped, functions_dir], trigger),
-                     ("  its floor: chalice, boto3, powertools (no pydantic)", [shipped, functions_dir], FLOOR),
-                     ("  floor + pydantic with one model (chalicelib.naming)", [shipped, functions_dir],
-                      [*FLOOR, "chalicelib.naming"]),
-                     ("plain zip: task runner + pandas (tasks layer)", [fn_dir, layer_dir], runner_pandas),
-                     ("  same, tasks layer without its bytecode", [fn_dir, source_only], runner_pandas),
-                     ("as shipped: task runner, no pandas (+ both layers)", [shipped, functions_dir, layer_dir], runner)]
+            trigger_env = function_environment(template, TRIGGER)
+            runner_env = function_environment(template, TASK_RUNNER)
+            rows += [("as shipped: trigger (own code + functions layer)", [shipped, functions_dir], trigger,
+                      trigger_env),
+                     ("  its floor: chalice, boto3, powertools", [shipped, functions_dir], FLOOR, trigger_env),
+                     ("  floor + import pydantic (not on the trigger path)", [shipped, functions_dir],
+                      [*FLOOR, "pydantic"], trigger_env),
+                     ("  floor + pydantic and the runner's event models", [shipped, functions_dir],
+                      [*FLOOR, "chalicelib.events.task"], runner_env),
+                     ("plain zip: task runner + pandas (tasks layer)", [fn_dir, layer_dir], runner_pandas, {}),
+                     ("  same, tasks layer without its bytecode", [fn_dir, source_only], runner_pandas, {}),
+                     ("as shipped: task runner, no pandas (+ both layers)", [shipped, functions_dir, layer_dir], runner,
+                      runner_env)]
         measured = round_robin(rows, runs)
         trace_paths = [shipped, functions_dir] if shipped is not None else [fn_dir]
-        trace = probe(trace_paths, trigger, importtime=True)  # type: ignore[arg-type]
+        trace = probe(trace_paths, trigger, importtime=True,  # type: ignore[arg-type]
+                      function_env=function_environment(template, TRIGGER) if template else {})
+        runner_trace = (probe([shipped, functions_dir, layer_dir], runner, importtime=True,  # type: ignore[list-item]
+                              function_env=function_environment(template, TASK_RUNNER))
+                        if shipped is not None and layer_dir is not None else None)
 
     table = report.table(f"median of {runs} fresh interpreters (round-robin), Python {sys.version.split()[0]}, "
                          f"no bytecode written", "import", "ms", "x baseline", "cpu ms", "cpu x baseline",
@@ -191,6 +226,11 @@ def measure(runs: int, report: Report) -> int:
                        "package", "ms")
     for name, ms in top_imports(trace["importtime"]):
         top.add(name, round(ms, 1))
+    if runner_trace is not None:
+        top = report.table("the task runner's import as shipped by package (self ms summed, one run: -X importtime)",
+                           "package", "ms")
+        for name, ms in top_imports(runner_trace["importtime"], count=10):
+            top.add(name, round(ms, 1))
     for m in missing:
         report.notes.append(f"skipped: cannot build {m}")
     return 1 if trigger_last["loaded"]["pandas"] else 0

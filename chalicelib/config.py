@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, fields
 
-from pydantic import BaseModel
-
+from chalicelib import checks
+from chalicelib.errors import StageConfigError
 from chalicelib.naming import APP_NAME, StackOutputs, prefix
 
 ENV_PREFIX = "CASCADE_"
@@ -25,7 +26,12 @@ def region(given: str | None = None) -> str:
     return boto3.session.Session().region_name or DEFAULT_REGION
 
 
-class Settings(BaseModel):
+SETTINGS_FIX = (f"set it in the function's environment ({ENV_PREFIX}<FIELD>, which `python -m chalicelib deploy` "
+                f"writes from the infra stack's outputs), or deploy the stage again")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
     """Stage settings. In Lambda they come from `.chalice/config.json` environment variables."""
 
     app_name: str = APP_NAME
@@ -41,13 +47,22 @@ class Settings(BaseModel):
     max_inline_bytes: int = 32 * 1024
     max_upload_bytes: int = 512 * 1024 * 1024
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value, where = getattr(self, f.name), f"setting {f.name!r} ({ENV_PREFIX}{f.name.upper()})"
+            if f.type == "int":
+                object.__setattr__(self, f.name, checks.integer(value, where, StageConfigError, SETTINGS_FIX))
+            else:
+                checks.text(value, where, StageConfigError, SETTINGS_FIX)
+
     @classmethod
     def from_env(cls) -> Settings:
-        values = {
-            field: os.environ[ENV_PREFIX + field.upper()]
-            for field in cls.model_fields
-            if ENV_PREFIX + field.upper() in os.environ
-        }
+        names = [f.name for f in fields(cls)]
+        values = {name: os.environ[ENV_PREFIX + name.upper()] for name in names if ENV_PREFIX + name.upper() in os.environ}
+        missing = [ENV_PREFIX + n.upper() for n in ("bucket", "artifacts_table", "registry_table", "index_table")
+                   if n not in values]
+        if missing:
+            raise StageConfigError(f"the environment lacks {', '.join(missing)}; {SETTINGS_FIX}")
         values.setdefault("region", region())
         return cls(**values)
 
@@ -65,5 +80,6 @@ class Settings(BaseModel):
         """Prefix of every resource name of this stage, as chalice names functions: `<app>-<stage>-`."""
         return prefix(self.stage, self.app_name)
 
-    def to_env(self) -> dict[str, str]:
-        return {ENV_PREFIX + k.upper(): str(v) for k, v in self.model_dump().items()}
+    def to_env(self, exclude: tuple[str, ...] = ()) -> dict[str, str]:
+        """The environment variables that `from_env` reads back (without the fields in `exclude`)."""
+        return {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self) if f.name not in exclude}

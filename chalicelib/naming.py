@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from chalicelib.errors import StageConfigError
 
 APP_NAME = "cascade"
 TASK_RUNNER = "task_runner"
@@ -132,22 +133,44 @@ def names_workflow(machine: str, workflow: str) -> bool:
     return machine == clean or machine.endswith("-" + clean)
 
 
-class StackOutputs(BaseModel):
-    """The infra stack's Outputs that the stage's code reads. Other outputs are ignored."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StackOutputs:
+    """The infra stack's Outputs that the stage's code reads (`from_outputs`; other outputs are ignored)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+    # the output each field is read from
+    KEYS: ClassVar[dict[str, str]] = {
+        "bucket": "BucketName", "artifacts_table": "ArtifactsTable", "artifacts_stream_arn": "ArtifactsStreamArn",
+        "registry_table": "RegistryTable", "index_table": "IndexTable", "states_role_arn": "StatesRoleArn",
+        "trigger_dlq_arn": "TriggerDlqArn", "trigger_dlq_url": "TriggerDlqUrl", "upload_dlq_arn": "UploadDlqArn",
+        "upload_dlq_url": "UploadDlqUrl",
+    }
 
-    bucket: str = Field(alias="BucketName")
-    artifacts_table: str = Field(alias="ArtifactsTable")
-    artifacts_stream_arn: str = Field(alias="ArtifactsStreamArn")
-    registry_table: str = Field(alias="RegistryTable")
-    index_table: str = Field(alias="IndexTable")
-    states_role_arn: str = Field(alias="StatesRoleArn")
-    trigger_dlq_arn: str = Field(alias="TriggerDlqArn")
-    trigger_dlq_url: str = Field(alias="TriggerDlqUrl")
-    upload_dlq_arn: str = Field(alias="UploadDlqArn")
-    upload_dlq_url: str = Field(alias="UploadDlqUrl")
+    bucket: str
+    artifacts_table: str
+    artifacts_stream_arn: str
+    registry_table: str
+    index_table: str
+    states_role_arn: str
+    trigger_dlq_arn: str
+    trigger_dlq_url: str
+    upload_dlq_arn: str
+    upload_dlq_url: str
+
+    def __post_init__(self) -> None:
+        for name, key in self.KEYS.items():
+            if not isinstance(getattr(self, name), str):
+                raise StageConfigError(f"stack output {key} must be text; got {getattr(self, name)!r}: deploy the "
+                                       f"infra stack again (`python -m chalicelib deploy --stage STAGE`)")
+
+    @classmethod
+    def from_outputs(cls, outputs: dict[str, Any]) -> StackOutputs:
+        """From the stack's outputs by key (`{"BucketName": ..., ...}`); field names are accepted too."""
+        lacking = [key for name, key in cls.KEYS.items() if key not in outputs and name not in outputs]
+        if lacking:
+            raise StageConfigError(f"the infra stack has no output {', '.join(lacking)}; deploy the infra stack "
+                                   f"again (`python -m chalicelib deploy --stage STAGE`)")
+        return cls(**{name: outputs[key] if key in outputs else outputs[name] for name, key in cls.KEYS.items()})
 
     @classmethod
     def missing(cls, outputs: dict[str, Any]) -> list[str]:
-        return [str(f.alias) for f in cls.model_fields.values() if f.alias not in outputs]
+        return [key for key in cls.KEYS.values() if key not in outputs]

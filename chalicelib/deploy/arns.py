@@ -10,6 +10,13 @@ from chalicelib.config import ENV_PREFIX, Settings
 from chalicelib.deploy.errors import DeployError
 from chalicelib.naming import TASK_RUNNER, StackOutputs
 
+# Not written to the environment: the functions use the size limits' defaults (Settings).
+DEFAULT_LIMITS = ("max_inline_bytes", "max_upload_bytes")
+# pydantic (still imported by the task runner, the upload and schedule handlers; never by the trigger) looks
+# for plugins in every installed distribution's entry points when it builds its first model, about 45 ms of a
+# cold start; the functions have none.
+PYDANTIC_ENV = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
+
 
 class StageArns(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -75,6 +82,7 @@ class StageArns(BaseModel):
     def environment(self) -> dict[str, str]:
         """Lambda environment variables for the stage: the settings we derived, plus the stream ARN that
         app.py's `on_dynamodb_record` reads when chalice loads the app."""
-        env = {f"{ENV_PREFIX}{k.upper()}": str(v) for k, v in self.settings().model_dump(exclude_unset=True).items()}
+        env = self.settings().to_env(exclude=DEFAULT_LIMITS)
         env[f"{ENV_PREFIX}ARTIFACTS_STREAM_ARN"] = self.outputs.artifacts_stream_arn
+        env.update(PYDANTIC_ENV)
         return env

@@ -64,7 +64,7 @@ def read_outputs(cfn: Any, name: str) -> StackOutputs:
     if missing:
         raise StackError(f"stack {name!r} has no output(s) {missing}; it was made from an older template. "
                          f"Run the deploy again to update it.")
-    return StackOutputs.model_validate(outputs)
+    return StackOutputs.from_outputs(outputs)
 
 
 def deployed_template(cfn: Any, stack_name: str) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def bucket_name(stage: str, app_name: str = APP_NAME) -> str:
 
 def symbolic_stage(stage: str, app_name: str = APP_NAME) -> StageArns:
     """The StageArns of `stage` in whatever account and region the stack is created: `${...}` references."""
-    outputs = StackOutputs(
+    outputs = StackOutputs.from_outputs(dict(
         BucketName=bucket_name(stage, app_name),
         ArtifactsTable="${ArtifactsTable}",
         ArtifactsStreamArn="${ArtifactsTable.StreamArn}",
@@ -92,7 +92,7 @@ def symbolic_stage(stage: str, app_name: str = APP_NAME) -> StageArns:
         TriggerDlqUrl="${TriggerDeadLetterQueue}",
         UploadDlqArn="${UploadDeadLetterQueue.Arn}",
         UploadDlqUrl="${UploadDeadLetterQueue}",
-    )
+    ))
     return StageArns(app_name=app_name, stage=stage, region="${AWS::Region}", account="${AWS::AccountId}",
                      partition="${AWS::Partition}", outputs=outputs)
 

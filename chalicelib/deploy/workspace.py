@@ -35,7 +35,7 @@ def copy_project(source: Path, dest: Path) -> Path:
 def example_stage(stage: str, region: str = "us-east-1", account: str = "123456789012") -> StageArns:
     """The StageArns a deploy of `stage` would read from its stack, for an example account."""
     prefix = naming.prefix(stage).rstrip("-")
-    outputs = StackOutputs(
+    outputs = StackOutputs.from_outputs(dict(
         BucketName=f"{prefix}-{account}-{region}",
         ArtifactsTable=f"{prefix}-artifacts",
         ArtifactsStreamArn=f"arn:aws:dynamodb:{region}:{account}:table/{prefix}-artifacts/stream/2026-01-01T00:00:00.000",
@@ -46,7 +46,7 @@ def example_stage(stage: str, region: str = "us-east-1", account: str = "1234567
         TriggerDlqUrl=f"https://sqs.{region}.amazonaws.com/{account}/{prefix}-trigger-dlq",
         UploadDlqArn=f"arn:aws:sqs:{region}:{account}:{prefix}-upload-dlq",
         UploadDlqUrl=f"https://sqs.{region}.amazonaws.com/{account}/{prefix}-upload-dlq",
-    )
+    ))
     return StageArns.from_outputs(APP_NAME, stage, region, outputs)
 
 

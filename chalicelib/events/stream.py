@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
-from chalicelib.errors import MalformedRecordError
+from chalicelib.errors import ArtifactError, MalformedRecordError
 from chalicelib.sdk.charset import check_name, check_partition_size, check_value, check_version
 from chalicelib.store.dynamo import from_dynamo
 from chalicelib.store.models import ArtifactVersion, is_version_key, version_keys
@@ -70,7 +68,7 @@ def version_from_record(record: DynamoDBRecord | dict[str, Any]) -> ArtifactVers
         version = ArtifactVersion.from_item(image)
     except KeyError as exc:
         raise MalformedRecordError(f"stream record {rid!r} is not a valid artifact version: it lacks {exc}") from exc
-    except (TypeError, ValueError, ValidationError) as exc:
+    except (TypeError, ValueError, ArtifactError) as exc:
         raise MalformedRecordError(f"stream record {rid!r} is not a valid artifact version: {exc}") from exc
     check_name("artifact", version.name)
     check_version(version.version)

@@ -31,6 +31,7 @@ a long history quickly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -359,7 +360,7 @@ class LocalCloud:
         zipped = BytesIO()
         with zipfile.ZipFile(zipped, "w") as zf:
             zf.writestr("app.py", "# runs in-process in the local cloud\n")
-        settings = Settings.from_outputs(self.stage, REGION, naming.StackOutputs.model_validate(self.outputs))
+        settings = Settings.from_outputs(self.stage, REGION, naming.StackOutputs.from_outputs(self.outputs))
         arns = {}
         for short, handler in FUNCTIONS.items():
             arns[short] = lam.create_function(
@@ -371,7 +372,7 @@ class LocalCloud:
                 Timeout=900 if naming.is_task_runner(short) else 60,
                 Environment={"Variables": settings.to_env()},
             )["FunctionArn"]
-        settings.task_runner_arn = arns[naming.TASK_RUNNER]
+        settings = dataclasses.replace(settings, task_runner_arn=arns[naming.TASK_RUNNER])
         lam.create_event_source_mapping(
             EventSourceArn=self.outputs["ArtifactsStreamArn"],
             FunctionName=arns[naming.TRIGGER],
@@ -382,7 +383,7 @@ class LocalCloud:
         self._notify_uploads(settings.bucket, arns[naming.UPLOAD])
         from chalicelib.deploy.wiring import wire_upload_destination
 
-        wire_upload_destination(lam, arns[naming.UPLOAD], naming.StackOutputs.model_validate(self.outputs).upload_dlq_arn)
+        wire_upload_destination(lam, arns[naming.UPLOAD], naming.StackOutputs.from_outputs(self.outputs).upload_dlq_arn)
         self.settings = settings
         self._set_env(settings.to_env())
         from chalicelib.local.clock import Clock, invoker

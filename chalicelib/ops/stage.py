@@ -114,7 +114,7 @@ def from_stack(stage: str, endpoint_url: str | None) -> Settings:
     missing = naming.StackOutputs.missing(outputs)
     if missing:
         raise StageNotFoundError(f"stack {stack!r} has no output(s) {missing}; deploy the stage again to update it")
-    return Settings.from_outputs(stage, where_region, naming.StackOutputs.model_validate(outputs))
+    return Settings.from_outputs(stage, where_region, naming.StackOutputs.from_outputs(outputs))
 
 
 def resolve(stage: str | None = None, endpoint_url: str | None = None) -> Stage:

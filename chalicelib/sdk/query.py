@@ -14,11 +14,11 @@ imported on the trigger path.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
-
+from chalicelib import checks
 from chalicelib.errors import ArtifactError, DefinitionError
 from chalicelib.sdk import literals
 from chalicelib.sdk.timeparts import Granularity, iso, normalize
@@ -29,14 +29,31 @@ if TYPE_CHECKING:
     from chalicelib.sdk.artifact import ArtifactQuery
 
 
-class QuerySpec(BaseModel):
-    """The body of a `$query` literal, with plain values."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QuerySpec:
+    """The body of a `$query` literal, with plain values (checked: a literal comes from an execution's input)."""
 
     artifact: str
-    partitions: dict[str, str] = Field(default_factory=dict)
+    partitions: dict[str, str] = field(default_factory=dict)
     time_partition: datetime | None = None
     version: str | None = None
     granularity: Granularity | None = None
+
+    def __post_init__(self) -> None:
+        where = f"the query on artifact {self.artifact!r}"
+        fix = "pass a query made by the SDK (Artifact.query) or its `$query` literal"
+        checks.text(self.artifact, f"{where}: 'artifact'", ArtifactError, fix)
+        object.__setattr__(self, "partitions", checks.text_map(self.partitions, f"{where}: 'partitions'",
+                                                               ArtifactError, fix))
+        object.__setattr__(self, "time_partition", checks.optional_timestamp(
+            self.time_partition, f"{where}: 'time_partition'", ArtifactError, fix))
+        checks.optional_text(self.version, f"{where}: 'version'", ArtifactError, fix)
+        if self.granularity is not None and not isinstance(self.granularity, Granularity):
+            try:
+                object.__setattr__(self, "granularity", Granularity(self.granularity))
+            except ValueError:
+                raise ArtifactError(f"{where}: 'granularity' must be one of {[g.value for g in Granularity]}; "
+                                    f"got {self.granularity!r}; {fix}") from None
 
     @classmethod
     def from_literal(cls, body: dict[str, Any]) -> QuerySpec:

@@ -51,11 +51,11 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-
+from chalicelib import checks
 from chalicelib.aws import error_code
 from chalicelib.errors import CascadeError, TransientAwsError
 from chalicelib.store.dynamo import from_dynamo, paginate, to_dynamo
@@ -71,21 +71,36 @@ MAX_ATTEMPTS = 10  # concurrent replays racing for the next entry number
 Actor = Literal["trigger", "replay"]
 
 
-class Entry(BaseModel):
+ACTORS = ("trigger", "replay")
+CLAIM_FIX = "the table was edited by hand: delete the claim's items to decide again"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
     number: int
     by: Actor
     claimed_at: datetime
     requests: list[dict[str, Any]]
 
+    def __post_init__(self) -> None:
+        where = f"start-claim entry {self.number!r}"
+        checks.integer(self.number, f"{where} number", CascadeError, CLAIM_FIX)
+        checks.one_of(self.by, ACTORS, f"{where} field 'by'", CascadeError, CLAIM_FIX)
+        object.__setattr__(self, "claimed_at", checks.timestamp(self.claimed_at, f"{where} field 'claimed_at'",
+                                                                CascadeError, CLAIM_FIX))
+        object.__setattr__(self, "requests", checks.records(self.requests, f"{where} requests", CascadeError,
+                                                            CLAIM_FIX))
 
-class Claim(BaseModel):
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Claim:
     artifact: str
     version: str
     salt: str = ""
     first: bool  # this call wrote entry 0; otherwise it found an earlier one
     claimed_at: datetime  # when entry 0 was written
     requests: list[dict[str, Any]]  # every recorded run request (chalicelib.trigger.decide), entry by entry
-    new: list[str] = Field(default_factory=list)  # launch plans this call recorded
+    new: list[str] = field(default_factory=list)  # launch plans this call recorded
 
     def by_launch_plan(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}

@@ -28,13 +28,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import dataclasses
 import re
 import zlib
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
+from chalicelib import checks
+from chalicelib.errors import ArtifactError, DefinitionError
 from chalicelib.sdk.timeparts import iso, to_utc
 
 VERSION_PK, VERSION_SK = "A#", "V#"
@@ -91,16 +93,21 @@ def versions_pks(name: str) -> list[str]:
     return [sharded(versions_pk(name), s) for s in range(VERSION_SHARDS)]
 
 
-class ExecutionProducer(BaseModel):
+VERSION_FIX = "the item was not written by the artifact store: write versions with the SDK or ArtifactStore.write"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExecutionProducer:
     """A version made by a task (or the workflow-output state) of a Step Functions execution."""
 
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["execution"] = "execution"
+    kind: str = "execution"
     execution: str  # the execution ARN
     workflow: str | None = None
     launch_plan: str | None = None
     node: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_producer(self, ("execution",), ("workflow", "launch_plan", "node"))
 
     @property
     def execution_name(self) -> str:
@@ -112,17 +119,22 @@ class ExecutionProducer(BaseModel):
     def same_as(self, other: Producer) -> bool:
         return isinstance(other, ExecutionProducer) and other.execution == self.execution
 
+    def to_dict(self, exclude_none: bool = False) -> dict[str, Any]:
+        return _producer_dict(self, exclude_none)
 
-class UploadProducer(BaseModel):
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadProducer:
     """A version made from an object uploaded to the stage bucket by a person or another system."""
 
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["upload"] = "upload"
+    kind: str = "upload"
     bucket: str
     key: str
     version_id: str | None = None  # the object's S3 version id (a versioned bucket), else its ETag is
     etag: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_producer(self, ("bucket", "key"), ("version_id", "etag"))
 
     @property
     def uri(self) -> str:
@@ -134,14 +146,19 @@ class UploadProducer(BaseModel):
     def same_as(self, other: Producer) -> bool:
         return isinstance(other, UploadProducer) and (other.bucket, other.key) == (self.bucket, self.key)
 
+    def to_dict(self, exclude_none: bool = False) -> dict[str, Any]:
+        return _producer_dict(self, exclude_none)
 
-class ManualProducer(BaseModel):
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ManualProducer:
     """A version written by code calling the store directly (scripts, tests, seeding)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    kind: Literal["manual"] = "manual"
+    kind: str = "manual"
     by: str = "manual"
+
+    def __post_init__(self) -> None:
+        _check_producer(self, ("by",), ())
 
     def describe(self) -> str:
         return f"written by {self.by}"
@@ -149,8 +166,29 @@ class ManualProducer(BaseModel):
     def same_as(self, other: Producer) -> bool:
         return isinstance(other, ManualProducer) and other.by == self.by
 
+    def to_dict(self, exclude_none: bool = False) -> dict[str, Any]:
+        return _producer_dict(self, exclude_none)
 
-Producer = Annotated[Union[ExecutionProducer, UploadProducer, ManualProducer], Field(discriminator="kind")]
+
+Producer = Union[ExecutionProducer, UploadProducer, ManualProducer]
+_PRODUCERS: dict[str, Any] = {"execution": ExecutionProducer, "upload": UploadProducer, "manual": ManualProducer}
+_PRODUCER_FIELDS = {kind: tuple(f.name for f in dataclasses.fields(cls)) for kind, cls in _PRODUCERS.items()}
+
+
+def _check_producer(producer: Any, required: tuple[str, ...], optional: tuple[str, ...]) -> None:
+    kind = type(producer).__dataclass_fields__["kind"].default
+    where = f"a version's producer ({kind})"
+    checks.one_of(producer.kind, (kind,), f"{where} field 'kind'", ArtifactError, VERSION_FIX)
+    for name in required:
+        checks.text(getattr(producer, name), f"{where} field {name!r}", ArtifactError, VERSION_FIX)
+    for name in optional:
+        checks.optional_text(getattr(producer, name), f"{where} field {name!r}", ArtifactError, VERSION_FIX)
+
+
+def _producer_dict(producer: Any, exclude_none: bool) -> dict[str, Any]:
+    """The stored form: every field, in order (`kind` first); with `exclude_none`, only those that are set."""
+    return {name: getattr(producer, name) for name in _PRODUCER_FIELDS[producer.kind]
+            if not (exclude_none and getattr(producer, name) is None)}
 
 
 def producer_of(value: Any) -> Producer | None:
@@ -159,9 +197,16 @@ def producer_of(value: Any) -> Producer | None:
     if value is None or isinstance(value, (ExecutionProducer, UploadProducer, ManualProducer)):
         return value
     if isinstance(value, dict):
-        kind = value.get("kind")
-        model = {"execution": ExecutionProducer, "upload": UploadProducer}.get(str(kind), ManualProducer)
-        return model.model_validate(value)
+        kind = str(value.get("kind"))
+        model = _PRODUCERS.get(kind, ManualProducer)
+        known = _PRODUCER_FIELDS[kind if kind in _PRODUCERS else "manual"]
+        data = {k: v for k, v in value.items() if k in known}
+        if kind not in _PRODUCERS:  # an unknown kind was read as a manual write, as before
+            data.pop("kind", None)
+        try:
+            return model(**data)
+        except TypeError as exc:
+            raise ArtifactError(f"a version's producer {value!r} lacks a field ({exc}); {VERSION_FIX}") from None
     text = str(value)
     if text.startswith("arn:") and ":execution:" in text:
         return ExecutionProducer(execution=text)
@@ -190,21 +235,38 @@ def make_version(made_at: datetime, *identity: str, seq: int = 0) -> str:
     return f"{stamp}-{min(seq, 0xFFF):03x}{digest}"
 
 
-class ArtifactVersion(BaseModel):
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArtifactVersion:
+    """One version of an artifact. Built from an item (`from_item`) or by the store; the fields are checked
+    either way, and ISO text is read as a datetime."""
+
     name: str
     version: str
-    partitions: dict[str, str] = Field(default_factory=dict)
+    partitions: dict[str, str] = field(default_factory=dict)
     time_partition: datetime | None = None
     uri: str
     format: str
     produced_by: Producer | None = None
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = field(default_factory=_now)
     card: dict[str, Any] | None = None
 
-    @field_validator("produced_by", mode="before")
-    @classmethod
-    def _producer(cls, value: Any) -> Any:
-        return producer_of(value)
+    def __post_init__(self) -> None:
+        where = f"artifact version {self.name!r} {self.version!r}"
+        for name in ("name", "version", "uri", "format"):
+            checks.text(getattr(self, name), f"{where} field {name!r}", ArtifactError, VERSION_FIX)
+        set_ = object.__setattr__
+        set_(self, "partitions", checks.text_map(self.partitions, f"{where} field 'partitions'", ArtifactError,
+                                                 VERSION_FIX))
+        set_(self, "time_partition", checks.optional_timestamp(self.time_partition, f"{where} field 'time_partition'",
+                                                               ArtifactError, VERSION_FIX))
+        set_(self, "created_at", checks.timestamp(self.created_at, f"{where} field 'created_at'", ArtifactError,
+                                                  VERSION_FIX))
+        set_(self, "card", checks.optional_document(self.card, f"{where} field 'card'", ArtifactError, VERSION_FIX))
+        set_(self, "produced_by", producer_of(self.produced_by))
 
     @property
     def execution(self) -> str | None:
@@ -224,7 +286,7 @@ class ArtifactVersion(BaseModel):
         if self.time_partition is not None:
             item["time_partition"] = iso(self.time_partition)
         if self.produced_by:
-            item["produced_by"] = self.produced_by.model_dump(exclude_none=True)
+            item["produced_by"] = self.produced_by.to_dict(exclude_none=True)
         if self.card:
             item["card"] = self.card
         return item
@@ -255,7 +317,7 @@ class ArtifactVersion(BaseModel):
             "time_partition": iso(self.time_partition) if self.time_partition else None,
             "uri": self.uri,
             "format": self.format,
-            "produced_by": self.produced_by.model_dump() if self.produced_by else None,
+            "produced_by": self.produced_by.to_dict() if self.produced_by else None,
             "created_at": iso_ms(self.created_at),
             "card": self.card,
         }
@@ -266,7 +328,11 @@ def iso_ms(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-class Subscription(BaseModel):
+SUBSCRIPTION_FIX = "register the launch plan again (`python -m chalicelib register`) to rewrite its subscriptions"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscription:
     """A launch plan's trigger, stored under the artifact it listens to: one Query finds them all."""
 
     artifact: str
@@ -275,18 +341,46 @@ class Subscription(BaseModel):
     workflow: str
     state_machine_arn: str
     active: bool = True
-    filter: dict[str, str] = Field(default_factory=dict)
-    bindings: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    fixed_inputs: dict[str, Any] = Field(default_factory=dict)
-    default_inputs: dict[str, Any] = Field(default_factory=dict)
+    filter: dict[str, str] = field(default_factory=dict)
+    bindings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fixed_inputs: dict[str, Any] = field(default_factory=dict)
+    default_inputs: dict[str, Any] = field(default_factory=dict)
     # OnArtifacts: {"on": "time_partition" | key, "members": [{"artifact": ..., "filter": {...}}, ...]}
     align: dict[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        where = f"the subscription of launch plan {self.launch_plan!r} to artifact {self.artifact!r}"
+        for name in ("artifact", "launch_plan", "lp_version", "workflow", "state_machine_arn"):
+            checks.text(getattr(self, name), f"{where}: field {name!r}", DefinitionError, SUBSCRIPTION_FIX)
+        checks.flag(self.active, f"{where}: field 'active'", DefinitionError, SUBSCRIPTION_FIX)
+        set_ = object.__setattr__
+        set_(self, "filter", checks.text_map(self.filter, f"{where}: field 'filter'", DefinitionError, SUBSCRIPTION_FIX))
+        bindings = checks.document(self.bindings, f"{where}: field 'bindings'", DefinitionError, SUBSCRIPTION_FIX)
+        for input_name, binding in bindings.items():
+            checks.document(binding, f"{where}: binding of input {input_name!r}", DefinitionError, SUBSCRIPTION_FIX)
+        set_(self, "bindings", bindings)
+        for name in ("fixed_inputs", "default_inputs"):
+            set_(self, name, checks.document(getattr(self, name), f"{where}: field {name!r}", DefinitionError,
+                                             SUBSCRIPTION_FIX))
+        set_(self, "align", checks.optional_document(self.align, f"{where}: field 'align'", DefinitionError,
+                                                     SUBSCRIPTION_FIX))
+
     def to_item(self) -> dict[str, Any]:
         # Bindings hold floats and nested literals: kept as one JSON document (DynamoDB numbers are Decimals).
+        doc = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "active"}
         return {**subscription_key(self.artifact, self.launch_plan), "active": self.active,
-                "doc": self.model_dump_json(exclude={"active"})}
+                "doc": json.dumps(doc, separators=(",", ":"))}
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Subscription:
-        return cls.model_validate({**json.loads(item["doc"]), "active": bool(item.get("active", True))})
+        where = f"the registry item {item.get('pk')!r}/{item.get('sk')!r}"
+        try:
+            doc = json.loads(item["doc"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DefinitionError(f"{where} has no readable subscription document ({exc}); {SUBSCRIPTION_FIX}") from None
+        data = checks.fields(doc, _SUBSCRIPTION_FIELDS, ("artifact", "launch_plan", "lp_version", "workflow",
+                                                         "state_machine_arn"), where, DefinitionError, SUBSCRIPTION_FIX)
+        return cls(**{**data, "active": bool(item.get("active", True))})
+
+
+_SUBSCRIPTION_FIELDS = tuple(f.name for f in dataclasses.fields(Subscription))

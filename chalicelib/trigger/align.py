@@ -20,25 +20,44 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
+from chalicelib import checks
+from chalicelib.errors import DefinitionError
 from chalicelib.sdk.query import contains_query
 from chalicelib.sdk.timeparts import TIME_PARTITION, iso
 from chalicelib.store.index import ArtifactIndex
-from chalicelib.store.models import ArtifactVersion, Subscription
+from chalicelib.store.models import SUBSCRIPTION_FIX, ArtifactVersion, Subscription
 from chalicelib.trigger.decide import RunRequest, _bind
 
 
-class Member(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Member:
     artifact: str
-    filter: dict[str, str] = {}
+    filter: dict[str, str] = field(default_factory=dict)
 
 
-class AlignSpec(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlignSpec:
     on: str
     members: list[Member]
+
+    @classmethod
+    def of(cls, sub: Subscription) -> AlignSpec:
+        """The aligned trigger a subscription stores (`align`), checked: it was read from the registry."""
+        where = f"the aligned trigger of launch plan {sub.launch_plan!r} (artifact {sub.artifact!r})"
+
+        def check(what: Any, value: Any, where: str) -> Any:
+            return what(value, where, DefinitionError, SUBSCRIPTION_FIX)
+
+        data = checks.fields(sub.align, ("on", "members"), ("on", "members"), where, DefinitionError, SUBSCRIPTION_FIX)
+        members = []
+        for i, raw in enumerate(check(checks.records, data["members"], f"{where}: 'members'")):
+            member = f"{where}: member {i}"
+            members.append(Member(artifact=check(checks.text, raw.get("artifact"), f"{member} 'artifact'"),
+                                  filter=check(checks.text_map, raw.get("filter", {}), f"{member} 'filter'")))
+        return cls(on=check(checks.text, data["on"], f"{where}: 'on'"), members=members)
 
 
 MemberQuery = tuple[dict[str, str], Any]  # (partitions, time partition) to look up
@@ -55,7 +74,7 @@ def member_queries(sub: Subscription, version: ArtifactVersion) -> dict[str, Mem
     another artifact, outside the member's filter)."""
     if not sub.active or sub.align is None or sub.artifact != version.name:
         return None
-    spec = AlignSpec.model_validate(sub.align)
+    spec = AlignSpec.of(sub)
     mine = next((m for m in spec.members if m.artifact == version.name), None)
     if mine is None or any(version.partitions.get(k) != v for k, v in mine.filter.items()):
         return None
@@ -102,7 +121,7 @@ def decide_aligned(version: ArtifactVersion, sub: Subscription, found: dict[str,
         if hit is None:
             return None
         versions[name] = hit
-    spec = AlignSpec.model_validate(sub.align)
+    spec = AlignSpec.of(sub)
     inputs = {**sub.default_inputs, **{k: bind(b, versions) for k, b in sub.bindings.items()}, **sub.fixed_inputs}
     meta: dict[str, Any] = {
         "workflow": sub.workflow,

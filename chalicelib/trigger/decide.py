@@ -4,21 +4,42 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel
-
+from chalicelib import checks
+from chalicelib.errors import CascadeError
 from chalicelib.sdk.query import contains_query
 from chalicelib.sdk.timeparts import iso
 from chalicelib.store.models import ArtifactVersion, Subscription
 
 
-class RunRequest(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRequest:
     launch_plan: str
     state_machine_arn: str
     name: str
     input: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The form a start claim records (chalicelib.store.claims)."""
+        return {"launch_plan": self.launch_plan, "state_machine_arn": self.state_machine_arn, "name": self.name,
+                "input": self.input}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunRequest:
+        """A request as a start claim recorded it, checked: it was read from the table."""
+        where = "a run request recorded in a start claim"
+        found = checks.fields(data, _FIELDS, _FIELDS, where, CascadeError, CLAIM_FIX)
+        for name in _FIELDS[:3]:
+            checks.text(found[name], f"{where}: field {name!r}", CascadeError, CLAIM_FIX)
+        return cls(**{**found, "input": checks.document(found["input"], f"{where}: field 'input'", CascadeError,
+                                                        CLAIM_FIX)})
+
+
+_FIELDS = ("launch_plan", "state_machine_arn", "name", "input")
+CLAIM_FIX = "the start claim was edited by hand: delete the claim's items to decide again"
 
 
 def execution_name(artifact: str, version: str, launch_plan: str, lp_version: str, salt: str = "") -> str:

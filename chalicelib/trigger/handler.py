@@ -7,7 +7,8 @@ BatchWriteItem per 25 items), then one StartExecution per match. Records of diff
 of one record, run concurrently (bounded threads, see pool.py); records of one item run in stream order.
 A record that fails is logged with its named error and reported alone (ReportBatchItemFailures, see
 batch.py), so it neither blocks nor replays the others.
-This module must stay light: it never imports pandas.
+This module must stay light: nothing it imports, at import or per record, imports pandas or pydantic (its classes
+are checked dataclasses, chalicelib.checks; tests/unit/test_cold_path.py).
 """
 
 from __future__ import annotations

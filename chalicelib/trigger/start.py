@@ -11,9 +11,8 @@ recorded for it, whatever was registered since, and only launch plans with no re
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Literal
-
-from pydantic import BaseModel
 
 from chalicelib import logs
 from chalicelib.aws import error_code
@@ -28,7 +27,8 @@ MAX_INPUT_BYTES = 256 * 1024  # Step Functions' limit on an execution's input
 log = logs.get_logger("trigger")
 
 
-class StartResult(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartResult:
     name: str
     launch_plan: str
     outcome: Literal["started", "already_started", "would_start"]
@@ -108,8 +108,8 @@ def start_claimed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, reque
         return []
     for request in requests:
         check_input_size(request)
-    claim = ledger.claim(version.name, version.version, [r.model_dump(mode="json") for r in requests])
-    return _issue(sfn, claim, [RunRequest.model_validate(r) for r in claim.requests], pool)
+    claim = ledger.claim(version.name, version.version, [r.to_dict() for r in requests])
+    return _issue(sfn, claim, [RunRequest.from_dict(r) for r in claim.requests], pool)
 
 
 def start_replayed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, requests: list[RunRequest],
@@ -120,9 +120,9 @@ def start_replayed(sfn: Any, ledger: StartLedger, version: ArtifactVersion, requ
         return []
     for request in requests:
         check_input_size(request)
-    claim = ledger.extend(version.name, version.version, [r.model_dump(mode="json") for r in requests], salt=salt)
+    claim = ledger.extend(version.name, version.version, [r.to_dict() for r in requests], salt=salt)
     recorded = claim.by_launch_plan()
-    return _issue(sfn, claim, [RunRequest.model_validate(recorded[r.launch_plan]) for r in requests])
+    return _issue(sfn, claim, [RunRequest.from_dict(recorded[r.launch_plan]) for r in requests])
 
 
 def preview(sfn: Any, ledger: StartLedger, version: ArtifactVersion, requests: list[RunRequest],
@@ -135,7 +135,7 @@ def preview(sfn: Any, ledger: StartLedger, version: ArtifactVersion, requests: l
     recorded = claim.by_launch_plan() if claim else {}
     out = []
     for planned in requests:
-        request = RunRequest.model_validate(recorded[planned.launch_plan]) if planned.launch_plan in recorded else planned
+        request = RunRequest.from_dict(recorded[planned.launch_plan]) if planned.launch_plan in recorded else planned
         out.append(StartResult(name=request.name, launch_plan=request.launch_plan,
                                outcome="already_started" if exists(sfn, request) else "would_start"))
     return out

@@ -184,7 +184,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory, aws_env: dict[str, str], 
     second = clone(origin, base / "second", caches_from=first)
     second_run = run_cli(second, aws_env, "deploy", "--stage", STAGE)
     second_state = snapshot(clients)
-    outputs = StackOutputs.model_validate({o["OutputKey"]: o["OutputValue"] for o in first_state["outputs"]})
+    outputs = StackOutputs.from_outputs({o["OutputKey"]: o["OutputValue"] for o in first_state["outputs"]})
     info = StageArns.from_outputs("cascade", STAGE, REGION, outputs)
     template = json.loads((first / "build" / "stages" / STAGE / "template.json").read_text())
     return {"project": first, "second_project": second, "first": first_state, "second": second_state,

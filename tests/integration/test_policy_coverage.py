@@ -222,7 +222,7 @@ def waves(files: list[Path]) -> list[list[tuple[Path, Any]]]:
 
 def test_every_call_is_granted_and_on_upload_holds_only_what_it_calls(cloud, clients, tmp_path):
     stage = StageArns.from_outputs(APP_NAME, cloud.stage, cloud.settings.region,
-                                   StackOutputs.model_validate(cloud.outputs))
+                                   StackOutputs.from_outputs(cloud.outputs))
     calls: dict[str, set[Need]] = defaultdict(set)
     current = threading.local()
     invoke = cloud._invoke

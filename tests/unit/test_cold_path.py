@@ -35,6 +35,35 @@ def test_the_trigger_path_stays_light():
     assert [m for m in NOT_ON_TRIGGER_PATH if m in modules] == []
 
 
+def test_the_trigger_path_never_imports_pydantic_or_pandas():
+    # pydantic's import, its core schemas and its plugin scan would be most of the trigger's cold start: the
+    # trigger's classes are checked dataclasses (chalicelib.checks), pydantic stays at the other boundaries
+    modules = loaded_after(TRIGGER)
+    assert sorted(m for m in modules if m.split(".")[0] in ("pydantic", "pydantic_core", "pandas")) == []
+
+
+def test_what_a_trigger_invocation_runs_imports_no_pydantic_either():
+    # past the import: settings from the environment, a version read from its stream record, a decision, and
+    # the run request as a start claim records it and reads it back
+    modules = loaded_after(
+        f"{TRIGGER}; import os; "
+        "os.environ.update(CASCADE_BUCKET='b', CASCADE_ARTIFACTS_TABLE='a', CASCADE_REGISTRY_TABLE='r', "
+        "CASCADE_INDEX_TABLE='i', AWS_REGION='us-east-1'); "
+        "from chalicelib.config import Settings; Settings.from_env(); "
+        "from chalicelib.events.stream import version_from_record; "
+        "from chalicelib.store.dynamo import to_dynamo; "
+        "from chalicelib.store.models import ArtifactVersion, Subscription; "
+        "from chalicelib.trigger.decide import RunRequest, decide; "
+        "v = ArtifactVersion(name='a', version='v1', uri='s3://b/k', format='json', partitions={'k': 'x'}, "
+        "created_at='2026-11-24T00:00:00.123Z', "
+        "produced_by='arn:aws:states:us-east-1:1:execution:sm:x'); "
+        "record = {'eventID': '1', 'eventName': 'INSERT', 'dynamodb': {'NewImage': to_dynamo(v.to_item())}}; "
+        "assert version_from_record(record) == v; "
+        "s = Subscription(artifact='a', launch_plan='lp', lp_version='1', workflow='m.w', state_machine_arn='arn'); "
+        "[r] = decide(v, [s]); assert RunRequest.from_dict(r.to_dict()) == r")
+    assert sorted(m for m in modules if m.split(".")[0] in ("pydantic", "pydantic_core", "pandas")) == []
+
+
 def test_the_trigger_path_stays_light_when_pydantic_is_loaded_first():
     modules = loaded_after(f"import pydantic; {TRIGGER}")
     assert [m for m in NOT_ON_TRIGGER_PATH if m in modules] == []
@@ -50,3 +79,11 @@ def test_every_public_sdk_name_resolves():
     missing = [name for name in chalicelib.__all__ if getattr(chalicelib, name, None) is None]
     assert missing == []
     assert sorted(chalicelib.__all__) == sorted(n for n in dir(chalicelib) if n in chalicelib.__all__)
+
+
+def test_every_function_skips_pydantics_plugin_scan():
+    # the stage's environment goes to every function, in `.chalice/config.json` and in the stack template
+    # (chalicelib.deploy.stage_config, chalicelib.deploy.template); the scan reads every installed distribution
+    from chalicelib.deploy.template import symbolic_stage
+
+    assert symbolic_stage("dev").environment()["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
