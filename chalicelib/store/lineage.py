@@ -68,8 +68,12 @@ class Edge:
         if self.via is not None:
             checks.one_of(self.via, VIAS, f"{where}: field 'via'", CascadeError, EDGE_FIX)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, unset ones as None (what the views show)."""
+        return {k: getattr(self, k) for k in _EDGE_FIELDS}
+
     def _attributes(self) -> dict[str, Any]:
-        return {k: v for k in _EDGE_FIELDS if (v := getattr(self, k)) is not None}
+        return {k: v for k, v in self.to_dict().items() if v is not None}
 
     def items(self) -> list[dict[str, Any]]:
         """The two registry items: one under the execution, one under the version."""

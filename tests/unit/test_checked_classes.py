@@ -227,6 +227,8 @@ def test_a_lineage_edge_reads_back_and_refuses_an_unknown_kind():
     first, second = edge.items()
     assert Edge.from_item(first) == edge == Edge.from_item(second)
     assert "workflow" not in first and first["at"] == ""
+    assert edge.to_dict() == {"kind": "input", "execution": ARN, "artifact": "sales", "version": "v1", "workflow": None,
+                              "launch_plan": None, "node": "n0", "input": "x", "via": "query", "at": ""}
     with pytest.raises(CascadeError, match="field 'kind' must be one of trigger, input, output; got 'made'"):
         Edge.from_item({**first, "kind": "made"})
     with pytest.raises(CascadeError, match="field 'via' must be one of artifact, query"):
