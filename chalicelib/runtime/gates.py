@@ -4,24 +4,47 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
-
+from chalicelib import checks
 from chalicelib.errors import EventError
 from chalicelib.store.gates import GateRecord, GateStore
 
 MODE = "gate"
 
 
-class GateSpec(BaseModel):
+GATE_FIX = ("a gate state's Parameters hold mode 'gate', gate {name, kind, expected_type, timeout_seconds}, "
+            "workflow, node, execution_id, token (chalicelib.compile.gates); redeploy the stage so its state "
+            "machines are compiled by the code its task runner runs")
+
+
+def _where(name: str) -> str:
+    return f"the gate state payload's field {name!r}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateSpec:
     name: str
     kind: str
     expected_type: str | None = None
     timeout_seconds: int = 0
 
+    def __post_init__(self) -> None:
+        for name in ("name", "kind"):
+            checks.text(getattr(self, name), _where(f"gate.{name}"), EventError, GATE_FIX)
+        checks.optional_text(self.expected_type, _where("gate.expected_type"), EventError, GATE_FIX)
+        object.__setattr__(self, "timeout_seconds", checks.integer(self.timeout_seconds, _where("gate.timeout_seconds"),
+                                                                   EventError, GATE_FIX))
 
-class GateEvent(BaseModel):
+    @classmethod
+    def from_dict(cls, data: Any) -> GateSpec:
+        return cls(**checks.fields(data, ("name", "kind", "expected_type", "timeout_seconds"), ("name", "kind"),
+                                   _where("gate"), EventError, GATE_FIX))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateEvent:
     mode: str
     gate: GateSpec
     workflow: str
@@ -29,12 +52,23 @@ class GateEvent(BaseModel):
     execution_id: str
     token: str
 
+    def __post_init__(self) -> None:
+        for name in ("mode", "workflow", "node", "execution_id", "token"):
+            checks.text(getattr(self, name), _where(name), EventError, GATE_FIX)
+        if not isinstance(self.gate, GateSpec):
+            object.__setattr__(self, "gate", GateSpec.from_dict(self.gate))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> GateEvent:
+        """A gate state's payload, checked; fields it does not know are ignored."""
+        return cls(**checks.fields(data, _FIELDS, _FIELDS, "the gate state payload", EventError, GATE_FIX))
+
+
+_FIELDS = ("mode", "gate", "workflow", "node", "execution_id", "token")
+
 
 def record(gates: GateStore, raw: dict[str, Any]) -> dict[str, Any]:
-    try:
-        event = GateEvent.model_validate(raw)
-    except Exception as exc:
-        raise EventError(f"task-runner event is not a gate payload: {exc}") from exc
+    event = GateEvent.from_dict(raw)
     gates.put(GateRecord(execution=event.execution_id, name=event.gate.name, kind=event.gate.kind,
                          expected_type=event.gate.expected_type, token=event.token, waiting_since=int(time.time())))
     return {"waiting": event.gate.name}

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
-
-from chalicelib.errors import DefinitionError, TaskFailedError
+from chalicelib import checks
+from chalicelib.errors import DefinitionError, EventError, TaskFailedError
 from chalicelib.events.task import TaskEvent
 from chalicelib.runtime.binding import Binder
 from chalicelib.sdk.mapping import MapNode
@@ -73,13 +73,47 @@ def store_item(items: MapItems, event: TaskEvent, result: dict[str, Any]) -> dic
     return {"item": event.map_index}
 
 
-class MapSpec(BaseModel):
+MAP_FIX = ("a map_collect state's Parameters hold map {label, outputs, min_success_ratio, min_successes} "
+           "(chalicelib.compile.mapping); redeploy the stage so its state machines are compiled by the code its "
+           "task runner runs")
+
+
+def _where(name: str) -> str:
+    return f"the map_collect state payload's field {name!r}"
+
+
+def _ratio(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise EventError(f"{_where('map.min_success_ratio')} must be a number; got {value!r} "
+                         f"({type(value).__name__}); {MAP_FIX}")
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MapSpec:
     """What Collect needs of the map node, compiled into its state (chalicelib.compile.mapping)."""
 
     label: str
     outputs: list[str]
     min_success_ratio: float = 1.0
     min_successes: int | None = None
+
+    def __post_init__(self) -> None:
+        checks.text(self.label, _where("map.label"), EventError, MAP_FIX)
+        if not isinstance(self.outputs, list):
+            raise EventError(f"{_where('map.outputs')} must be a list of output names; got {self.outputs!r} "
+                             f"({type(self.outputs).__name__}); {MAP_FIX}")
+        object.__setattr__(self, "outputs", [checks.text(o, _where(f"map.outputs[{i}]"), EventError, MAP_FIX)
+                                             for i, o in enumerate(self.outputs)])
+        object.__setattr__(self, "min_success_ratio", _ratio(self.min_success_ratio))
+        if self.min_successes is not None:
+            object.__setattr__(self, "min_successes", checks.integer(self.min_successes, _where("map.min_successes"),
+                                                                     EventError, MAP_FIX))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> MapSpec:
+        return cls(**checks.fields(data, ("label", "outputs", "min_success_ratio", "min_successes"),
+                                   ("label", "outputs"), _where("map"), EventError, MAP_FIX))
 
     def required(self, count: int) -> int:
         if self.min_successes is not None:
@@ -117,12 +151,9 @@ def collect(items: MapItems, event: TaskEvent, count: int, max_inline_bytes: int
 
 
 def parse(raw: dict[str, Any]) -> tuple[str, TaskEvent, int, MapSpec | None]:
-    from chalicelib.errors import EventError
-
-    try:
-        event = TaskEvent.model_validate(raw)
-        count = int(raw.get("count", 0) or 0)
-        spec = MapSpec.model_validate(raw["map"]) if isinstance(raw.get("map"), dict) else None
-    except Exception as exc:
-        raise EventError(f"task-runner event is not a {raw.get('mode')} payload: {exc}") from exc
+    """A map_prepare or map_collect payload: a Task state's, with the item count and the map's spec (Collect)."""
+    event = TaskEvent.from_dict(raw)
+    count = checks.integer(raw.get("count", 0) or 0, f"the {raw['mode']} state payload's field 'count'", EventError,
+                           MAP_FIX)
+    spec = MapSpec.from_dict(raw["map"]) if isinstance(raw.get("map"), dict) else None
     return raw["mode"], event, count, spec

@@ -115,7 +115,7 @@ class Runner:
         if isinstance(task, DynamicTaskDef):  # a @dynamic task builds the graph it runs
             return dynamic.run(self, event, task)
         if event.map_index is not None:  # one item of a mapped task: a node of its own, its result kept in S3
-            item = event.model_copy(update={"node": mapping.item_node(event)})
+            item = event.with_node(mapping.item_node(event))
             return mapping.store_item(self.map_items, event, self.run_task(item))
         return self.run_task(event)
 

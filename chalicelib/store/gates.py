@@ -3,10 +3,11 @@ can find the one an execution waits on by the execution's name and the gate's na
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
-
+from chalicelib import checks
 from chalicelib.config import Settings
 from chalicelib.errors import CascadeError
 from chalicelib.store.dynamo import from_dynamo, to_dynamo
@@ -16,13 +17,42 @@ class UnknownGateError(CascadeError):
     """No execution waits on this gate (wrong names, not reached yet, or already signalled)."""
 
 
-class GateRecord(BaseModel):
+GATE_FIX = "the gate's registry item was edited by hand: delete it and signal the execution's gate again after it re-waits"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateRecord:
     execution: str  # the execution's ARN
     name: str
     kind: str  # input, approve
     expected_type: str | None = None
     token: str
     waiting_since: int
+
+    def __post_init__(self) -> None:
+        where = f"the gate record {self.name!r}"
+        for name in ("execution", "name", "kind", "token"):
+            checks.text(getattr(self, name), f"{where}: field {name!r}", CascadeError, GATE_FIX)
+        checks.optional_text(self.expected_type, f"{where}: field 'expected_type'", CascadeError, GATE_FIX)
+        waiting = self.waiting_since
+        if isinstance(waiting, Decimal) and waiting == int(waiting):  # DynamoDB numbers read back as Decimal
+            waiting = int(waiting)
+        object.__setattr__(self, "waiting_since", checks.integer(waiting, f"{where}: field 'waiting_since'",
+                                                                 CascadeError, GATE_FIX))
+
+    def to_item(self) -> dict[str, Any]:
+        item = {"execution": self.execution, "name": self.name, "kind": self.kind, "expected_type": self.expected_type,
+                "token": self.token, "waiting_since": self.waiting_since}
+        return {k: v for k, v in item.items() if v is not None}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> GateRecord:
+        """A record as stored (the item's own keys ignored), checked."""
+        return cls(**checks.fields(item, _FIELDS, ("execution", "name", "kind", "token", "waiting_since"),
+                                   f"the gate item {item.get('pk')!r}/{item.get('sk')!r}", CascadeError, GATE_FIX))
+
+
+_FIELDS = ("execution", "name", "kind", "expected_type", "token", "waiting_since")
 
 
 def _key(execution_name: str, gate: str) -> dict[str, str]:
@@ -39,7 +69,7 @@ class GateStore:
         self.dynamodb = dynamodb
 
     def put(self, record: GateRecord) -> None:
-        item = {**_key(execution_name(record.execution), record.name), **record.model_dump(exclude_none=True)}
+        item = {**_key(execution_name(record.execution), record.name), **record.to_item()}
         self.dynamodb.put_item(TableName=self.table, Item=to_dynamo(item))
 
     def get(self, execution: str, gate: str) -> GateRecord:
@@ -49,8 +79,7 @@ class GateStore:
             raise UnknownGateError(
                 f"execution {execution_name(execution)!r} is not waiting on a gate named {gate!r}: check both names "
                 f"(`executions` lists executions), or wait until the execution reaches the gate")
-        item = from_dynamo(resp["Item"])
-        return GateRecord.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
+        return GateRecord.from_item(from_dynamo(resp["Item"]))
 
     def waiting(self, execution: str) -> list[str]:
         """The gates the execution waits on now (recorded when reached, removed when signalled)."""

@@ -26,12 +26,12 @@ version (see `executions`).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Iterable, Literal
 
-from pydantic import BaseModel
-
+from chalicelib import checks
 from chalicelib.config import Settings
-from chalicelib.errors import TransientAwsError
+from chalicelib.errors import CascadeError, TransientAwsError
 from chalicelib.store.dynamo import paginate, to_dynamo
 
 EdgeKind = Literal["trigger", "input", "output"]
@@ -39,7 +39,12 @@ KINDS: tuple[EdgeKind, ...] = ("trigger", "input", "output")
 _BATCH = 25  # BatchWriteItem's limit
 
 
-class Edge(BaseModel):
+VIAS = ("artifact", "query")
+EDGE_FIX = "the lineage item was written by hand or by another version of this code: delete it or rewrite it"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edge:
     """One execution ↔ artifact version relation."""
 
     kind: EdgeKind
@@ -53,8 +58,22 @@ class Edge(BaseModel):
     via: Literal["artifact", "query"] | None = None  # how an input was given
     at: str = ""
 
+    def __post_init__(self) -> None:
+        where = "a lineage edge"
+        checks.one_of(self.kind, KINDS, f"{where}: field 'kind'", CascadeError, EDGE_FIX)
+        for name in ("execution", "artifact", "version", "at"):
+            checks.text(getattr(self, name), f"{where}: field {name!r}", CascadeError, EDGE_FIX)
+        for name in ("workflow", "launch_plan", "node", "input"):
+            checks.optional_text(getattr(self, name), f"{where}: field {name!r}", CascadeError, EDGE_FIX)
+        if self.via is not None:
+            checks.one_of(self.via, VIAS, f"{where}: field 'via'", CascadeError, EDGE_FIX)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, unset ones as None (what the views show)."""
+        return {k: getattr(self, k) for k in _EDGE_FIELDS}
+
     def _attributes(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
+        return {k: v for k, v in self.to_dict().items() if v is not None}
 
     def items(self) -> list[dict[str, Any]]:
         """The two registry items: one under the execution, one under the version."""
@@ -66,7 +85,12 @@ class Edge(BaseModel):
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Edge:
-        return cls.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk")})
+        """An edge as stored (the item's own keys ignored), checked."""
+        return cls(**checks.fields(item, _EDGE_FIELDS, ("kind", "execution", "artifact", "version"),
+                                   f"the lineage item {item.get('pk')!r}/{item.get('sk')!r}", CascadeError, EDGE_FIX))
+
+
+_EDGE_FIELDS = ("kind", "execution", "artifact", "version", "workflow", "launch_plan", "node", "input", "via", "at")
 
 
 def execution_pk(execution: str) -> str:

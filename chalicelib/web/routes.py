@@ -87,7 +87,7 @@ def _execution(o: Observer, p: Mapping[str, str]) -> Any:
     """An execution, with the versions it was triggered by and read (so the page shows what each query
     input resolved to)."""
     row = o.execution(_param(p, "execution"))
-    edges = [e.model_dump() for e in o.lineage_store.for_execution(row.id) if e.kind != "output"]
+    edges = [e.to_dict() for e in o.lineage_store.for_execution(row.id) if e.kind != "output"]
     return {**row.model_dump(), "edges": edges}
 
 

@@ -176,7 +176,7 @@ def waiting_cache(cloud: Any) -> tuple[Any, Any, list[float]]:
 def waiter_event(version: str) -> Any:
     from chalicelib.events.task import TaskEvent
 
-    return TaskEvent.model_validate({
+    return TaskEvent.from_dict({
         "workflow": "cache_tasks.serialized_wf", "node": "n0", "task": {"module": "cache_tasks", "name": "slow_square"},
         "bindings": {}, "meta": {}, "inputs": {}, "results": {}, "execution_start": "2026-11-24T10:00:00Z",
         "execution_id": "arn:aws:states:us-east-1:123456789012:execution:m:waiter",

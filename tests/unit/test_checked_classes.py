@@ -116,3 +116,120 @@ def test_a_run_request_reads_back_as_a_claim_recorded_it():
     assert RunRequest.from_dict(request.to_dict()) == request
     with pytest.raises(CascadeError, match="lacks 'input'"):
         RunRequest.from_dict({"launch_plan": "daily", "state_machine_arn": "arn", "name": "daily-1"})
+
+
+# -- the task runner's payloads and records -------------------------------------------------------------------
+
+TASK_PAYLOAD = {"workflow": "m.wf", "node": "n2", "task": {"module": "m", "name": "t"}, "bindings": {"x": {"input": "x"}},
+                "meta": {}, "inputs": {"x": 1}, "results": {}, "execution_id": ARN,
+                "execution_start": "2026-11-24T00:00:00Z"}
+
+
+def test_a_task_payload_reads_with_unknown_fields_ignored_as_before():
+    from chalicelib.events.task import TaskEvent, TaskRef, parse_runner_event
+
+    event = parse_runner_event({**TASK_PAYLOAD, "mode": "map_prepare", "later": 1, "map_index": 3})
+    assert isinstance(event, TaskEvent) and event.task == TaskRef(module="m", name="t")
+    assert event.map_index == 3 and event.node_index == 2
+    assert TaskEvent.from_dict(event.to_dict()) == event
+    assert event.with_node("n2-3").node == "n2-3" and event.node == "n2"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.node = "n9"
+
+
+@pytest.mark.parametrize("changes, named", [
+    ({"node": 2}, "the Task state payload's field 'node' must be text; got 2"),
+    ({"task": {"module": "m"}}, "field 'task' lacks 'name'"),
+    ({"task": {"module": "m", "name": None}}, "field 'task.name' must be text"),
+    ({"bindings": {"x": "x"}}, "field 'bindings.x' must be a mapping with text keys"),
+    ({"inputs": [1]}, "field 'inputs' must be a mapping with text keys"),
+    ({"map_index": "first"}, "field 'map_index' must be a whole number"),
+    ({"cache": True}, "field 'cache' must be a mapping with text keys"),
+])
+def test_a_wrong_task_payload_names_the_field_and_the_payload_it_should_be(changes, named):
+    from chalicelib.errors import EventError
+    from chalicelib.events.task import parse_runner_event
+
+    with pytest.raises(EventError, match=named) as caught:
+        parse_runner_event({**TASK_PAYLOAD, **changes})
+    assert "a Task state's Parameters hold workflow, node, task {module, name}" in str(caught.value)
+
+
+def test_a_task_payload_missing_fields_names_them():
+    from chalicelib.errors import EventError
+    from chalicelib.events.task import parse_runner_event
+
+    with pytest.raises(EventError, match="the Task state payload lacks 'meta', 'execution_start'; a Task state"):
+        parse_runner_event({k: v for k, v in TASK_PAYLOAD.items() if k not in ("meta", "execution_start")})
+    with pytest.raises(EventError, match="not a JSON object: got list"):
+        parse_runner_event([TASK_PAYLOAD])
+
+
+def test_resolve_and_publish_payloads_are_told_apart_and_checked():
+    from chalicelib.errors import EventError
+    from chalicelib.events.task import PublishEvent, ResolveEvent, ResolveRequest, parse_runner_event
+
+    resolve = parse_runner_event({"resolve": {}, "inputs": {"a": 1}, "execution_id": ARN, "meta": {}})
+    assert resolve == ResolveEvent(resolve=ResolveRequest(), inputs={"a": 1}, execution_id=ARN)
+    with pytest.raises(EventError, match="Resolve state payload's field 'resolve.defaults' must be a mapping"):
+        parse_runner_event({"resolve": {"defaults": ["a"]}})
+    publish = {"mode": "publish", "workflow": "m.wf", "output": "o", "binding": {"result": ["n0", "o0"]},
+               "execution_id": ARN, "execution_start": "2026-11-24T00:00:00Z"}
+    assert parse_runner_event(publish) == PublishEvent(**publish)
+    with pytest.raises(EventError, match="Publish state payload lacks 'output'; the Publish state's Parameters"):
+        parse_runner_event({k: v for k, v in publish.items() if k != "output"})
+    with pytest.raises(EventError, match="Publish state payload's field 'binding' must be a mapping"):
+        parse_runner_event({**publish, "binding": "n0.o0"})
+
+
+def test_a_gate_payload_is_checked_and_its_record_reads_back():
+    from decimal import Decimal
+
+    from chalicelib.errors import EventError
+    from chalicelib.runtime.gates import GateEvent, GateSpec
+    from chalicelib.store.gates import GateRecord
+
+    raw = {"mode": "gate", "gate": {"name": "ok", "kind": "approve", "expected_type": None, "timeout_seconds": 60},
+           "workflow": "m.wf", "node": "n1", "execution_id": ARN, "token": "tok", "later": 1}
+    assert GateEvent.from_dict(raw).gate == GateSpec(name="ok", kind="approve", timeout_seconds=60)
+    with pytest.raises(EventError, match="gate state payload lacks 'token'; a gate state's Parameters hold"):
+        GateEvent.from_dict({k: v for k, v in raw.items() if k != "token"})
+    with pytest.raises(EventError, match="field 'gate.timeout_seconds' must be a whole number"):
+        GateEvent.from_dict({**raw, "gate": {**raw["gate"], "timeout_seconds": "soon"}})
+    record = GateRecord(execution=ARN, name="ok", kind="input", expected_type="int", token="tok", waiting_since=5)
+    assert GateRecord.from_item({"pk": "GATE#run-1", "sk": "GATE#ok", **record.to_item(),
+                                 "waiting_since": Decimal(5)}) == record
+    assert "expected_type" not in dataclasses.replace(record, expected_type=None).to_item()
+    with pytest.raises(CascadeError, match="gate item 'GATE#run-1'/'GATE#ok' lacks 'token'"):
+        GateRecord.from_item({"pk": "GATE#run-1", "sk": "GATE#ok", "execution": ARN, "name": "ok", "kind": "input",
+                              "waiting_since": 5})
+
+
+def test_a_map_spec_is_checked():
+    from chalicelib.errors import EventError
+    from chalicelib.runtime import mapping
+
+    raw = {**TASK_PAYLOAD, "mode": "map_collect", "count": 4,
+           "map": {"label": "sq", "outputs": ["o0"], "min_success_ratio": 1, "min_successes": None}}
+    mode, event, count, spec = mapping.parse(raw)
+    assert (mode, count, spec) == ("map_collect", 4, mapping.MapSpec(label="sq", outputs=["o0"]))
+    assert spec.required(4) == 4 and mapping.MapSpec(label="sq", outputs=[], min_successes=2).required(4) == 2
+    with pytest.raises(EventError, match="field 'map.min_success_ratio' must be a number; got 'most'"):
+        mapping.parse({**raw, "map": {**raw["map"], "min_success_ratio": "most"}})
+    with pytest.raises(EventError, match=r"field 'map.outputs\[0\]' must be text"):
+        mapping.parse({**raw, "map": {**raw["map"], "outputs": [0]}})
+
+
+def test_a_lineage_edge_reads_back_and_refuses_an_unknown_kind():
+    from chalicelib.store.lineage import Edge
+
+    edge = Edge(kind="input", execution=ARN, artifact="sales", version="v1", node="n0", input="x", via="query")
+    first, second = edge.items()
+    assert Edge.from_item(first) == edge == Edge.from_item(second)
+    assert "workflow" not in first and first["at"] == ""
+    assert edge.to_dict() == {"kind": "input", "execution": ARN, "artifact": "sales", "version": "v1", "workflow": None,
+                              "launch_plan": None, "node": "n0", "input": "x", "via": "query", "at": ""}
+    with pytest.raises(CascadeError, match="field 'kind' must be one of trigger, input, output; got 'made'"):
+        Edge.from_item({**first, "kind": "made"})
+    with pytest.raises(CascadeError, match="field 'via' must be one of artifact, query"):
+        Edge(kind="input", execution=ARN, artifact="sales", version="v1", via="guess")

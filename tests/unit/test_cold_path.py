@@ -87,3 +87,32 @@ def test_every_function_skips_pydantics_plugin_scan():
     from chalicelib.deploy.template import symbolic_stage
 
     assert symbolic_stage("dev").environment()["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
+
+
+def test_the_task_runner_path_never_imports_pydantic_or_pandas():
+    # the runner's payloads (chalicelib.events.task), gates, map specs, gate records and lineage edges are
+    # checked dataclasses too: pydantic's import and schema building would be most of the runner's cold start
+    modules = loaded_after("import app, chalicelib.runtime.runner")
+    assert sorted(m for m in modules if m.split(".")[0] in ("pydantic", "pydantic_core", "pandas")) == []
+
+
+def test_what_a_task_runner_invocation_reads_imports_no_pydantic_either():
+    # past the import: a Task state's payload, an item of a mapped task, a Collect state's spec, a gate's
+    # payload and record, a lineage edge read back from its item
+    modules = loaded_after(
+        "import app, chalicelib.runtime.runner; "
+        "from chalicelib.events.task import parse_runner_event; "
+        "from chalicelib.runtime import gates, mapping; "
+        "from chalicelib.store.gates import GateRecord; "
+        "from chalicelib.store.lineage import Edge; "
+        "raw = {'workflow': 'm.wf', 'node': 'n0', 'task': {'module': 'm', 'name': 't'}, 'bindings': {}, "
+        "'meta': {}, 'inputs': {}, 'results': {}, 'execution_id': 'arn:x', 'execution_start': '2026-11-24T00:00:00Z'}; "
+        "e = parse_runner_event(raw); e.with_node('n0-1'); "
+        "mapping.parse({**raw, 'mode': 'map_collect', 'count': 2, 'map': {'label': 'l', 'outputs': ['o0']}}); "
+        "g = gates.GateEvent.from_dict({'mode': 'gate', 'gate': {'name': 'g', 'kind': 'approve'}, 'workflow': 'm.wf', "
+        "'node': 'n1', 'execution_id': 'arn:x', 'token': 't'}); "
+        "r = GateRecord(execution='arn:x', name='g', kind='approve', token='t', waiting_since=1); "
+        "assert GateRecord.from_item(r.to_item()) == r; "
+        "edge = Edge(kind='input', execution='arn:x', artifact='a', version='v1', via='query'); "
+        "assert Edge.from_item(edge.items()[0]) == edge")
+    assert sorted(m for m in modules if m.split(".")[0] in ("pydantic", "pydantic_core", "pandas")) == []
