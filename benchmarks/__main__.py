@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -21,16 +22,26 @@ ALL = ["cold_start", "calls", "claims", "handler_time", "latency", "query_latest
 EXTRA = ["package_cold_start", "peer_dagster", "map_scale"]
 
 
-def summary(goals: list[dict[str, Any]], failed: list[str], seconds: float) -> str:
-    """One screen: every goal of every benchmark, its figure, met or missed."""
+def summary(goals: list[dict[str, Any]], failed: list[str], seconds: float,
+            times: dict[str, float] | None = None) -> str:
+    """One screen: every goal of every benchmark, its figure, met or missed; what was skipped and why; the time
+    each benchmark took."""
+    skipped = [g for g in goals if "skipped" in g]
+    goals = [g for g in goals if "skipped" not in g]
     lines = ["", "== summary: every goal, its figure, met or missed"]
     width = min(max((len(g["goal"]) for g in goals), default=0), 64)
     for g in goals:
         text = g["goal"] if len(g["goal"]) <= width else g["goal"][:width - 1] + "~"
         lines.append(f"  {'met   ' if g['met'] else 'MISSED'}  {g['benchmark']:<14} {text:<{width}}  {fmt(g['value'])}")
+    for g in skipped:
+        text = g["skipped"] if len(g["skipped"]) <= 100 else g["skipped"][:99] + "~"
+        lines.append(f"  skip    {g['benchmark']:<14} {text}")
     met = sum(1 for g in goals if g["met"])
     lines.append(f"  {met} of {len(goals)} goals met; {seconds:.0f} s"
                  + (f"; FAILED to run: {', '.join(failed)}" if failed else ""))
+    if times:
+        lines.extend(textwrap.wrap(", ".join(f"{name} {t:.0f}" for name, t in times.items()), width=110,
+                                   initial_indent="  seconds: ", subsequent_indent="    "))
     return "\n".join(lines)
 
 
@@ -46,6 +57,7 @@ def main() -> int:
     names = args.names or ALL
     started = time.monotonic()
     results, failed = [], []
+    times: dict[str, float] = {}
     if not args.json:
         m = machine()
         print(f"machine: {m['nproc']} CPUs ({m['cpu']}), Python {m['python']}, {m['platform']}, moto {m['moto']}",
@@ -56,20 +68,23 @@ def main() -> int:
         t0 = time.monotonic()
         cmd = [sys.executable, "-m", f"benchmarks.{name}", *(["--json"] if args.json else [])]
         proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
+        times[name] = time.monotonic() - t0
         if proc.returncode:
             failed.append(name)
         if args.json:
             results.append(json.loads(proc.stdout) if proc.returncode == 0 else {"benchmark": name, "error": True})
         else:
-            print(f"\n{proc.stdout.rstrip()}\n  ({time.monotonic() - t0:.0f} s)", flush=True)
+            print(f"\n{proc.stdout.rstrip()}\n  ({times[name]:.0f} s)", flush=True)
     total = time.monotonic() - started
     goals = [json.loads(line) for line in goals_file.read_text().splitlines() if line.strip()]
     goals_file.unlink()
     if args.json:
-        print(json.dumps({"machine": machine(), "seconds": round(total), "benchmarks": results, "goals": goals},
+        print(json.dumps({"machine": machine(), "seconds": round(total),
+                          "benchmark_seconds": {k: round(v) for k, v in times.items()}, "benchmarks": results,
+                          "goals": goals},
                          indent=2))
     else:
-        print(summary(goals, failed, total))
+        print(summary(goals, failed, total, times))
     return 1 if failed else 0
 
 
