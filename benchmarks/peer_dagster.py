@@ -220,10 +220,15 @@ def run() -> Report:
     p50 = percentile(lat, 50) if lat else float("nan")
     table.add(f"Dagster {theirs['version']}: asset sensor, daemon", theirs["materialized"], round(p50, 3),
               round(max(lat), 3) if lat else None, theirs["missed"])
-    ratio = p50 / statistics.median(mine["latencies"]) if lat else float("nan")
+    ours_p50 = statistics.median(mine["latencies"])
+    ratio = p50 / ours_p50 if lat else float("nan")
     table.add("Dagster/ours (p50)", None, round(ratio, 1), None, None)
-    report.goal("ours faster than the peer's fastest sensor setting (p50)", bool(lat) and ratio > 1,
-                f"{ratio:.1f}x")
+    if lat:
+        report.goal("ours faster than the peer's fastest sensor setting (p50)", ratio > 1, f"{ratio:.1f}x")
+    else:  # the peer's latency is over SETTLE_S for every materialization: a lower bound
+        report.goal("ours faster than the peer's fastest sensor setting (p50)", max(mine["latencies"]) < SETTLE_S,
+                    f"the peer started no run within {SETTLE_S:g} s of the last materialization; ours p50 "
+                    f"{ours_p50:.3f} s")
     report.notes.append("the peer's latency includes its default run launcher starting a process per run")
     return report
 
