@@ -30,19 +30,23 @@ def summary(goals: list[dict[str, Any]], failed: list[str], seconds: float,
     goals = [g for g in goals if "skipped" not in g]
     lines = ["", "== summary: every goal, its figure, met or missed"]
     width = min(max((len(g["goal"]) for g in goals), default=0), 64)
+    name = max((len(g["benchmark"]) for g in goals + skipped), default=0)
     for g in goals:
-        text = g["goal"] if len(g["goal"]) <= width else g["goal"][:width - 1] + "~"
-        lines.append(f"  {'met   ' if g['met'] else 'MISSED'}  {g['benchmark']:<14} {text:<{width}}  {fmt(g['value'])}")
+        lines.append(f"  {'met   ' if g['met'] else 'MISSED'}  {g['benchmark']:<{name}}  {_cut(g['goal'], width):<{width}}  "
+                     f"{_cut(fmt(g['value']), 60)}")
     for g in skipped:
-        text = g["skipped"] if len(g["skipped"]) <= 100 else g["skipped"][:99] + "~"
-        lines.append(f"  skip    {g['benchmark']:<14} {text}")
+        lines.append(f"  skip    {g['benchmark']:<{name}}  {_cut(g['skipped'], 100)}")
     met = sum(1 for g in goals if g["met"])
     lines.append(f"  {met} of {len(goals)} goals met; {seconds:.0f} s"
                  + (f"; FAILED to run: {', '.join(failed)}" if failed else ""))
     if times:
-        lines.extend(textwrap.wrap(", ".join(f"{name} {t:.0f}" for name, t in times.items()), width=110,
+        lines.extend(textwrap.wrap(", ".join(f"{name} {t:.0f}" for name, t in times.items()), width=130,
                                    initial_indent="  seconds: ", subsequent_indent="    "))
     return "\n".join(lines)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "~"
 
 
 def main() -> int:
