@@ -3,6 +3,9 @@
 * `ScanningRegistry`: finds an artifact's subscriptions by scanning every subscription in the registry.
 * `PollingSensor`: a Dagster-style sensor that polls the artifacts table on an interval and starts runs.
 * `latest_by_listing`: the latest version for some partitions, by reading every version of the artifact.
+
+Versions live on chalicelib.store.models.VERSION_SHARDS write shards per artifact, so each baseline reads
+every shard's key (`versions_pks`) and merges what they hold.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from chalicelib.config import Settings
 from chalicelib.sdk.timeparts import iso
 from chalicelib.store.dynamo import from_dynamo
-from chalicelib.store.models import SUBSCRIPTION_PK, VERSION_SK, ArtifactVersion, Subscription, versions_pk
+from chalicelib.store.models import SUBSCRIPTION_PK, VERSION_SK, ArtifactVersion, Subscription, versions_pks
 from chalicelib.store.registry import Registry
 from chalicelib.trigger.batch import process_stream_batch
 from chalicelib.trigger.decide import decide
@@ -70,23 +73,22 @@ class PollingSensor:
         self._thread: threading.Thread | None = None
 
     def tick(self) -> int:
-        kwargs: dict[str, Any] = {
-            "TableName": self.settings.artifacts_table, "ConsistentRead": True,
-            "KeyConditionExpression": "pk = :pk AND sk > :c",
-            "ExpressionAttributeValues": {":pk": {"S": versions_pk(self.artifact)}, ":c": {"S": VERSION_SK + self.cursor}},
-        }
+        """Read every shard's versions newer than the cursor, then start their runs oldest first."""
+        since = self.cursor
+        new: list[ArtifactVersion] = []
+        for pk in versions_pks(self.artifact):
+            new.extend(_query_all(self.dynamodb, {
+                "TableName": self.settings.artifacts_table, "ConsistentRead": True,
+                "KeyConditionExpression": "pk = :pk AND sk > :c",
+                "ExpressionAttributeValues": {":pk": {"S": pk}, ":c": {"S": VERSION_SK + since}},
+            }))
         started = 0
-        while True:
-            resp = self.dynamodb.query(**kwargs)
-            for item in resp.get("Items", []):
-                version = ArtifactVersion.from_item(from_dynamo(item))
-                for request in decide(version, self.registry.subscriptions_for(version.name)):
-                    start(self.sfn, request)
-                    started += 1
-                self.cursor = max(self.cursor, version.version)
-            if "LastEvaluatedKey" not in resp:
-                return started
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        for version in sorted(new, key=lambda v: v.version):
+            for request in decide(version, self.registry.subscriptions_for(version.name)):
+                start(self.sfn, request)
+                started += 1
+            self.cursor = max(self.cursor, version.version)
+        return started
 
     def start(self) -> None:
         self.tick()  # move the cursor past existing history
@@ -106,26 +108,30 @@ class PollingSensor:
 
 def latest_by_listing(dynamodb: Any, settings: Settings, name: str, partitions: dict[str, str],
                       time_partition: datetime | None = None) -> ArtifactVersion:
-    """Read every version of `name` (all pages) and keep the greatest one that has these partitions."""
-    kwargs: dict[str, Any] = {
-        "TableName": settings.artifacts_table, "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": versions_pk(name)}},
-    }
+    """Read every version of `name` (all pages of every write shard) and keep the greatest one that has these
+    partitions."""
     best: ArtifactVersion | None = None
     want_tp = iso(time_partition) if time_partition is not None else None
-    while True:
-        resp = dynamodb.query(**kwargs)
-        for item in resp.get("Items", []):
-            v = ArtifactVersion.from_item(from_dynamo(item))
+    for pk in versions_pks(name):
+        for v in _query_all(dynamodb, {"TableName": settings.artifacts_table, "KeyConditionExpression": "pk = :pk",
+                                       "ExpressionAttributeValues": {":pk": {"S": pk}}}):
             if v.partitions != partitions:
                 continue
             if want_tp is not None and (v.time_partition is None or iso(v.time_partition) != want_tp):
                 continue
             if best is None or v.version > best.version:
                 best = v
-        if "LastEvaluatedKey" not in resp:
-            break
-        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
     if best is None:
         raise LookupError(f"no version of {name} with {partitions}")
     return best
+
+
+def _query_all(dynamodb: Any, kwargs: dict[str, Any]) -> list[ArtifactVersion]:
+    """Every version a Query returns, over all its pages."""
+    out = []
+    while True:
+        resp = dynamodb.query(**kwargs)
+        out.extend(ArtifactVersion.from_item(from_dynamo(item)) for item in resp.get("Items", []))
+        if "LastEvaluatedKey" not in resp:
+            return out
+        kwargs = {**kwargs, "ExclusiveStartKey": resp["LastEvaluatedKey"]}

@@ -370,6 +370,9 @@ def emit(report: Report, as_json: bool) -> None:
         with open(goals_file, "a") as f:
             for g in report.goals:
                 f.write(json.dumps({"benchmark": report.name, **g}, default=str) + "\n")
+            for n in report.notes:  # a part not measured (something it needs is missing) shows in the summary too
+                if n.startswith("skipped"):
+                    f.write(json.dumps({"benchmark": report.name, "skipped": n}) + "\n")
     if as_json:
         print(json.dumps(report.to_json(), indent=2, default=str))
     else:

@@ -34,8 +34,8 @@ from chalicelib.trigger.handler import Trigger, default_trigger
 from chalicelib.trigger.pool import MAX_WORKERS
 
 PLANS = 100
-RECORDS = 200
-BATCHES = [(1, RECORDS), (100, 3), (1_000, 1)]  # (records per batch, batches)
+RECORDS = 100
+BATCHES = [(1, RECORDS), (100, 2), (1_000, 1)]  # (records per batch, batches)
 BASELINE_MAX_BATCH = 100  # a batch of 1,000 scans would take the baseline minutes; its per-record rate is flat
 PURE_ROUNDS = 2_000
 DECIDE_GOAL_MS = 1.0

@@ -24,9 +24,9 @@ from chalicelib.local.cloud import LocalCloud
 from chalicelib.store.artifacts import ArtifactStore
 from chalicelib.store.models import make_version
 
-EVENTS = 200
+EVENTS = 100
 PLANS = 100
-BASELINE_EVENTS = 20
+BASELINE_EVENTS = 10
 POLL_INTERVAL = 1.0
 GOAL_P50_MS = 100.0
 

@@ -1,9 +1,10 @@
 """(10) Peer: a Dagster asset sensor at its fastest setting next to our trigger, same materializations, same machine.
 
-    python -m benchmarks peer_dagster      (not in the default run: installing Dagster takes minutes)
+    python -m benchmarks peer_dagster
 
-Dagster is installed into a throwaway virtualenv in a temporary directory (never into the project's
-environment), with sqlite storage and its default run launcher; `dagster-daemon run` evaluates an asset
+Dagster is installed into a throwaway virtualenv of its own (never into the project's environment), kept
+under build/bench/peer_dagster (gitignored) so the next run reuses it; the install runs while ours is
+measured (ours then shares the CPU with pip, which only slows ours). Dagster runs with sqlite storage and its default run launcher; `dagster-daemon run` evaluates an asset
 sensor with `minimum_interval_seconds=1`. N materializations of the upstream asset are reported INTERVAL_S
 apart; a materialization's latency is from its timestamp to the start time of the run its sensor requested,
 and a materialization no run names is missed (an asset sensor reads only the newest event since its cursor).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -23,18 +25,20 @@ import sys
 import tempfile
 import textwrap
 import time
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from benchmarks import flows
-from benchmarks.common import CallCounter, Report, emit, new_client, parser, percentile, silenced
+from benchmarks.common import ROOT, CallCounter, Report, emit, new_client, parser, percentile, silenced
 
 N = 10
 INTERVAL_S = 3.0
 DAGSTER = "dagster==1.13.29"
 INSTALL_TIMEOUT_S = 900
 SETTLE_S = 30.0  # after the last materialization, how long to wait for the peer's runs to start
+CACHE = ROOT / "build" / "bench" / "peer_dagster"  # the peer's virtualenv, reused while it holds DAGSTER (gitignored)
 
 DEFINITIONS = '''
 from dagster import AssetKey, DefaultSensorStatus, Definitions, RunRequest, asset_sensor, job, op
@@ -90,7 +94,13 @@ print(json.dumps({"version": dagster.__version__, "materialized": stamps, "runs"
 
 
 def install(venv: Path) -> str | None:
-    """Create the throwaway virtualenv and install Dagster; None if done, else why not."""
+    """Create the throwaway virtualenv and install Dagster (unless it already holds DAGSTER); None if done, else
+    why not."""
+    marker = venv / "installed.txt"
+    if marker.exists() and marker.read_text().strip() == DAGSTER:
+        return None
+    shutil.rmtree(venv, ignore_errors=True)
+    venv.parent.mkdir(parents=True, exist_ok=True)
     made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
     if made.returncode:
         return f"cannot create a virtualenv: {made.stderr.strip()[-300:]}"
@@ -103,6 +113,7 @@ def install(venv: Path) -> str | None:
     if proc.returncode:
         lines = [line for line in (proc.stderr or proc.stdout).strip().splitlines() if line.strip()]
         return f"pip could not install {DAGSTER} (no network or no package index?): {lines[-1] if lines else ''}"
+    marker.write_text(DAGSTER)
     return None
 
 
@@ -121,12 +132,8 @@ def stop(daemon: subprocess.Popen) -> None:
             continue
 
 
-def peer(work: Path) -> dict[str, Any] | str:
-    venv, home = work / "venv", work / "dagster_home"
-    print(f"  installing {DAGSTER} into a throwaway virtualenv ...", file=sys.stderr, flush=True)
-    why = install(venv)
-    if why:
-        return why
+def peer(work: Path, venv: Path) -> dict[str, Any] | str:
+    home = work / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     (work / "defs.py").write_text(textwrap.dedent(DEFINITIONS))
@@ -189,12 +196,23 @@ def ours() -> dict[str, Any]:
 def run() -> Report:
     report = Report("peer_dagster", f"Dagster asset sensor (minimum_interval_seconds=1) vs ours, {N} materializations "
                                     f"{INTERVAL_S:g} s apart")
-    mine = ours()
-    with tempfile.TemporaryDirectory(prefix="peer-dagster-", ignore_cleanup_errors=True) as tmp:
-        theirs = peer(Path(tmp))
+    venv = CACHE / "venv"
+    print(f"  installing {DAGSTER} into a throwaway virtualenv (while ours runs) ...", file=sys.stderr, flush=True)
+    installed: list[str | None] = []
+    installer = threading.Thread(target=lambda: installed.append(install(venv)), name="install-dagster")
+    installer.start()
+    try:
+        mine = ours()
+    finally:
+        installer.join()
+    theirs: dict[str, Any] | str | None = installed[0] if installed else "the install of Dagster raised an error"
+    if theirs is None:
+        with tempfile.TemporaryDirectory(prefix="peer-dagster-", ignore_cleanup_errors=True) as tmp:
+            theirs = peer(Path(tmp), venv)
     table = report.table("materialization → run start", "system", "materializations", "p50, s", "max, s", "missed")
     table.add("ours: local cloud, stream trigger", N, round(statistics.median(mine["latencies"]), 3),
               round(max(mine["latencies"]), 3), mine["missed"])
+    report.goal("ours: no materialization missed", mine["missed"] == 0, f"{mine['missed']} of {N}")
     if isinstance(theirs, str):
         report.notes.append(f"skipped the peer: {theirs}")
         return report
@@ -202,11 +220,15 @@ def run() -> Report:
     p50 = percentile(lat, 50) if lat else float("nan")
     table.add(f"Dagster {theirs['version']}: asset sensor, daemon", theirs["materialized"], round(p50, 3),
               round(max(lat), 3) if lat else None, theirs["missed"])
-    ratio = p50 / statistics.median(mine["latencies"]) if lat else float("nan")
+    ours_p50 = statistics.median(mine["latencies"])
+    ratio = p50 / ours_p50 if lat else float("nan")
     table.add("Dagster/ours (p50)", None, round(ratio, 1), None, None)
-    report.goal("ours: no materialization missed", mine["missed"] == 0, f"{mine['missed']} of {N}")
-    report.goal("ours faster than the peer's fastest sensor setting (p50)", bool(lat) and ratio > 1,
-                f"{ratio:.1f}x")
+    if lat:
+        report.goal("ours faster than the peer's fastest sensor setting (p50)", ratio > 1, f"{ratio:.1f}x")
+    else:  # the peer's latency is over SETTLE_S for every materialization: a lower bound
+        report.goal("ours faster than the peer's fastest sensor setting (p50)", max(mine["latencies"]) < SETTLE_S,
+                    f"the peer started no run within {SETTLE_S:g} s of the last materialization; ours p50 "
+                    f"{ours_p50:.3f} s")
     report.notes.append("the peer's latency includes its default run launcher starting a process per run")
     return report
 

@@ -81,10 +81,10 @@ class _NameIndex:
             if entry is None or entry[0] is not executions or entry[2] > len(executions):
                 entry = (executions, {}, 0)
             held, names, seen = entry
-            current = list(executions)
-            for execution in current[seen:]:
+            new = executions[seen:]  # only the executions appended since the last look (a slice copies no more)
+            for execution in new:
                 names.setdefault(execution.name, execution)
-            self._by_list[id(executions)] = (held, names, len(current))
+            self._by_list[id(executions)] = (held, names, seen + len(new))
             return names.get(name)
 
 
