@@ -84,7 +84,10 @@ def main() -> int:
     def run(name: str) -> None:
         t0 = time.monotonic()
         cmd = [sys.executable, "-m", f"benchmarks.{name}", *(["--json"] if args.json else [])]
-        proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
+        try:
+            proc = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
+        except OSError as exc:  # in the second lane's thread too: a benchmark that cannot start is reported failed
+            proc = subprocess.CompletedProcess(cmd, 1, stdout=f"{name}: could not start: {exc}\n")
         times[name] = time.monotonic() - t0
         if proc.returncode:
             failed.append(name)

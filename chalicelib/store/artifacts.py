@@ -223,10 +223,10 @@ class ArtifactStore:
         """The versions among `keys` ((artifact, version) pairs) that exist: BatchGetItem, 100 keys a call, on
         their write shards, then the ones not found under the unsharded key (written before write shards)."""
         found: dict[tuple[str, str], ArtifactVersion] = {}
-        unique = sorted(set(keys))
-        self._get_batches([version_keys(a, v)[0] for a, v in unique], found)
-        self._get_batches([version_keys(a, v)[-1] for a, v in unique
-                           if (a, v) not in found and len(version_keys(a, v)) > 1], found)
+        places = {(a, v): version_keys(a, v) for a, v in sorted(set(keys))}
+        self._get_batches([where[0] for where in places.values()], found)
+        self._get_batches([where[-1] for pair, where in places.items() if pair not in found and len(where) > 1],
+                          found)
         return found
 
     def _get_batches(self, keys: list[dict[str, str]], found: dict[tuple[str, str], ArtifactVersion]) -> None:
