@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 
 from chalicelib import checks
 from chalicelib.errors import StageConfigError
@@ -57,10 +57,10 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        names = [f.name for f in fields(cls)]
-        values = {name: os.environ[ENV_PREFIX + name.upper()] for name in names if ENV_PREFIX + name.upper() in os.environ}
-        missing = [ENV_PREFIX + n.upper() for n in ("bucket", "artifacts_table", "registry_table", "index_table")
-                   if n not in values]
+        values = {f.name: os.environ[ENV_PREFIX + f.name.upper()] for f in fields(cls)
+                  if ENV_PREFIX + f.name.upper() in os.environ}
+        missing = [ENV_PREFIX + f.name.upper() for f in fields(cls)  # the fields without a default
+                   if f.name not in values and f.default is MISSING and f.default_factory is MISSING]
         if missing:
             raise StageConfigError(f"the environment lacks {', '.join(missing)}; {SETTINGS_FIX}")
         values.setdefault("region", region())

@@ -233,3 +233,21 @@ def test_a_lineage_edge_reads_back_and_refuses_an_unknown_kind():
         Edge.from_item({**first, "kind": "made"})
     with pytest.raises(CascadeError, match="field 'via' must be one of artifact, query"):
         Edge(kind="input", execution=ARN, artifact="sales", version="v1", via="guess")
+
+
+def test_settings_from_the_environment_name_every_missing_required_variable(monkeypatch: pytest.MonkeyPatch):
+    import os
+
+    for name in [n for n in os.environ if n.startswith("CASCADE_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CASCADE_BUCKET", "b")
+    monkeypatch.setenv("CASCADE_MAX_INLINE_BYTES", "1024")
+    with pytest.raises(StageConfigError) as err:
+        Settings.from_env()
+    message = str(err.value)
+    assert all(v in message for v in ("CASCADE_ARTIFACTS_TABLE", "CASCADE_REGISTRY_TABLE", "CASCADE_INDEX_TABLE"))
+    assert "CASCADE_BUCKET" not in message and "CASCADE_STAGE" not in message  # set, or with a default
+    for name in ("ARTIFACTS_TABLE", "REGISTRY_TABLE", "INDEX_TABLE"):
+        monkeypatch.setenv(f"CASCADE_{name}", name.lower())
+    settings = Settings.from_env()
+    assert settings.max_inline_bytes == 1024 and settings.index_table == "index_table"
