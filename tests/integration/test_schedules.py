@@ -139,8 +139,10 @@ def test_each_tick_starts_one_execution_under_duplicated_delivery_with_the_sched
 def test_the_clock_fires_due_cron_and_rate_ticks_once_each(cloud):
     register(cloud, load("sched_basic"))
     start = cloud.clock.checked
-    first = cloud.clock.advance(start + timedelta(minutes=61))
-    again = cloud.clock.advance(start + timedelta(minutes=61))  # the same window is not fired twice
+    # (start, start + 60 min] holds exactly one top of the hour whenever the test runs (61 minutes from xx:59:30
+    # would hold two)
+    first = cloud.clock.advance(start + timedelta(minutes=60))
+    again = cloud.clock.advance(start + timedelta(minutes=60))  # the same window is not fired twice
     cloud.wait_quiet()
     by = {}
     for f in first:
