@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, dataclass, fields
+
+from msgspec import Struct
+from msgspec.structs import fields, force_setattr
 
 from chalicelib import checks
 from chalicelib.errors import StageConfigError
@@ -30,8 +32,7 @@ SETTINGS_FIX = (f"set it in the function's environment ({ENV_PREFIX}<FIELD>, whi
                 f"writes from the infra stack's outputs), or deploy the stage again")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Settings:
+class Settings(Struct, frozen=True, kw_only=True):
     """Stage settings. In Lambda they come from `.chalice/config.json` environment variables."""
 
     app_name: str = APP_NAME
@@ -48,19 +49,19 @@ class Settings:
     max_upload_bytes: int = 512 * 1024 * 1024
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value, where = getattr(self, f.name), f"setting {f.name!r} ({ENV_PREFIX}{f.name.upper()})"
-            if f.type == "int":
-                object.__setattr__(self, f.name, checks.integer(value, where, StageConfigError, SETTINGS_FIX))
+        for name in self.__struct_fields__:
+            value, where = getattr(self, name), f"setting {name!r} ({ENV_PREFIX}{name.upper()})"
+            if name in _NUMBERS:
+                force_setattr(self, name, checks.integer(value, where, StageConfigError, SETTINGS_FIX))
             else:
                 checks.text(value, where, StageConfigError, SETTINGS_FIX)
 
     @classmethod
     def from_env(cls) -> Settings:
-        values = {f.name: os.environ[ENV_PREFIX + f.name.upper()] for f in fields(cls)
-                  if ENV_PREFIX + f.name.upper() in os.environ}
+        values = {name: os.environ[ENV_PREFIX + name.upper()] for name in cls.__struct_fields__
+                  if ENV_PREFIX + name.upper() in os.environ}
         missing = [ENV_PREFIX + f.name.upper() for f in fields(cls)  # the fields without a default
-                   if f.name not in values and f.default is MISSING and f.default_factory is MISSING]
+                   if f.name not in values and f.required]
         if missing:
             raise StageConfigError(f"the environment lacks {', '.join(missing)}; {SETTINGS_FIX}")
         values.setdefault("region", region())
@@ -82,4 +83,8 @@ class Settings:
 
     def to_env(self, exclude: tuple[str, ...] = ()) -> dict[str, str]:
         """The environment variables that `from_env` reads back (without the fields in `exclude`)."""
-        return {ENV_PREFIX + f.name.upper(): str(getattr(self, f.name)) for f in fields(self) if f.name not in exclude}
+        return {ENV_PREFIX + name.upper(): str(getattr(self, name)) for name in self.__struct_fields__
+                if name not in exclude}
+
+
+_NUMBERS = frozenset(name for name, hint in Settings.__annotations__.items() if hint in ("int", int))

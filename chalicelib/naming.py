@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from msgspec import Struct
 
 from chalicelib.errors import StageConfigError
 
@@ -133,8 +134,7 @@ def names_workflow(machine: str, workflow: str) -> bool:
     return machine == clean or machine.endswith("-" + clean)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StackOutputs:
+class StackOutputs(Struct, frozen=True, kw_only=True):
     """The infra stack's Outputs that the stage's code reads (`from_outputs`; other outputs are ignored)."""
 
     # the output each field is read from

@@ -64,7 +64,7 @@ class ExecutionRow(BaseModel):
 class VersionDetail(BaseModel):
     version: dict[str, Any]  # ArtifactVersion.report() plus its card
     produced_by: ExecutionRow | None = None
-    edges: list[Edge]  # every execution that produced, was triggered by, or read this version
+    edges: list[dict[str, Any]]  # Edge.to_dict() of every execution that produced, was triggered by, or read it
 
 
 class GraphNode(BaseModel):
@@ -189,7 +189,7 @@ class Observer:
             except UnknownExecutionError:
                 producer = None
         return VersionDetail(version=report, produced_by=producer,
-                             edges=self.lineage_store.for_version(v.name, v.version))
+                             edges=[e.to_dict() for e in self.lineage_store.for_version(v.name, v.version)])
 
     # -- executions -------------------------------------------------------------------------------
     def _state_machines(self, workflow: str | None = None) -> list[dict[str, Any]]:

@@ -19,11 +19,11 @@ import re
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from msgspec import Struct, field
 import click
 from rich.table import Table
 from rich.text import Text
@@ -54,8 +54,7 @@ def needs_quotes(name: str, reserved: frozenset[str] = frozenset()) -> bool:
 
 
 # -- decide (pure): which files make which table ---------------------------------------------------------
-@dataclass
-class ArtifactTables:
+class ArtifactTables(Struct):
     """One artifact's DataFrame versions, and the latest of each partition."""
 
     name: str

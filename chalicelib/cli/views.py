@@ -129,16 +129,16 @@ def version_table(detail: VersionDetail) -> Table:
 
 
 def edges_table(detail: VersionDetail) -> Table | None:
-    used = [e for e in detail.edges if e.kind != "output"]
+    used = [e for e in detail.edges if e["kind"] != "output"]
     if not used:
         return None
     table = Table(title="Set off / read by", title_justify="left")
     for col in ("how", "workflow", "launch plan", "execution", "input"):
         table.add_column(col, overflow="fold", no_wrap=col in WHOLE)
-    for e in sorted(used, key=lambda e: (e.at, e.execution)):
-        how = "triggered" if e.kind == "trigger" else f"read ({e.via})"
-        table.add_row(how, plain(short_workflow(e.workflow)), plain(e.launch_plan), plain(e.execution.rsplit(":", 1)[-1]),
-                      plain(e.input))
+    for e in sorted(used, key=lambda e: (e["at"], e["execution"])):
+        how = "triggered" if e["kind"] == "trigger" else f"read ({e['via']})"
+        table.add_row(how, plain(short_workflow(e["workflow"])), plain(e["launch_plan"]),
+                      plain(e["execution"].rsplit(":", 1)[-1]), plain(e["input"]))
     return table
 
 

@@ -8,13 +8,13 @@ Pure: the caller passes both the launch plans being registered and those already
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from chalicelib.errors import TriggerCycleError
 
 
-@dataclass(frozen=True)
-class PlanNode:
+class PlanNode(Struct, frozen=True):
     name: str
     workflow: str
     triggers: dict[str, dict[str, str]]  # artifact → partition filter

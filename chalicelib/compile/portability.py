@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from chalicelib.sdk import carry
 from chalicelib.sdk import compat, options
@@ -34,8 +35,7 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-@dataclass(frozen=True)
-class Pin:
+class Pin(Struct, frozen=True):
     name: str
     text: str  # the requirement as written, e.g. "pandas==2.2.3"
     version: str | None  # the exact version when pinned with ==

@@ -19,7 +19,7 @@ PYDANTIC_ENV = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
 
 
 class StageArns(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)  # outputs: a plain Struct
 
     app_name: str
     stage: str

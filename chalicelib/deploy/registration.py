@@ -16,9 +16,10 @@ records each module's file in the stage's registry and the server's task runner 
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import structs
 
 from chalicelib.aws import error_code
 from chalicelib.deploy import workflow_stack
@@ -115,6 +116,6 @@ def register_local(stage: Stage, paths: list[Path]) -> Registered:
     arns = StageArns.from_outputs(settings.app_name, settings.stage, settings.region, outputs)
     defs = loader.load_paths(list(paths))  # bad definitions fail before anything changes
     task_runner = deployed_task_runner(stage.client("lambda"), arns)
-    settings = dataclasses.replace(settings, task_runner_arn=task_runner)
+    settings = structs.replace(settings, task_runner_arn=task_runner)
     registrar = Registrar(settings, stage.sfn, Registry(settings, stage.dynamodb), outputs.states_role_arn)
     return registrar.register(defs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from chalicelib.aws import error_code
 from chalicelib.deploy.errors import StackError
@@ -22,6 +22,8 @@ DEAD_ON_ARRIVAL = {"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"}
 
 
 class StackResult(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)  # outputs: a plain Struct
+
     name: str
     action: str  # "created", "updated", "unchanged", "recreated"
     outputs: StackOutputs

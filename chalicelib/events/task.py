@@ -12,9 +12,10 @@ Fields the classes do not know are ignored (the map and gate states add their ow
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any, Union
+
+from msgspec import Struct, field, structs
+from msgspec.structs import force_setattr
 
 from chalicelib import checks
 from chalicelib.errors import EventError
@@ -32,8 +33,7 @@ def _where(what: str, name: str) -> str:
     return f"the {what} payload's field {name!r}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TaskRef:
+class TaskRef(Struct, frozen=True, kw_only=True):
     module: str
     name: str
 
@@ -55,8 +55,7 @@ class TaskRef:
 _TASK_REF_FIELDS = ("module", "name")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TaskEvent:
+class TaskEvent(Struct, frozen=True, kw_only=True):
     workflow: str
     node: str
     task: TaskRef
@@ -73,7 +72,7 @@ class TaskEvent:
         what = "Task state"
         for name in ("workflow", "node", "execution_id", "execution_start"):
             checks.text(getattr(self, name), _where(what, name), EventError, TASK_FIX)
-        set_ = object.__setattr__
+        set_ = force_setattr
         set_(self, "task", TaskRef.from_dict(self.task))
         bindings = checks.document(self.bindings, _where(what, "bindings"), EventError, TASK_FIX)
         for input_name, binding in bindings.items():
@@ -99,7 +98,7 @@ class TaskEvent:
 
     def with_node(self, node: str) -> TaskEvent:
         """The same event run as another node (an item of a mapped task runs as a node of its own)."""
-        return dataclasses.replace(self, node=node)
+        return structs.replace(self, node=node)
 
     @property
     def node_index(self) -> int:
@@ -112,12 +111,11 @@ _TASK_REQUIRED = ("workflow", "node", "task", "bindings", "meta", "inputs", "res
 _TASK_FIELDS = (*_TASK_REQUIRED, "cache", "map_index")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResolveRequest:
+class ResolveRequest(Struct, frozen=True, kw_only=True):
     defaults: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "defaults", checks.document(self.defaults, _where("Resolve state", "resolve.defaults"),
+        force_setattr(self, "defaults", checks.document(self.defaults, _where("Resolve state", "resolve.defaults"),
                                                              EventError, RESOLVE_FIX))
 
     @classmethod
@@ -128,15 +126,14 @@ class ResolveRequest:
                                    RESOLVE_FIX))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResolveEvent:
+class ResolveEvent(Struct, frozen=True, kw_only=True):
     resolve: ResolveRequest
     inputs: dict[str, Any] = field(default_factory=dict)
     execution_id: str = ""
 
     def __post_init__(self) -> None:
         what = "Resolve state"
-        set_ = object.__setattr__
+        set_ = force_setattr
         set_(self, "resolve", ResolveRequest.from_dict(self.resolve))
         set_(self, "inputs", checks.document(self.inputs, _where(what, "inputs"), EventError, RESOLVE_FIX))
         checks.text(self.execution_id, _where(what, "execution_id"), EventError, RESOLVE_FIX)
@@ -147,8 +144,7 @@ class ResolveEvent:
                                    "the Resolve state payload", EventError, RESOLVE_FIX))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PublishEvent:
+class PublishEvent(Struct, frozen=True, kw_only=True):
     mode: str = PUBLISH_MODE
     workflow: str
     output: str
@@ -164,7 +160,7 @@ class PublishEvent:
         checks.one_of(self.mode, (PUBLISH_MODE,), _where(what, "mode"), EventError, PUBLISH_FIX)
         for name in ("workflow", "output", "execution_id", "execution_start"):
             checks.text(getattr(self, name), _where(what, name), EventError, PUBLISH_FIX)
-        set_ = object.__setattr__
+        set_ = force_setattr
         for name in ("binding", "meta", "inputs", "results"):
             set_(self, name, checks.document(getattr(self, name), _where(what, name), EventError, PUBLISH_FIX))
 

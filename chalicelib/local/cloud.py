@@ -31,7 +31,6 @@ a long history quickly.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -42,11 +41,12 @@ import traceback
 import uuid
 import warnings
 import zipfile
-from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Callable
 from unittest import mock
+
+from msgspec import Struct, structs
 
 from chalicelib import aws, naming
 from chalicelib.config import Settings
@@ -67,8 +67,7 @@ DUMMY_CREDENTIALS = {
 }
 
 
-@dataclass
-class HandlerError:
+class HandlerError(Struct):
     function: str
     error_type: str
     message: str
@@ -372,7 +371,7 @@ class LocalCloud:
                 Timeout=900 if naming.is_task_runner(short) else 60,
                 Environment={"Variables": settings.to_env()},
             )["FunctionArn"]
-        settings = dataclasses.replace(settings, task_runner_arn=arns[naming.TASK_RUNNER])
+        settings = structs.replace(settings, task_runner_arn=arns[naming.TASK_RUNNER])
         lam.create_event_source_mapping(
             EventSourceArn=self.outputs["ArtifactsStreamArn"],
             FunctionName=arns[naming.TRIGGER],

@@ -5,8 +5,9 @@ nothing new appeared for a moment."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from msgspec import Struct, field
 
 from chalicelib.observe import Observer
 from chalicelib.ops.stage import Stage
@@ -50,8 +51,7 @@ def closure(described: dict[str, dict[str, Any]], versions: list[dict[str, Any]]
             sorted(chosen.values(), key=lambda v: (v["version"], v["name"])))
 
 
-@dataclass
-class Cascade:
+class Cascade(Struct):
     executions: list[dict[str, Any]] = field(default_factory=list)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     timed_out: bool = False

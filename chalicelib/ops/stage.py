@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from msgspec import Struct
 from pydantic import ValidationError
 
 from chalicelib import aws, naming
@@ -39,8 +39,7 @@ class StageNotFoundError(CascadeError):
     """The stage's resources could not be found."""
 
 
-@dataclass
-class Stage:
+class Stage(Struct):
     """A stage's settings, and the endpoint its clients use (None: AWS itself). Build one from a local
     cloud's settings in tests: `Stage(cloud.settings)`."""
 

@@ -4,9 +4,10 @@ follow what it set off (the upload's fate, the versions and executions that foll
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+
+from msgspec import Struct
 
 from chalicelib import aws
 from chalicelib.errors import ArtifactError, CascadeError, UnknownArtifactError
@@ -21,8 +22,7 @@ from chalicelib.uploads.keys import build_key, object_id, parse_time
 
 
 
-@dataclass
-class Uploaded:
+class Uploaded(Struct):
     bucket: str
     key: str
     object_id: str
@@ -74,8 +74,7 @@ def _identity(s3: Any, bucket: str, key: str) -> tuple[str | None, str] | None:
     return head.get("VersionId"), head["ETag"].strip('"')
 
 
-@dataclass
-class Followed:
+class Followed(Struct):
     upload: UploadState | None
     executions: list[dict[str, Any]]
     artifacts: list[dict[str, Any]]

@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from msgspec import Struct, field
 
 from chalicelib import logs
 from chalicelib.errors import CascadeError
@@ -65,8 +66,7 @@ def cache_key(task: Any, version: str, hashes: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass
-class Slot:
+class Slot(Struct):
     """One cached node's lookup: the stored result (`hit`), or the key to store under once computed."""
 
     cache: TaskCache | None
@@ -76,7 +76,7 @@ class Slot:
     holder: str = ""
     reserved: bool = False
     hit: dict[str, Any] | None = None
-    event: TaskEvent | None = field(default=None, repr=False)
+    event: TaskEvent | None = None
 
     def run(self, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """Compute the result and store it; a failure gives the reservation back to the executions waiting."""

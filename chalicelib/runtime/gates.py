@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import force_setattr
 
 from chalicelib import checks
 from chalicelib.errors import EventError
@@ -23,8 +25,7 @@ def _where(name: str) -> str:
     return f"the gate state payload's field {name!r}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GateSpec:
+class GateSpec(Struct, frozen=True, kw_only=True):
     name: str
     kind: str
     expected_type: str | None = None
@@ -34,7 +35,7 @@ class GateSpec:
         for name in ("name", "kind"):
             checks.text(getattr(self, name), _where(f"gate.{name}"), EventError, GATE_FIX)
         checks.optional_text(self.expected_type, _where("gate.expected_type"), EventError, GATE_FIX)
-        object.__setattr__(self, "timeout_seconds", checks.integer(self.timeout_seconds, _where("gate.timeout_seconds"),
+        force_setattr(self, "timeout_seconds", checks.integer(self.timeout_seconds, _where("gate.timeout_seconds"),
                                                                    EventError, GATE_FIX))
 
     @classmethod
@@ -43,8 +44,7 @@ class GateSpec:
                                    _where("gate"), EventError, GATE_FIX))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GateEvent:
+class GateEvent(Struct, frozen=True, kw_only=True):
     mode: str
     gate: GateSpec
     workflow: str
@@ -56,7 +56,7 @@ class GateEvent:
         for name in ("mode", "workflow", "node", "execution_id", "token"):
             checks.text(getattr(self, name), _where(name), EventError, GATE_FIX)
         if not isinstance(self.gate, GateSpec):
-            object.__setattr__(self, "gate", GateSpec.from_dict(self.gate))
+            force_setattr(self, "gate", GateSpec.from_dict(self.gate))
 
     @classmethod
     def from_dict(cls, data: Any) -> GateEvent:

@@ -22,10 +22,11 @@ import importlib
 import importlib.util
 import sys
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from chalicelib.errors import CascadeError, DefinitionError, UnknownWorkflowError, WorkflowLoadError
 from chalicelib.sdk.artifact import Artifact
@@ -81,8 +82,7 @@ def settings_difference(a: dict[str, Any], b: dict[str, Any]) -> str:
     return "; ".join(f"{k} {a[k]!r} vs {b[k]!r}" for k in a if a[k] != b.get(k))
 
 
-@dataclass
-class Definitions:
+class Definitions(Struct):
     workflows: dict[str, WorkflowDef] = field(default_factory=dict)
     launch_plans: dict[str, LaunchPlan] = field(default_factory=dict)
     tasks: dict[str, TaskDef] = field(default_factory=dict)

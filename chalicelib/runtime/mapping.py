@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import force_setattr
 
 from chalicelib import checks
 from chalicelib.errors import DefinitionError, EventError, TaskFailedError
@@ -89,8 +91,7 @@ def _ratio(value: Any) -> float:
     return float(value)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MapSpec:
+class MapSpec(Struct, frozen=True, kw_only=True):
     """What Collect needs of the map node, compiled into its state (chalicelib.compile.mapping)."""
 
     label: str
@@ -103,11 +104,11 @@ class MapSpec:
         if not isinstance(self.outputs, list):
             raise EventError(f"{_where('map.outputs')} must be a list of output names; got {self.outputs!r} "
                              f"({type(self.outputs).__name__}); {MAP_FIX}")
-        object.__setattr__(self, "outputs", [checks.text(o, _where(f"map.outputs[{i}]"), EventError, MAP_FIX)
+        force_setattr(self, "outputs", [checks.text(o, _where(f"map.outputs[{i}]"), EventError, MAP_FIX)
                                              for i, o in enumerate(self.outputs)])
-        object.__setattr__(self, "min_success_ratio", _ratio(self.min_success_ratio))
+        force_setattr(self, "min_success_ratio", _ratio(self.min_success_ratio))
         if self.min_successes is not None:
-            object.__setattr__(self, "min_successes", checks.integer(self.min_successes, _where("map.min_successes"),
+            force_setattr(self, "min_successes", checks.integer(self.min_successes, _where("map.min_successes"),
                                                                      EventError, MAP_FIX))
 
     @classmethod

@@ -19,9 +19,10 @@ version the output came from, when it came from one.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
 
 from chalicelib.errors import DefinitionError, OversizeInputError
 from chalicelib.events.task import PublishEvent, TaskEvent, TaskRef
@@ -93,8 +94,7 @@ def check_state(event: TaskEvent, result: dict[str, Any], where: str) -> dict[st
     return result
 
 
-@dataclass
-class PendingVersion:
+class PendingVersion(Struct):
     """A version a task will write, checked but not yet written."""
 
     name: str

@@ -11,8 +11,9 @@ Times are UTC (the schedule's time zone is left at AWS's default, UTC).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
+from msgspec import Struct
 
 from chalicelib.errors import DefinitionError
 
@@ -81,8 +82,7 @@ def _expand(text: str, field: str, lo: int, hi: int, names: list[str] | None = N
     return out
 
 
-@dataclass(frozen=True)
-class AwsCron:
+class AwsCron(Struct, frozen=True):
     """A validated EventBridge Scheduler cron expression (the text inside `cron(...)`)."""
 
     fields: tuple[str, str, str, str, str, str]

@@ -10,8 +10,9 @@ member for that value. A later version of any member fires again for its alignme
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
+
+from msgspec import Struct, field
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.artifact import TIME_PARTITION, Artifact, ArtifactQuery, TriggerPartitionRef
@@ -38,8 +39,7 @@ def member_filter(member: Artifact | ArtifactQuery, where: str) -> dict[str, str
     return out
 
 
-@dataclass(frozen=True)
-class OnArtifacts:
+class OnArtifacts(Struct, frozen=True):
     """Start the launch plan once per aligned set of versions of `all_of` (Artifacts or filtering queries)."""
 
     all_of: Sequence[Artifact | ArtifactQuery]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Mapping
+
+from msgspec import Struct, field
 
 from chalicelib.errors import DefinitionError, PartitionMismatchError, TimePartitionError
 from chalicelib.sdk.charset import check_name, check_partition_size, check_value
@@ -13,8 +14,7 @@ from chalicelib.sdk.timeparts import Granularity, TIME_PARTITION, iso, normalize
 MAX_PARTITION_KEYS = 5
 
 
-@dataclass(frozen=True)
-class InputRef:
+class InputRef(Struct, frozen=True):
     """`Inputs.x`: the value of the task's (or workflow's) input named x."""
 
     name: str
@@ -30,8 +30,7 @@ class _Inputs:
 Inputs = _Inputs()
 
 
-@dataclass(frozen=True)
-class TriggerTimeRef:
+class TriggerTimeRef(Struct, frozen=True):
     """`A.time_partition` (optionally shifted): the triggering version's time partition."""
 
     artifact: str
@@ -48,8 +47,7 @@ class TriggerTimeRef:
         return TriggerTimeRef(self.artifact, self.offset - other)
 
 
-@dataclass(frozen=True)
-class TriggerPartitionRef:
+class TriggerPartitionRef(Struct, frozen=True):
     """`A.partitions.key`: the triggering version's value for one partition key."""
 
     artifact: str
@@ -68,8 +66,7 @@ class _PartitionRefs:
         return TriggerPartitionRef(self._artifact.name, key)
 
 
-@dataclass(frozen=True)
-class ArtifactQuery:
+class ArtifactQuery(Struct, frozen=True):
     """A lookup of the latest version matching partitions (and time partition), or of one version."""
 
     artifact: Artifact
@@ -90,8 +87,7 @@ class ArtifactQuery:
         return f"{self.artifact.name}[{', '.join(parts)}]"
 
 
-@dataclass(frozen=True)
-class ArtifactSpec:
+class ArtifactSpec(Struct, frozen=True):
     """`A(key=Inputs.x, time_partition=...)` in a return annotation: how a task output becomes a version.
 
     Bindings may be given in steps, as flytekit's: `A(region=Inputs.r)(time_partition=Inputs.day)`. What a
@@ -132,8 +128,7 @@ class ArtifactSpec:
                     f"{self.artifact.name}({key}=Inputs.<input>) (create_from works only inside a task)")
 
 
-@dataclass
-class ArtifactValue:
+class ArtifactValue(Struct):
     """What `A.create_from(value, ...)` returns: the value plus the partitions it belongs to."""
 
     artifact: Artifact

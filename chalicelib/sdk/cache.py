@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import inspect
 import typing
-from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Protocol, TypeVar, runtime_checkable
+
+from msgspec import Struct, field
 
 from chalicelib.errors import DefinitionError
 
@@ -26,8 +27,7 @@ T = TypeVar("T")
 DEPRECATED = ("cache_version", "cache_serialize", "cache_ignore_input_vars")
 
 
-@dataclass
-class VersionParameters:
+class VersionParameters(Struct):
     """What a CachePolicy derives a version from (flytekit.core.cache.VersionParameters)."""
 
     func: Callable[..., Any]
@@ -55,8 +55,7 @@ class CacheFunctionBody:
         return hashlib.sha256((salt + source).encode()).hexdigest()
 
 
-@dataclass
-class Cache:
+class Cache(Struct, dict=True):  # dict: what __post_init__ derives (_ignored, _policies)
     """flytekit's Cache: `version` (else derived by `policies`), `serialize` (one execution computes while
     identical ones wait for its result), `ignored_inputs` (left out of the key), `salt`, `policies`."""
 
@@ -117,8 +116,7 @@ class HashMethod(Generic[T]):
         return self._function(obj)
 
 
-@dataclass(frozen=True)
-class CacheSettings:
+class CacheSettings(Struct, frozen=True):
     """What a cached node's Task state carries (`"cache"` in its Parameters): decided when compiled."""
 
     version: str

@@ -7,8 +7,9 @@ Its limit, `MAX_CARD_BYTES`, is checked when the task returns, before anything o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from chalicelib.errors import ArtifactError
 
@@ -19,8 +20,7 @@ from chalicelib.errors import ArtifactError
 MAX_CARD_BYTES = 300_000
 
 
-@dataclass(frozen=True)
-class Card:
+class Card(Struct, frozen=True):
     """Markdown text attached to an artifact version."""
 
     text: str

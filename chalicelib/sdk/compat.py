@@ -13,8 +13,9 @@ import enum
 import html as _html
 import inspect
 import sys
-from dataclasses import dataclass
 from typing import Any, Callable, NoReturn
+
+from msgspec import Struct
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk.options import check_task_options
@@ -230,8 +231,7 @@ class ConcurrencyLimitBehavior:
     SKIP = 1
 
 
-@dataclass(frozen=True)
-class ConcurrencyPolicy:
+class ConcurrencyPolicy(Struct, frozen=True):
     """flytekit's `LaunchPlan(concurrency=ConcurrencyPolicy(max_concurrency=1))`: accepted; every triggered run
     starts (registration says so)."""
 
@@ -239,8 +239,7 @@ class ConcurrencyPolicy:
     behavior: Any = ConcurrencyLimitBehavior.SKIP
 
 
-@dataclass(frozen=True)
-class Description:
+class Description(Struct, frozen=True):
     """flytekit.models.documentation.Description, for `docs=Documentation(...)`: kept in the code only."""
 
     value: str | None = None
@@ -249,13 +248,11 @@ class Description:
     format: Any = None
 
 
-@dataclass(frozen=True)
-class SourceCode:
+class SourceCode(Struct, frozen=True):
     link: str | None = None
 
 
-@dataclass(frozen=True)
-class Documentation:
+class Documentation(Struct, frozen=True):
     """flytekit's `@task(docs=Documentation(...))` / `@workflow(docs=...)`: kept in the code only."""
 
     short_description: str | None = None

@@ -7,6 +7,7 @@ function, a notebook) `current_context()` returns a context whose directory live
 
 from __future__ import annotations
 
+from msgspec import Struct, field
 import atexit
 import contextvars
 import logging
@@ -15,7 +16,6 @@ import re
 import shutil
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterator
 
@@ -66,8 +66,7 @@ class Secrets:
 SecretsManager = Secrets  # flytekit's name for the object `current_context().secrets` is
 
 
-@dataclass
-class ExecutionContext:
+class ExecutionContext(Struct):
     """The attributes of flytekit's ExecutionParameters that make sense here."""
 
     working_directory: str

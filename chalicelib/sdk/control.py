@@ -13,8 +13,9 @@ same number of outputs; the conditional then returns them (one promise, or a tup
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk import tracing
@@ -47,8 +48,7 @@ def _expr(value: Any, where: str) -> Expr:
 OPS = ("==", "!=", "<", "<=", ">", ">=")
 
 
-@dataclass(eq=False)
-class Comparison(Expr):
+class Comparison(Expr, Struct, eq=False):
     op: str
     left: tracing.Promise
     right: Any  # a Promise or a constant
@@ -57,8 +57,7 @@ class Comparison(Expr):
         return [p for p in (self.left, self.right) if isinstance(p, tracing.Promise)]
 
 
-@dataclass(eq=False)
-class Unary(Expr):
+class Unary(Expr, Struct, eq=False):
     op: str  # is_true, is_false, is_none
     operand: tracing.Promise
 
@@ -66,8 +65,7 @@ class Unary(Expr):
         return [self.operand]
 
 
-@dataclass(eq=False)
-class Junction(Expr):
+class Junction(Expr, Struct, eq=False):
     op: str  # And, Or
     parts: list[Expr]
 
@@ -75,16 +73,14 @@ class Junction(Expr):
         return [p for part in self.parts for p in part.promises()]
 
 
-@dataclass
-class Case:
+class Case(Struct):
     condition: Expr | None  # None for else_()
     body: list[Any] = field(default_factory=list)
     outputs: list[dict[str, Any]] | None = None  # bindings of what .then(...) returned; None: the case fails
     fail: str | None = None
 
 
-@dataclass
-class BranchNode:
+class BranchNode(Struct):
     """A conditional: its cases in order, and the bindings each case gives the conditional's outputs."""
 
     id: str
@@ -237,8 +233,7 @@ class Conditional(OpenSection):
         return self.value
 
 
-@dataclass(frozen=True)
-class _Named:
+class _Named(Struct, frozen=True):
     name: str
 
 

@@ -11,8 +11,9 @@ Task results are promises there, as in flytekit: pass them to tasks or return th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from msgspec import Struct, field
 
 from chalicelib.sdk.task import InputDef, OutputDef, TaskDef
 
@@ -21,8 +22,7 @@ class DynamicTaskDef(TaskDef):
     """A `@dynamic` task: a node of its workflow that runs a graph built when it runs."""
 
 
-@dataclass
-class DynamicWorkflow:
+class DynamicWorkflow(Struct):
     """The graph one run of a `@dynamic` body built: compiled like a workflow (chalicelib.compile.asl)."""
 
     name: str

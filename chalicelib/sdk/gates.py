@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import typing
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk import tracing
@@ -29,8 +30,7 @@ SIGNAL_TYPES = {int: "int", float: "float", str: "str", bool: "bool", dict: "jso
 MAX_TIMEOUT_SECONDS = 365 * 24 * 3600  # an execution of a Standard workflow lasts at most a year
 
 
-@dataclass
-class GateNode:
+class GateNode(Struct):
     id: str
     kind: str  # sleep, input, approve
     name: str

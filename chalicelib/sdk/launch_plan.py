@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Union
+
+from msgspec import Struct, field
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk import compat, literals, tracing, typecheck
@@ -19,8 +20,7 @@ from chalicelib.sdk.task import InputDef
 from chalicelib.sdk.workflow import WorkflowDef
 
 
-@dataclass(frozen=True)
-class OnArtifact:
+class OnArtifact(Struct, frozen=True):
     """Start the launch plan for every new version of `trigger_on` (an Artifact, or a query that filters)."""
 
     trigger_on: Artifact | ArtifactQuery

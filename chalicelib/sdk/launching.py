@@ -7,15 +7,15 @@ then the launch plan's defaults; the workflow's own defaults fill the rest. Its 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk import tracing
 
 
-@dataclass
-class LaunchNode:
+class LaunchNode(Struct):
     id: str
     plan: str
     workflow: Any  # WorkflowDef

@@ -14,16 +14,16 @@ from __future__ import annotations
 import functools
 import math
 import typing
-from dataclasses import dataclass, field
 from typing import Any, List, Optional
+
+from msgspec import Struct, field
 
 from chalicelib.errors import DefinitionError
 from chalicelib.sdk import tracing
 from chalicelib.sdk.task import OutputDef, TaskDef
 
 
-@dataclass
-class MapNode:
+class MapNode(Struct):
     id: str
     inner: tracing.Node  # the task and its bindings; mapped inputs are bound as {"map": binding}
     mapped: list[str]

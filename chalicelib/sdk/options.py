@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+from msgspec import Struct
 
 from chalicelib.errors import DefinitionError
 
@@ -13,8 +14,7 @@ LAMBDA_MAX_SECONDS = 900
 DEFAULT_RUNNER_MEMORY_MB = 1024
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(Struct, frozen=True):
     """flytekit's Resources. A task runs in the task-runner function whose memory fits what it asks for (see
     `runner_memory`); a tuple `(request, limit)` sets both, as in flytekit's `@task(resources=...)`."""
 
@@ -51,8 +51,7 @@ class Resources:
         return Resources(**req), Resources(**lim)
 
 
-@dataclass(frozen=True)
-class Secret:
+class Secret(Struct, frozen=True):
     """flytekit's Secret: read inside the task with `current_context().secrets.get(group, key)`, from the
     task runner's environment variable GROUP_KEY (see chalicelib.sdk.context.secret_env_name)."""
 

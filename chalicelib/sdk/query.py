@@ -14,9 +14,11 @@ imported on the trigger path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
+from msgspec.structs import force_setattr
 
 from chalicelib import checks
 from chalicelib.errors import ArtifactError, DefinitionError
@@ -29,8 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.sdk.artifact import ArtifactQuery
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QuerySpec:
+class QuerySpec(Struct, frozen=True, kw_only=True):
     """The body of a `$query` literal, with plain values (checked: a literal comes from an execution's input)."""
 
     artifact: str
@@ -43,14 +44,14 @@ class QuerySpec:
         where = f"the query on artifact {self.artifact!r}"
         fix = "pass a query made by the SDK (Artifact.query) or its `$query` literal"
         checks.text(self.artifact, f"{where}: 'artifact'", ArtifactError, fix)
-        object.__setattr__(self, "partitions", checks.text_map(self.partitions, f"{where}: 'partitions'",
+        force_setattr(self, "partitions", checks.text_map(self.partitions, f"{where}: 'partitions'",
                                                                ArtifactError, fix))
-        object.__setattr__(self, "time_partition", checks.optional_timestamp(
+        force_setattr(self, "time_partition", checks.optional_timestamp(
             self.time_partition, f"{where}: 'time_partition'", ArtifactError, fix))
         checks.optional_text(self.version, f"{where}: 'version'", ArtifactError, fix)
         if self.granularity is not None and not isinstance(self.granularity, Granularity):
             try:
-                object.__setattr__(self, "granularity", Granularity(self.granularity))
+                force_setattr(self, "granularity", Granularity(self.granularity))
             except ValueError:
                 raise ArtifactError(f"{where}: 'granularity' must be one of {[g.value for g in Granularity]}; "
                                     f"got {self.granularity!r}; {fix}") from None

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import inspect
 import typing
-from dataclasses import dataclass
 from typing import Any, Callable
+
+from msgspec import Struct
 
 from chalicelib.errors import DefinitionError, TaskFailedError
 from chalicelib.sdk.artifact import Artifact, ArtifactSpec, InputRef
 from chalicelib.sdk import options as task_options, tracing
 
 
-@dataclass(frozen=True)
-class OutputDef:
+class OutputDef(Struct, frozen=True):
     name: str
     type: Any
     artifact: ArtifactSpec | None
 
 
-@dataclass(frozen=True)
-class InputDef:
+class InputDef(Struct, frozen=True):
     name: str
     type: Any
     has_default: bool

@@ -10,9 +10,9 @@ place, so its nodes join the caller's graph with fresh ids and the caller's bind
 from __future__ import annotations
 
 import collections
+from msgspec import Struct, field
 import contextvars
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Iterator, Protocol
 
 from chalicelib.errors import DefinitionError
@@ -154,8 +154,7 @@ class Promise:
         return control.Unary("is_none", self)
 
 
-@dataclass
-class Node:
+class Node(Struct):
     id: str
     task: TaskDef
     bindings: dict[str, dict[str, Any]]

@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from chalicelib.aws import error_code
 from chalicelib.store import layout
@@ -49,8 +50,7 @@ def task_index_key(task: str) -> dict[str, str]:
     return {"pk": TASKS_PK, "sk": _task_part(task)}
 
 
-@dataclass(frozen=True)
-class CacheEntry:
+class CacheEntry(Struct, frozen=True):
     task: str
     key: str
     version: str

@@ -51,9 +51,11 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
+
+from msgspec import Struct, field
+from msgspec.structs import force_setattr
 
 from chalicelib import checks
 from chalicelib.aws import error_code
@@ -75,8 +77,7 @@ ACTORS = ("trigger", "replay")
 CLAIM_FIX = "the table was edited by hand: delete the claim's items to decide again"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Entry:
+class Entry(Struct, frozen=True, kw_only=True):
     number: int
     by: Actor
     claimed_at: datetime
@@ -86,14 +87,13 @@ class Entry:
         where = f"start-claim entry {self.number!r}"
         checks.integer(self.number, f"{where} number", CascadeError, CLAIM_FIX)
         checks.one_of(self.by, ACTORS, f"{where} field 'by'", CascadeError, CLAIM_FIX)
-        object.__setattr__(self, "claimed_at", checks.timestamp(self.claimed_at, f"{where} field 'claimed_at'",
+        force_setattr(self, "claimed_at", checks.timestamp(self.claimed_at, f"{where} field 'claimed_at'",
                                                                 CascadeError, CLAIM_FIX))
-        object.__setattr__(self, "requests", checks.records(self.requests, f"{where} requests", CascadeError,
+        force_setattr(self, "requests", checks.records(self.requests, f"{where} requests", CascadeError,
                                                             CLAIM_FIX))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Claim:
+class Claim(Struct, frozen=True, kw_only=True):
     artifact: str
     version: str
     salt: str = ""

@@ -3,9 +3,11 @@ can find the one an execution waits on by the execution's name and the gate's na
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import force_setattr
 
 from chalicelib import checks
 from chalicelib.config import Settings
@@ -20,8 +22,7 @@ class UnknownGateError(CascadeError):
 GATE_FIX = "the gate's registry item was edited by hand: delete it and signal the execution's gate again after it re-waits"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GateRecord:
+class GateRecord(Struct, frozen=True, kw_only=True):
     execution: str  # the execution's ARN
     name: str
     kind: str  # input, approve
@@ -37,7 +38,7 @@ class GateRecord:
         waiting = self.waiting_since
         if isinstance(waiting, Decimal) and waiting == int(waiting):  # DynamoDB numbers read back as Decimal
             waiting = int(waiting)
-        object.__setattr__(self, "waiting_since", checks.integer(waiting, f"{where}: field 'waiting_since'",
+        force_setattr(self, "waiting_since", checks.integer(waiting, f"{where}: field 'waiting_since'",
                                                                  CascadeError, GATE_FIX))
 
     def to_item(self) -> dict[str, Any]:

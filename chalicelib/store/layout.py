@@ -13,9 +13,10 @@ stray key is never taken for a version's data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Literal
+
+from msgspec import Struct
 
 from chalicelib.errors import CascadeError
 from chalicelib.sdk.charset import check_name
@@ -45,8 +46,7 @@ def files_prefix(name: str, partitions: dict[str, str], time_partition: datetime
     return f"{_prefix(name, partitions, time_partition)}/{version}/"
 
 
-@dataclass(frozen=True)
-class DataKey:
+class DataKey(Struct, frozen=True):
     """What an object key under artifacts/ says."""
 
     artifact: str

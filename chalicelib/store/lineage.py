@@ -26,8 +26,9 @@ version (see `executions`).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any, Iterable, Literal
+
+from msgspec import Struct
 
 from chalicelib import checks
 from chalicelib.config import Settings
@@ -43,8 +44,7 @@ VIAS = ("artifact", "query")
 EDGE_FIX = "the lineage item was written by hand or by another version of this code: delete it or rewrite it"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Edge:
+class Edge(Struct, frozen=True, kw_only=True):
     """One execution ↔ artifact version relation."""
 
     kind: EdgeKind

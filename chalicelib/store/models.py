@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import dataclasses
 import re
 import zlib
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Union
+
+from msgspec import Struct, field
+from msgspec.structs import force_setattr
 
 from chalicelib import checks
 from chalicelib.errors import ArtifactError, DefinitionError
@@ -96,8 +97,7 @@ def versions_pks(name: str) -> list[str]:
 VERSION_FIX = "the item was not written by the artifact store: write versions with the SDK or ArtifactStore.write"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExecutionProducer:
+class ExecutionProducer(Struct, frozen=True, kw_only=True):
     """A version made by a task (or the workflow-output state) of a Step Functions execution."""
 
     kind: str = "execution"
@@ -123,8 +123,7 @@ class ExecutionProducer:
         return _producer_dict(self, exclude_none)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UploadProducer:
+class UploadProducer(Struct, frozen=True, kw_only=True):
     """A version made from an object uploaded to the stage bucket by a person or another system."""
 
     kind: str = "upload"
@@ -150,8 +149,7 @@ class UploadProducer:
         return _producer_dict(self, exclude_none)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ManualProducer:
+class ManualProducer(Struct, frozen=True, kw_only=True):
     """A version written by code calling the store directly (scripts, tests, seeding)."""
 
     kind: str = "manual"
@@ -172,11 +170,12 @@ class ManualProducer:
 
 Producer = Union[ExecutionProducer, UploadProducer, ManualProducer]
 _PRODUCERS: dict[str, Any] = {"execution": ExecutionProducer, "upload": UploadProducer, "manual": ManualProducer}
-_PRODUCER_FIELDS = {kind: tuple(f.name for f in dataclasses.fields(cls)) for kind, cls in _PRODUCERS.items()}
+_KINDS = {cls: kind for kind, cls in _PRODUCERS.items()}
+_PRODUCER_FIELDS = {kind: cls.__struct_fields__ for kind, cls in _PRODUCERS.items()}
 
 
 def _check_producer(producer: Any, required: tuple[str, ...], optional: tuple[str, ...]) -> None:
-    kind = type(producer).__dataclass_fields__["kind"].default
+    kind = _KINDS[type(producer)]
     where = f"a version's producer ({kind})"
     checks.one_of(producer.kind, (kind,), f"{where} field 'kind'", ArtifactError, VERSION_FIX)
     for name in required:
@@ -239,8 +238,7 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ArtifactVersion:
+class ArtifactVersion(Struct, frozen=True, kw_only=True):
     """One version of an artifact. Built from an item (`from_item`) or by the store; the fields are checked
     either way, and ISO text is read as a datetime."""
 
@@ -258,7 +256,7 @@ class ArtifactVersion:
         where = f"artifact version {self.name!r} {self.version!r}"
         for name in ("name", "version", "uri", "format"):
             checks.text(getattr(self, name), f"{where} field {name!r}", ArtifactError, VERSION_FIX)
-        set_ = object.__setattr__
+        set_ = force_setattr
         set_(self, "partitions", checks.text_map(self.partitions, f"{where} field 'partitions'", ArtifactError,
                                                  VERSION_FIX))
         set_(self, "time_partition", checks.optional_timestamp(self.time_partition, f"{where} field 'time_partition'",
@@ -331,8 +329,7 @@ def iso_ms(dt: datetime) -> str:
 SUBSCRIPTION_FIX = "register the launch plan again (`python -m chalicelib register`) to rewrite its subscriptions"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Subscription:
+class Subscription(Struct, frozen=True, kw_only=True):
     """A launch plan's trigger, stored under the artifact it listens to: one Query finds them all."""
 
     artifact: str
@@ -353,7 +350,7 @@ class Subscription:
         for name in ("artifact", "launch_plan", "lp_version", "workflow", "state_machine_arn"):
             checks.text(getattr(self, name), f"{where}: field {name!r}", DefinitionError, SUBSCRIPTION_FIX)
         checks.flag(self.active, f"{where}: field 'active'", DefinitionError, SUBSCRIPTION_FIX)
-        set_ = object.__setattr__
+        set_ = force_setattr
         set_(self, "filter", checks.text_map(self.filter, f"{where}: field 'filter'", DefinitionError, SUBSCRIPTION_FIX))
         bindings = checks.document(self.bindings, f"{where}: field 'bindings'", DefinitionError, SUBSCRIPTION_FIX)
         for input_name, binding in bindings.items():
@@ -367,7 +364,7 @@ class Subscription:
 
     def to_item(self) -> dict[str, Any]:
         # Bindings hold floats and nested literals: kept as one JSON document (DynamoDB numbers are Decimals).
-        doc = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "active"}
+        doc = {f: getattr(self, f) for f in self.__struct_fields__ if f != "active"}
         return {**subscription_key(self.artifact, self.launch_plan), "active": self.active,
                 "doc": json.dumps(doc, separators=(",", ":"))}
 
@@ -383,4 +380,4 @@ class Subscription:
         return cls(**{**data, "active": bool(item.get("active", True))})
 
 
-_SUBSCRIPTION_FIELDS = tuple(f.name for f in dataclasses.fields(Subscription))
+_SUBSCRIPTION_FIELDS = Subscription.__struct_fields__

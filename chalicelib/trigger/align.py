@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from chalicelib import checks
 from chalicelib.errors import DefinitionError
@@ -32,14 +33,12 @@ from chalicelib.store.models import SUBSCRIPTION_FIX, ArtifactVersion, Subscript
 from chalicelib.trigger.decide import RunRequest, _bind
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Member:
+class Member(Struct, frozen=True, kw_only=True):
     artifact: str
     filter: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AlignSpec:
+class AlignSpec(Struct, frozen=True, kw_only=True):
     on: str
     members: list[Member]
 

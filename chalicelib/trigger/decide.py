@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+from msgspec import Struct
 
 from chalicelib import checks
 from chalicelib.errors import CascadeError
@@ -15,8 +16,7 @@ from chalicelib.sdk.timeparts import iso
 from chalicelib.store.models import ArtifactVersion, Subscription
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunRequest:
+class RunRequest(Struct, frozen=True, kw_only=True):
     launch_plan: str
     state_machine_arn: str
     name: str

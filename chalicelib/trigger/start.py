@@ -11,8 +11,9 @@ recorded for it, whatever was registered since, and only launch plans with no re
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Literal
+
+from msgspec import Struct
 
 from chalicelib import logs
 from chalicelib.aws import error_code
@@ -27,8 +28,7 @@ MAX_INPUT_BYTES = 256 * 1024  # Step Functions' limit on an execution's input
 log = logs.get_logger("trigger")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StartResult:
+class StartResult(Struct, frozen=True, kw_only=True):
     name: str
     launch_plan: str
     outcome: Literal["started", "already_started", "would_start"]
