@@ -3,8 +3,8 @@
     python -m benchmarks.package_cold_start [--runs 5] [--json]
 
 Every row imports its modules in fresh interpreters that see only the unpacked packages and the standard
-library (`python -S`, PYTHONPATH = function zip, then its layers, the order Lambda puts /var/task and
-/opt/python in) and write no bytecode (PYTHONDONTWRITEBYTECODE=1), as in Lambda, whose code directories are
+library (`python -S -P`, PYTHONPATH = function zip, then its layers, the order Lambda puts /var/task and
+/opt/python in; -P and an empty working directory keep the checkout's own app.py and chalicelib/ off the path) and write no bytecode (PYTHONDONTWRITEBYTECODE=1), as in Lambda, whose code directories are
 read-only. The rows are measured round-robin (one run of each, then the next round), so a busy machine slows
 them alike; each figure is the median of `--runs` rounds (at least 5), in wall-clock ms (what the goals use)
 and in the interpreter's CPU ms (which other processes on the machine inflate less).
@@ -16,8 +16,8 @@ AWS pays. As shipped: the artifacts `python -m chalicelib deploy` uploads, built
 bytecode, the functions layer (requirements.txt compiled for the runtime) and, for the task runner, the tasks
 layer; and the trigger's floor: chalice, boto3 and powertools from the same packages, without the project's
 code; then the floor with `import pydantic`, which the trigger no longer pays (its classes are checked
-dataclasses, chalicelib.checks), and with the task runner's event models (chalicelib.events.task, checked
-dataclasses too): what the task runner's event boundary costs.
+msgspec Structs, chalicelib.checks), and with the task runner's event models (chalicelib.events.task, checked
+Structs too): what the task runner's event boundary costs.
 Each shipped row runs with the environment variables the built stack template gives its function (the trigger's,
 or the task runner's: PYDANTIC_DISABLE_PLUGINS among them). Goals, medians in the same run:
 the trigger's import (`app` + `chalicelib.trigger.handler`) and the task runner's (`app` +
@@ -55,7 +55,7 @@ GOAL_MS = 150.0
 GOAL_RATIO = 0.5  # as shipped, at most this share of a plain package's `import boto3`
 STAGE = "bench"
 # What the trigger imports besides pydantic and our code: how far pydantic's models are from the goal.
-FLOOR = ["chalice.app", "boto3.dynamodb.types", "aws_lambda_powertools.logging"]
+FLOOR = ["chalice.app", "boto3.dynamodb.types", "aws_lambda_powertools.logging", "msgspec"]
 REGION = "us-east-1"
 CACHE = ROOT / "build" / "bench" / "package_cold_start"  # the plain package's project copy (gitignored)
 
@@ -67,6 +67,7 @@ for name in sys.argv[1:]:
 t1, c1 = time.perf_counter(), time.process_time()
 import importlib.util
 print(json.dumps({"ms": 1000 * (t1 - t0), "cpu_ms": 1000 * (c1 - c0),
+                  "files": {name: getattr(sys.modules[name], "__file__", None) for name in sys.argv[1:]},
                   "loaded": {m: m in sys.modules for m in ("pandas", "numpy", "boto3")},
                   "shipped": {m: importlib.util.find_spec(m) is not None for m in ("pandas", "numpy")}}))
 """
@@ -92,13 +93,18 @@ def probe(paths: list[Path], modules: list[str], importtime: bool = False, funct
           ) -> dict:
     """Import `modules` in a fresh interpreter that sees only `paths` and the standard library, with a
     function's environment variables (`function_env`)."""
-    cmd = [sys.executable, "-S"] + (["-X", "importtime"] if importtime else [])
+    cmd = [sys.executable, "-S", "-P"] + (["-X", "importtime"] if importtime else [])
     env = {**(function_env or {}), "PYTHONPATH": ":".join(str(p) for p in paths), "PATH": "/usr/bin:/bin",
            "AWS_DEFAULT_REGION": REGION, "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([*cmd, "-c", PROBE, *modules], capture_output=True, text=True, env=env)
+    with tempfile.TemporaryDirectory(prefix="cascade-probe-") as cwd:
+        proc = subprocess.run([*cmd, "-c", PROBE, *modules], capture_output=True, text=True, env=env, cwd=cwd)
     if proc.returncode != 0:
         raise SystemExit(f"import of {modules} failed:\n{proc.stderr[-2000:]}")
     result = json.loads(proc.stdout)
+    strays = {name: file for name, file in result["files"].items()
+              if file is not None and not any(Path(file).is_relative_to(p) for p in paths)}
+    if strays:
+        raise SystemExit(f"the probe imported {strays} from outside the packages {[str(p) for p in paths]}")
     result["importtime"] = proc.stderr
     return result
 
@@ -182,7 +188,7 @@ def measure(runs: int, report: Report) -> int:
             runner_env = function_environment(template, TASK_RUNNER)
             rows += [("as shipped: trigger (own code + functions layer)", [shipped, functions_dir], trigger,
                       trigger_env),
-                     ("  its floor: chalice, boto3, powertools", [shipped, functions_dir], FLOOR, trigger_env),
+                     ("  its floor: chalice, boto3, powertools, msgspec", [shipped, functions_dir], FLOOR, trigger_env),
                      ("  floor + import pydantic (not on the trigger path)", [shipped, functions_dir],
                       [*FLOOR, "pydantic"], trigger_env),
                      ("  floor + the runner's event models (no pydantic)", [shipped, functions_dir],

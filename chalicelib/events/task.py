@@ -4,7 +4,7 @@
     ResolveEvent   the Resolve state at an execution's start: pin every artifact query among the inputs
     PublishEvent   the state after the last task of a workflow with an annotated output (`mode: publish`)
 
-These are checked stdlib dataclasses (chalicelib.checks), not pydantic models: the task runner's cold start
+These are checked msgspec Structs (chalicelib.checks), not pydantic models: the task runner's cold start
 would otherwise pay for pydantic's import and schema building. A payload is read with `from_dict`; a field
 that is missing or of the wrong type raises EventError naming the field and what the payload should hold.
 Fields the classes do not know are ignored (the map and gate states add their own, e.g. `mode`, `count`).

@@ -8,7 +8,7 @@ of one record, run concurrently (bounded threads, see pool.py); records of one i
 A record that fails is logged with its named error and reported alone (ReportBatchItemFailures, see
 batch.py), so it neither blocks nor replays the others.
 This module must stay light: nothing it imports, at import or per record, imports pandas or pydantic (its classes
-are checked dataclasses, chalicelib.checks; tests/unit/test_cold_path.py).
+are checked msgspec Structs, chalicelib.checks; tests/unit/test_cold_path.py).
 """
 
 from __future__ import annotations

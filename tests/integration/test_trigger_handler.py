@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
+
+from msgspec import structs
 
 from chalicelib.events.stream import version_from_record
 from chalicelib.ops.register import Registrar
@@ -76,6 +77,6 @@ def test_parsing_and_deciding_are_pure():
                        state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:x")
     first, second = decide(version, [sub]), decide(version, [sub])
     assert first == second and len(first) == 1
-    assert decide(version, [dataclasses.replace(sub, active=False)]) == []
-    assert decide(version, [dataclasses.replace(sub, filter={"key1": "other"})]) == []
+    assert decide(version, [structs.replace(sub, active=False)]) == []
+    assert decide(version, [structs.replace(sub, filter={"key1": "other"})]) == []
     assert len(first[0].name) <= 80

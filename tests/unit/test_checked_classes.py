@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime, timezone
 
 import pytest
+from msgspec import structs
 
 from chalicelib.config import Settings
 from chalicelib.errors import ArtifactError, CascadeError, DefinitionError, MalformedRecordError, StageConfigError
@@ -59,7 +59,7 @@ def test_a_stream_record_with_a_wrong_field_is_malformed_and_named(field, value,
 
 
 def test_a_version_is_frozen():
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         version().uri = "s3://elsewhere/k"  # type: ignore[misc]
 
 
@@ -106,7 +106,7 @@ def test_a_subscription_document_with_a_wrong_field_names_the_launch_plan():
     item["doc"] = item["doc"].replace('"filter":{"region":"emea"}', '"filter":["region"]')
     with pytest.raises(DefinitionError, match="launch plan 'daily'.*'filter'"):
         Subscription.from_item(item)
-    broken = dataclasses.replace(sub, align={"on": "region", "members": "sales"})
+    broken = structs.replace(sub, align={"on": "region", "members": "sales"})
     with pytest.raises(DefinitionError, match="aligned trigger of launch plan 'daily'.*'members'"):
         AlignSpec.of(broken)
 
@@ -133,7 +133,7 @@ def test_a_task_payload_reads_with_unknown_fields_ignored_as_before():
     assert event.map_index == 3 and event.node_index == 2
     assert TaskEvent.from_dict(event.to_dict()) == event
     assert event.with_node("n2-3").node == "n2-3" and event.node == "n2"
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         event.node = "n9"
 
 
@@ -199,7 +199,7 @@ def test_a_gate_payload_is_checked_and_its_record_reads_back():
     record = GateRecord(execution=ARN, name="ok", kind="input", expected_type="int", token="tok", waiting_since=5)
     assert GateRecord.from_item({"pk": "GATE#run-1", "sk": "GATE#ok", **record.to_item(),
                                  "waiting_since": Decimal(5)}) == record
-    assert "expected_type" not in dataclasses.replace(record, expected_type=None).to_item()
+    assert "expected_type" not in structs.replace(record, expected_type=None).to_item()
     with pytest.raises(CascadeError, match="gate item 'GATE#run-1'/'GATE#ok' lacks 'token'"):
         GateRecord.from_item({"pk": "GATE#run-1", "sk": "GATE#ok", "execution": ARN, "name": "ok", "kind": "input",
                               "waiting_since": 5})

@@ -37,7 +37,7 @@ def test_the_trigger_path_stays_light():
 
 def test_the_trigger_path_never_imports_pydantic_or_pandas():
     # pydantic's import, its core schemas and its plugin scan would be most of the trigger's cold start: the
-    # trigger's classes are checked dataclasses (chalicelib.checks), pydantic stays at the other boundaries
+    # trigger's classes are checked msgspec Structs (chalicelib.checks), pydantic stays at the other boundaries
     modules = loaded_after(TRIGGER)
     assert sorted(m for m in modules if m.split(".")[0] in ("pydantic", "pydantic_core", "pandas")) == []
 
@@ -91,7 +91,7 @@ def test_every_function_skips_pydantics_plugin_scan():
 
 def test_the_task_runner_path_never_imports_pydantic_or_pandas():
     # the runner's payloads (chalicelib.events.task), gates, map specs, gate records and lineage edges are
-    # checked dataclasses too: pydantic's import and schema building would be most of the runner's cold start
+    # checked Structs too: pydantic's import and schema building would be most of the runner's cold start
     modules = loaded_after("import app, chalicelib.runtime.runner")
     assert sorted(m for m in modules if m.split(".")[0] in ("pydantic", "pydantic_core", "pandas")) == []
 
