@@ -216,16 +216,14 @@ def measure(runs: int, report: Report) -> int:
     boto3_ms = measured[0][1]
     have_shipped = "as shipped: trigger (own code + functions layer)" in by
     trigger_ms, trigger_last = by["as shipped: trigger (own code + functions layer)" if have_shipped else measured[1][0]]
-    report.goal(f"trigger import as shipped at most {GOAL_RATIO:g}x a plain package's import boto3",
-                have_shipped and trigger_ms <= GOAL_RATIO * boto3_ms,
-                f"{trigger_ms:.0f} vs {boto3_ms:.0f} ms, {trigger_ms / boto3_ms:.2f}x")
-    runner_row = "as shipped: task runner, no pandas (+ both layers)"
-    if runner_row in by:
-        runner_ms, runner_last = by[runner_row]
+    if have_shipped:  # otherwise the note below says what could not be built, and the summary shows it skipped
+        report.goal(f"trigger import as shipped at most {GOAL_RATIO:g}x a plain package's import boto3",
+                    trigger_ms <= GOAL_RATIO * boto3_ms, f"{trigger_ms:.0f} vs {boto3_ms:.0f} ms, {trigger_ms / boto3_ms:.2f}x")
+        runner_ms, runner_last = by["as shipped: task runner, no pandas (+ both layers)"]
         report.goal(f"task runner import (no pandas) as shipped at most {GOAL_RATIO:g}x a plain package's import boto3",
                     runner_ms <= GOAL_RATIO * boto3_ms and not runner_last["loaded"]["pandas"],
                     f"{runner_ms:.0f} vs {boto3_ms:.0f} ms, {runner_ms / boto3_ms:.2f}x")
-    report.goal(f"trigger import under {GOAL_MS:.0f} ms", trigger_ms <= GOAL_MS, f"{trigger_ms:.0f} ms")
+        report.goal(f"trigger import as shipped under {GOAL_MS:.0f} ms", trigger_ms <= GOAL_MS, f"{trigger_ms:.0f} ms")
     report.goal("pandas not imported on the trigger path", not trigger_last["loaded"]["pandas"],
                 f"pandas imported: {trigger_last['loaded']['pandas']}")
     top = report.table("the trigger's import as shipped by package (self ms summed, one run: -X importtime)",
