@@ -4,7 +4,8 @@
 
 Every row imports its modules in fresh interpreters that see only the unpacked packages and the standard
 library (`python -S -P`, PYTHONPATH = function zip, then its layers, the order Lambda puts /var/task and
-/opt/python in; -P and an empty working directory keep the checkout's own app.py and chalicelib/ off the path) and write no bytecode (PYTHONDONTWRITEBYTECODE=1), as in Lambda, whose code directories are
+/opt/python in; -P and an empty working directory keep the checkout's own app.py and chalicelib/ off the
+path) and write no bytecode (PYTHONDONTWRITEBYTECODE=1), as in Lambda, whose code directories are
 read-only. The rows are measured round-robin (one run of each, then the next round), so a busy machine slows
 them alike; each figure is the median of `--runs` rounds (at least 5), in wall-clock ms (what the goals use)
 and in the interpreter's CPU ms (which other processes on the machine inflate less).

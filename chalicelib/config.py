@@ -60,8 +60,7 @@ class Settings(Struct, frozen=True, kw_only=True):
     def from_env(cls) -> Settings:
         values = {name: os.environ[ENV_PREFIX + name.upper()] for name in cls.__struct_fields__
                   if ENV_PREFIX + name.upper() in os.environ}
-        missing = [ENV_PREFIX + f.name.upper() for f in fields(cls)  # the fields without a default
-                   if f.name not in values and f.required]
+        missing = [ENV_PREFIX + f.name.upper() for f in fields(cls) if f.required and f.name not in values]
         if missing:
             raise StageConfigError(f"the environment lacks {', '.join(missing)}; {SETTINGS_FIX}")
         values.setdefault("region", region())
@@ -87,4 +86,4 @@ class Settings(Struct, frozen=True, kw_only=True):
                 if name not in exclude}
 
 
-_NUMBERS = frozenset(name for name, hint in Settings.__annotations__.items() if hint in ("int", int))
+_NUMBERS = frozenset(f.name for f in fields(Settings) if f.type is int)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 from tests.conftest import ROOT
 
@@ -24,10 +25,15 @@ NOT_ON_TRIGGER_PATH = [
 ]
 
 
-def loaded_after(statement: str) -> set[str]:
-    code = f"import json, sys; {statement}; print(json.dumps(sorted(sys.modules)))"
+def after(statement: str, expression: str = "sorted(sys.modules)") -> Any:
+    """`expression`, evaluated in a fresh interpreter once `statement` ran (JSON in between)."""
+    code = f"import json, sys\n{statement}\nprint(json.dumps({expression}))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return set(json.loads(out))
+    return json.loads(out)
+
+
+def loaded_after(statement: str) -> set[str]:
+    return set(after(statement))
 
 
 def test_the_trigger_path_stays_light():
@@ -121,13 +127,9 @@ def test_what_a_task_runner_invocation_reads_imports_no_pydantic_either():
 def dataclasses_defined_after(statement: str) -> list[str]:
     """The project's classes built by stdlib dataclasses once `statement` ran (each compiles about six methods
     at import, about 1 ms a class: the Lambda paths define msgspec Structs instead)."""
-    code = (f"import json, sys; {statement}\n"
-            "found = [f'{m}.{k}' for m, mod in list(sys.modules.items()) if m.split('.')[0] in ('app', 'chalicelib')\n"
-            "         for k, v in vars(mod).items() if isinstance(v, type) and v.__module__ == m\n"
-            "         and '__dataclass_fields__' in v.__dict__]\n"
-            "print(json.dumps(sorted(found)))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return json.loads(out)
+    return after(statement, "sorted(f'{m}.{k}' for m, mod in list(sys.modules.items())\n"
+                            "       if m.split('.')[0] in ('app', 'chalicelib') for k, v in vars(mod).items()\n"
+                            "       if isinstance(v, type) and v.__module__ == m and '__dataclass_fields__' in v.__dict__)")
 
 
 def test_neither_lambda_path_builds_dataclasses():
